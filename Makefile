@@ -1,0 +1,43 @@
+# a6ledger — one entry point per task. `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test lint typecheck check migrate openapi bench demo
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+run: $(STAMP) ## Install, then start the service on SQLite at http://127.0.0.1:8000
+	$(BIN)/a6ledger serve
+
+test: $(STAMP) ## Install, then run every test (SQLite and PostgreSQL; see A6LEDGER_TEST_DATABASES)
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy --strict
+	$(BIN)/mypy
+
+check: lint typecheck ## Lint, typecheck and verify the committed OpenAPI document
+	$(BIN)/a6ledger openapi --check
+
+migrate: $(STAMP) ## Apply migrations to A6LEDGER_DATABASE_URL
+	$(BIN)/a6ledger migrate
+
+openapi: $(STAMP) ## Regenerate openapi/openapi.json from the app
+	$(BIN)/a6ledger openapi
+
+bench: $(STAMP) ## Run the benchmarks (ratios against a baseline measured in the same run)
+	$(BIN)/python -m bench

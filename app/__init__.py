@@ -1,0 +1,1 @@
+"""a6ledger HTTP layer (FastAPI) and command line."""

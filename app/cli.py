@@ -1,0 +1,127 @@
+"""``a6ledger`` command line: serve, migrate, keys, verify-db, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from app.settings import get_settings
+
+OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info", access_log=False)
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from ledger.adapters.migrations import upgrade_to_head
+
+    upgrade_to_head(get_settings().database_url)
+    print("database is at the latest migration")
+    return 0
+
+
+def _keys_generate(args: argparse.Namespace) -> int:
+    from app.keys import write_signer_key
+
+    settings = get_settings()
+    path = Path(args.out) if args.out else settings.signer_key_path
+    name = args.name or settings.log_origin
+    try:
+        vkey = write_signer_key(path, name)
+    except FileExistsError:
+        print(f"refusing to overwrite existing key file {path}", file=sys.stderr)
+        return 1
+    print(vkey)
+    return 0
+
+
+def _keys_show(_args: argparse.Namespace) -> int:
+    from app.keys import load_signer
+
+    settings = get_settings()
+    print(load_signer(settings.signer_key_path, settings.log_origin, create=False).verifier_key)
+    return 0
+
+
+def _verify_db(_args: argparse.Namespace) -> int:
+    from ledger.adapters.db import create_ledger_engine
+    from ledger.adapters.verify import verify_database
+
+    engine = create_ledger_engine(get_settings().database_url)
+    try:
+        report = verify_database(engine)
+    finally:
+        engine.dispose()
+    if report.ok:
+        print(f"OK: {report.tree_size} entries verified, root {report.root_hash.hex()}")
+        return 0
+    print(f"FAIL at seq {report.first_bad_seq}: {report.reason}")
+    return 1
+
+
+def render_openapi() -> str:
+    from app.main import create_app
+
+    return json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n"
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    text = render_openapi()
+    if args.check:
+        if not OPENAPI_PATH.exists() or OPENAPI_PATH.read_text(encoding="utf-8") != text:
+            print(f"{OPENAPI_PATH} is out of date: run `a6ledger openapi`", file=sys.stderr)
+            return 1
+        print("openapi/openapi.json is up to date")
+        return 0
+    OPENAPI_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {OPENAPI_PATH}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="a6ledger", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+
+    keys = sub.add_parser("keys", help="log signer keys").add_subparsers(dest="keys", required=True)
+    generate = keys.add_parser("generate", help="write a new Ed25519 signer key (0600)")
+    generate.add_argument("--out", help="key file (default: A6LEDGER_SIGNER_KEY_PATH)")
+    generate.add_argument("--name", help="key name (default: A6LEDGER_LOG_ORIGIN)")
+    generate.set_defaults(func=_keys_generate)
+    keys.add_parser("show", help="print the verifier key").set_defaults(func=_keys_show)
+
+    sub.add_parser(
+        "verify-db", help="re-derive every hash, link and Merkle node from storage"
+    ).set_defaults(func=_verify_db)
+
+    openapi = sub.add_parser("openapi", help="write openapi/openapi.json from the app")
+    openapi.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    openapi.set_defaults(func=_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Application factory: routers, problem handlers, middleware, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+
+from app.keys import load_signer
+from app.middleware import RequestContextMiddleware
+from app.problems import add_problem_handlers
+from app.routes import health, log
+from app.settings import Settings, get_settings
+from ledger.adapters.db import create_ledger_engine
+from ledger.adapters.migrations import upgrade_to_head
+
+API_VERSION = "0.1.0"
+
+
+def operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_ledger_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.sets_itself_up:
+            upgrade_to_head(settings.database_url)
+        app.state.signer = load_signer(
+            settings.signer_key_path, settings.log_origin, create=settings.sets_itself_up
+        )
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        logging.getLogger("a6ledger").info(
+            "a6ledger ready: origin=%s database=%s",
+            settings.log_origin,
+            engine.url.render_as_string(hide_password=True),
+        )
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="a6ledger",
+        version=API_VERSION,
+        summary="Verifiable Article 6.2 ITMO ledger",
+        description=(
+            "Append-only, hash-chained and Merkle-logged ledger of Article 6.2 actions with "
+            "corresponding adjustments, AEF tables and signed, offline-verifiable exports. "
+            "Errors are RFC 9457 `application/problem+json`."
+        ),
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    add_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(log.router)
+    return app

@@ -1,0 +1,65 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.deps import EngineDep
+from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.chain import ChainFault, entry_hash, verify_chain
+from ledger.errors import LedgerError
+
+router = APIRouter(tags=["health"])
+
+
+class HealthPublic(BaseModel):
+    status: str
+
+
+class ReadinessPublic(BaseModel):
+    status: str
+    database: str
+    tree_size: int | None = None
+    detail: str | None = None
+
+
+@router.get("/healthz", operation_id="health-read_health")
+def read_health() -> HealthPublic:
+    """Liveness: the process answers."""
+    return HealthPublic(status="ok")
+
+
+@router.get(
+    "/readyz",
+    operation_id="health-read_readiness",
+    responses={503: {"model": ReadinessPublic, "description": "Not ready"}},
+)
+def read_readiness(engine: EngineDep) -> ReadinessPublic | JSONResponse:
+    """Readiness: the database answers and the last entry links to its predecessor."""
+    try:
+        with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+            size = uow.log.size()
+            fault = _check_head(uow.log.read_entries(max(0, size - 3), size), size)
+            if fault is not None:
+                return _not_ready("fault", f"ledger head fails at seq {fault.seq}: {fault.reason}")
+            uow.log.root(size)
+    except LedgerError as exc:
+        return _not_ready("fault", exc.message)
+    except Exception as exc:  # database unreachable: report it, do not crash the probe
+        return _not_ready("unreachable", type(exc).__name__)
+    return ReadinessPublic(status="ready", database="ok", tree_size=size)
+
+
+def _check_head(bodies: list[bytes], size: int) -> ChainFault | None:
+    """Verify the last few links of the chain (the full check is ``a6ledger verify-db``)."""
+    start = size - len(bodies)
+    if start == 0:
+        return verify_chain(bodies, 0)
+    return verify_chain(bodies[1:], start + 1, entry_hash(bodies[0]))
+
+
+def _not_ready(database: str, detail: str) -> JSONResponse:
+    body = ReadinessPublic(status="not-ready", database=database, detail=detail)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=503)

@@ -1,0 +1,164 @@
+"""The log's read API, modelled on the Certificate Transparency API (RFC 9162 §4)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
+
+from app.deps import ReadUowDep, SettingsDep, SignerDep
+from app.problems import problem_responses
+from ledger import merkle
+from ledger.checkpoints import signed_checkpoint
+from ledger.errors import InvalidInput
+
+router = APIRouter(prefix="/v1/log", tags=["log"])
+
+MAX_INT64 = 2**63 - 1
+Position = Annotated[int, Query(ge=0, le=MAX_INT64)]
+
+
+class EntryRangeInvalid(InvalidInput):
+    """The requested entry range is empty, reversed or beyond the log."""
+
+    rule = "entry-range"
+
+
+class InclusionProofPublic(BaseModel):
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    audit_path: list[str]
+
+
+class ConsistencyProofPublic(BaseModel):
+    first: int
+    second: int
+    first_root_hash: str
+    second_root_hash: str
+    consistency: list[str]
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    candidates = request.headers.get("if-none-match", "")
+    return etag in {c.strip() for c in candidates.split(",")} or candidates.strip() == "*"
+
+
+@router.get(
+    "/checkpoint",
+    operation_id="log-read_checkpoint",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "C2SP signed checkpoint"},
+        304: {"description": "Not modified"},
+    },
+)
+def read_checkpoint(
+    request: Request, uow: ReadUowDep, signer: SignerDep, settings: SettingsDep
+) -> Response:
+    """The latest checkpoint: a C2SP tlog-checkpoint in a C2SP signed note (Ed25519)."""
+    checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin)
+    etag = f'"{checkpoint.size}-{checkpoint.root_hash.hex()[:16]}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(signed, media_type="text/plain; charset=utf-8", headers=headers)
+
+
+@router.get(
+    "/key",
+    operation_id="log-read_key",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "C2SP verifier key"}},
+)
+def read_key(signer: SignerDep) -> Response:
+    """The log's verifier key (``<name>+<key id>+<base64 key>``), for offline verification."""
+    return Response(signer.verifier_key + "\n", media_type="text/plain; charset=utf-8")
+
+
+@router.get(
+    "/entries",
+    operation_id="log-read_entries",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/jsonl": {}},
+            "description": "One canonical entry (the Merkle leaf bytes) per line",
+        },
+        **problem_responses(422),
+    },
+)
+def read_entries(
+    uow: ReadUowDep,
+    settings: SettingsDep,
+    start: Position,
+    end: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
+) -> Response:
+    """Entries ``start`` (inclusive) to ``end`` (exclusive) as JSON Lines.
+
+    A page holds at most the configured page size; the server returns fewer entries than asked
+    for when the log or the page ends (check ``A6-Next-Start``)."""
+    size = uow.log.size()
+    wanted_end = size if end is None else end
+    if wanted_end < start or start > size:
+        raise EntryRangeInvalid(
+            f"range [{start}, {wanted_end}) is not within the log of size {size}",
+            start=start,
+            end=wanted_end,
+            tree_size=size,
+        )
+    stop = min(wanted_end, size, start + settings.max_page_size)
+    bodies = uow.log.read_entries(start, stop)
+    content = b"".join(body + b"\n" for body in bodies)
+    return Response(
+        content,
+        media_type="application/jsonl",
+        headers={"A6-Tree-Size": str(size), "A6-Next-Start": str(stop)},
+    )
+
+
+@router.get(
+    "/proofs/inclusion",
+    operation_id="log-read_inclusion_proof",
+    responses=problem_responses(422),
+)
+def read_inclusion_proof(
+    uow: ReadUowDep, index: Position, tree_size: Position
+) -> InclusionProofPublic:
+    """RFC 9162 inclusion proof (audit path) for the entry at ``index`` in the tree of
+    ``tree_size``."""
+    path = uow.log.inclusion_proof(index, tree_size)
+    leaf = merkle.leaf_hash(uow.log.read_entries(index, index + 1)[0])
+    return InclusionProofPublic(
+        leaf_index=index,
+        tree_size=tree_size,
+        leaf_hash=b64(leaf),
+        root_hash=b64(uow.log.root(tree_size)),
+        audit_path=[b64(h) for h in path],
+    )
+
+
+@router.get(
+    "/proofs/consistency",
+    operation_id="log-read_consistency_proof",
+    responses=problem_responses(422),
+)
+def read_consistency_proof(
+    uow: ReadUowDep, first: Position, second: Position
+) -> ConsistencyProofPublic:
+    """RFC 9162 consistency proof that the tree of size ``second`` extends that of ``first``."""
+    proof = uow.log.consistency_proof(first, second)
+    return ConsistencyProofPublic(
+        first=first,
+        second=second,
+        first_root_hash=b64(uow.log.root(first)),
+        second_root_hash=b64(uow.log.root(second)),
+        consistency=[b64(h) for h in proof],
+    )

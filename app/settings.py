@@ -1,0 +1,64 @@
+"""Service configuration from ``A6LEDGER_*`` environment variables (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.adapters.db import normalize_database_url
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="A6LEDGER_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    environment: Environment = Environment.development
+    database_url: str = "sqlite:///./var/a6ledger.db"
+    #: Origin line of every checkpoint, and the signer key name (C2SP tlog-checkpoint).
+    log_origin: str = "a6ledger.localhost/dev"
+    signer_key_path: Path = Path("./var/log-signer.key")
+    #: In development the service creates a missing signer key and applies migrations at start.
+    auto_setup: bool | None = None
+    max_page_size: int = Field(default=1000, ge=1, le=100_000)
+    default_page_size: int = Field(default=100, ge=1, le=100_000)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize_url(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("log_origin")
+    @classmethod
+    def _origin_is_a_note_name(cls, value: str) -> str:
+        if not value or any(c.isspace() for c in value) or "+" in value:
+            raise ValueError("log_origin must be non-empty, without spaces or '+'")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults_by_environment(self) -> Settings:
+        if self.auto_setup is None:
+            self.auto_setup = self.environment is not Environment.production
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("default_page_size must not exceed max_page_size")
+        return self
+
+    @property
+    def sets_itself_up(self) -> bool:
+        return bool(self.auto_setup)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

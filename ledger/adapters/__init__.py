@@ -1,0 +1,1 @@
+"""Storage adapters: the only part of ``ledger`` that imports SQLAlchemy."""

@@ -1,0 +1,83 @@
+"""Engines for SQLite (default, WAL) and PostgreSQL, with write serialization.
+
+Appends to the single hash chain must be serialized across processes:
+- SQLite: write transactions open with ``BEGIN IMMEDIATE`` (the database write lock is taken at
+  the start, so two writers never read the same head);
+- PostgreSQL: write transactions take ``pg_advisory_xact_lock`` first; the lock is released by
+  the commit or rollback itself.
+``UNIQUE(seq)``, ``UNIQUE(prev_hash)`` and the insert trigger remain as the second line of defence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+APPEND_LOCK_KEY = 0x6A6C6564676572  # "jledger": constant advisory-lock key for the chain head
+_SQLITE_BEGIN = "a6_sqlite_begin"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` and select the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def create_ledger_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalize_database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        connect_args = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def begin_write(engine: Engine) -> Connection:
+    """Open a connection whose transaction holds the chain's append lock."""
+    if is_sqlite(engine):
+        conn = engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"}).connect()
+        conn.begin()
+        return conn
+    conn = engine.connect()
+    conn.begin()
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+    return conn
+
+
+def begin_read(engine: Engine) -> Connection:
+    conn = engine.connect()
+    conn.begin()
+    if not is_sqlite(engine):
+        # One consistent snapshot for multi-statement reads (reports, proofs, pages).
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    return conn

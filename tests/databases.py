@@ -1,0 +1,114 @@
+"""Fresh, migrated databases for tests, on SQLite and PostgreSQL.
+
+Every storage test gets its own database built by the Alembic migrations: a migrated template is
+made once per session (SQLite: a file; PostgreSQL: a template database) and copied per test, so
+tests commit for real, take the real locks and run the real triggers, yet stay isolated.
+
+``A6LEDGER_TEST_DATABASES`` picks the backends (``sqlite,postgresql`` by default);
+``A6LEDGER_TEST_POSTGRES_URL`` names the PostgreSQL server's maintenance database.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ledger.adapters.db import normalize_database_url
+from ledger.adapters.migrations import upgrade_to_head
+
+BACKENDS = tuple(
+    name.strip()
+    for name in os.environ.get("A6LEDGER_TEST_DATABASES", "sqlite,postgresql").split(",")
+    if name.strip()
+)
+POSTGRES_ADMIN_URL = normalize_database_url(
+    os.environ.get(
+        "A6LEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+)
+
+
+@dataclass
+class SqliteFactory:
+    root: Path
+    _template: Path | None = None
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def template(self) -> Path:
+        if self._template is None:
+            path = self.root / "template.db"
+            upgrade_to_head(f"sqlite:///{path}")
+            self._template = path
+        return self._template
+
+    def empty_url(self) -> str:
+        return f"sqlite:///{self.root / f'empty-{next(self._counter)}.db'}"
+
+    def create(self) -> str:
+        path = self.root / f"test-{next(self._counter)}.db"
+        shutil.copyfile(self.template(), path)
+        return f"sqlite:///{path}"
+
+    def drop(self, url: str) -> None:
+        path = Path(make_url(url).database or "")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class PostgresFactory:
+    prefix: str = field(default_factory=lambda: f"a6t_{os.getpid()}_{uuid.uuid4().hex[:6]}")
+    _template: str | None = None
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def __post_init__(self) -> None:
+        self._admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+    def _url(self, name: str) -> str:
+        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
+            hide_password=False
+        )
+
+    def _create_database(self, name: str, template: str | None = None) -> None:
+        clause = f" TEMPLATE {template}" if template else ""
+        with self._admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+
+    def template(self) -> str:
+        if self._template is None:
+            name = f"{self.prefix}_tmpl"
+            self._create_database(name)
+            upgrade_to_head(self._url(name))
+            self._template = name
+        return self._template
+
+    def empty_url(self) -> str:
+        name = f"{self.prefix}_e{next(self._counter)}"
+        self._create_database(name)
+        return self._url(name)
+
+    def create(self) -> str:
+        name = f"{self.prefix}_{next(self._counter)}"
+        self._create_database(name, template=self.template())
+        return self._url(name)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        with self._admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        if self._template is not None:
+            with self._admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self._template}" WITH (FORCE)'))
+        self._admin.dispose()
