@@ -56,3 +56,145 @@ class ProofError(LedgerError):
     """A Merkle proof, checkpoint or signature failed verification."""
 
     rule = "proof"
+
+
+# --- Article 6.2 registry rules (article6.md §1, §4) -------------------------------------------
+
+
+class PartyNotFound(NotFound):
+    """The Party is not registered on this instance."""
+
+    rule = "party-registered"
+
+
+class RegistryNotFound(NotFound):
+    """The registry is not known to this instance."""
+
+    rule = "registry-known"
+
+
+class CooperativeApproachNotFound(NotFound):
+    """The cooperative approach is not registered."""
+
+    rule = "cooperative-approach-registered"
+
+
+class AuthorizationNotFound(NotFound):
+    """The authorization (or that version of it) does not exist."""
+
+    rule = "authorization-exists"
+
+
+class AuthorizedEntityNotFound(NotFound):
+    """The authorized entity does not exist."""
+
+    rule = "authorized-entity-exists"
+
+
+class AccountNotFound(NotFound):
+    """The account does not exist."""
+
+    rule = "account-exists"
+
+
+class BlockNotFound(NotFound):
+    """No unit block holds that serial."""
+
+    rule = "block-exists"
+
+
+class AlreadyRegistered(Conflict):
+    """A record with this identifier already exists; identifiers are never reused."""
+
+    rule = "unique-identifier"
+
+
+class FirstTransferDefinitionConflict(RuleViolation):
+    """A Party must specify its OIMP first-transfer definition consistently per cooperative
+    approach (4/CMA.6 para 11-13): it cannot change once declared."""
+
+    rule = "first-transfer-definition-consistent"
+
+
+class VintageBefore2021(RuleViolation):
+    """ITMOs must represent mitigation from 2021 onwards (2/CMA.3 annex para 1(e))."""
+
+    rule = "vintage-from-2021"
+
+
+class UnitsNotAuthorized(RuleViolation):
+    """Only authorized mitigation outcomes can be first transferred (2/CMA.3 para 2; 4/CMA.6
+    para 11)."""
+
+    rule = "authorization-before-first-transfer"
+
+
+class AuthorizationLimitExceeded(RuleViolation):
+    """The action is outside what the authorization allows: quantity, vintages, timeframe,
+    purposes, authorized Parties or entities (4/CMA.6 para 5)."""
+
+    rule = "authorization-limits"
+
+
+class AuthorizationChangeForbidden(RuleViolation):
+    """A new authorization version cannot change ITMOs already first transferred, nor change
+    the authorizing Party or cooperative approach (4/CMA.6 paras 7-9)."""
+
+    rule = "authorization-change"
+
+
+class UnitsAlreadyRetired(RuleViolation):
+    """One-time use: used or cancelled ITMOs can never be transferred, used or cancelled again
+    (2/CMA.3 annex para 21(e))."""
+
+    rule = "one-time-use"
+
+
+class SerialsNotHeld(RuleViolation):
+    """A serial sits in exactly one account; the named serials are not in the source account."""
+
+    rule = "serial-held-by-account"
+
+
+class InsufficientHoldings(RuleViolation):
+    """Holdings never go negative: the account holds fewer matching units than requested."""
+
+    rule = "holdings-non-negative"
+
+
+class RegistryDoesNotOwnUnits(RuleViolation):
+    """Only the registry that holds units can move them."""
+
+    rule = "owning-registry-moves"
+
+
+class UseOutsideNdcPeriod(RuleViolation):
+    """Use towards an NDC: the calendar year of use and the vintage must fall in the same NDC
+    implementation period (2/CMA.3 annex para 8(b))."""
+
+    rule = "use-within-ndc-period"
+
+
+class UnitsFlaggedInconsistent(RuleViolation):
+    """Parties are requested not to use ITMOs flagged inconsistent by a consistency check
+    towards their NDC (4/CMA.6 para 40)."""
+
+    rule = "no-ndc-use-of-inconsistent-units"
+
+
+class PurposeNotAuthorized(RuleViolation):
+    """The units are not authorized for this purpose (NDC or OIMP)."""
+
+    rule = "authorized-purpose"
+
+
+class AccountTypeMismatch(RuleViolation):
+    """The account cannot take part in this action (wrong type or terminal account)."""
+
+    rule = "account-type"
+
+
+class NdcNotDeclared(RuleViolation):
+    """The Party has not declared its NDC (type, period, method) needed for this action."""
+
+    rule = "ndc-declared"
