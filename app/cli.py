@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from app.cli_tokens import add_token_commands
 from app.settings import get_settings
 
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
@@ -50,7 +51,7 @@ def _keys_show(_args: argparse.Namespace) -> int:
     from app.keys import load_signer
 
     settings = get_settings()
-    print(load_signer(settings.signer_key_path, settings.log_origin, create=False).verifier_key)
+    print(load_signer(settings.signer_key_path, settings.log_origin, create=False).vkey)
     return 0
 
 
@@ -114,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     openapi = sub.add_parser("openapi", help="write openapi/openapi.json from the app")
     openapi.add_argument("--check", action="store_true", help="fail if the file is out of date")
     openapi.set_defaults(func=_openapi)
+
+    add_token_commands(sub)
     return parser
 
 

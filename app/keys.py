@@ -29,7 +29,7 @@ def load_signer(path: Path, origin: str, *, create: bool) -> note.Signer:
                 f"signer key {path} does not exist: run `a6ledger keys generate --out {path}`"
             )
         write_signer_key(path, origin)
-    signer = note.Signer.from_text(path.read_text(encoding="ascii").strip())
+    signer = note.Signer(path.read_text(encoding="ascii").strip())
     if signer.name != origin:
         raise SignerKeyMissing(
             f"signer key {path} is named {signer.name!r} but the log origin is {origin!r}"

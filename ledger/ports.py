@@ -5,12 +5,14 @@ The SQLAlchemy adapter implements them in ``ledger.adapters``; unit tests may us
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from ledger.canonical import JsonValue
+from ledger.projection import RegistryRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,9 @@ class UnitOfWork(Protocol):
     """One request = one unit of work = one transaction."""
 
     log: LedgerLog
+    registry: RegistryRepository
+
+    def now(self) -> datetime: ...
 
     def __enter__(self) -> Self: ...
 
@@ -56,7 +61,3 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
-
-
-def sequence_of(entries: Sequence[AppendedEntry]) -> list[int]:
-    return [entry.seq for entry in entries]

@@ -34,6 +34,7 @@ def read_health() -> HealthPublic:
 @router.get(
     "/readyz",
     operation_id="health-read_readiness",
+    response_model=ReadinessPublic,
     responses={503: {"model": ReadinessPublic, "description": "Not ready"}},
 )
 def read_readiness(engine: EngineDep) -> ReadinessPublic | JSONResponse:

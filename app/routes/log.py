@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from app.deps import ReadUowDep, SettingsDep, SignerDep
 from app.problems import problem_responses
-from ledger import merkle
+from ledger import merkle, note
 from ledger.checkpoints import signed_checkpoint
 from ledger.errors import InvalidInput
 
@@ -80,7 +80,7 @@ def read_checkpoint(
 )
 def read_key(signer: SignerDep) -> Response:
     """The log's verifier key (``<name>+<key id>+<base64 key>``), for offline verification."""
-    return Response(signer.verifier_key + "\n", media_type="text/plain; charset=utf-8")
+    return Response(signer.vkey + "\n", media_type="text/plain; charset=utf-8")
 
 
 @router.get(
@@ -162,3 +162,23 @@ def read_consistency_proof(
         second_root_hash=b64(uow.log.root(second)),
         consistency=[b64(h) for h in proof],
     )
+
+
+@router.get(
+    "/proofs/bundle",
+    operation_id="log-read_proof_bundle",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "C2SP tlog-proof bundle"},
+        **problem_responses(422),
+    },
+)
+def read_proof_bundle(
+    uow: ReadUowDep, signer: SignerDep, settings: SettingsDep, index: Position
+) -> Response:
+    """A C2SP ``tlog-proof@v1`` bundle for the entry at ``index``: its inclusion proof and the
+    signed checkpoint it verifies against, for offline verification with the public key only."""
+    checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin)
+    proof = uow.log.inclusion_proof(index, checkpoint.size)
+    bundle = note.format_tlog_proof(index, proof, signed)
+    return Response(bundle, media_type="text/plain; charset=utf-8")

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 
 from ledger.adapters.db import begin_read, begin_write
 from ledger.adapters.log import SqlLedgerLog
+from ledger.adapters.registry import SqlRegistry
 
 
 def utc_now() -> datetime:
@@ -41,6 +42,7 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> Self:
         self._conn = begin_write(self._engine) if self._write else begin_read(self._engine)
         self.log = SqlLedgerLog(self._conn, self._clock)
+        self.registry = SqlRegistry(self._conn)
         return self
 
     def __exit__(
@@ -58,6 +60,9 @@ class SqlAlchemyUnitOfWork:
                 conn.rollback()
         finally:
             conn.close()
+
+    def now(self) -> datetime:
+        return self._clock()
 
     def commit(self) -> None:
         self.connection.commit()

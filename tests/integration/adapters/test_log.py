@@ -161,8 +161,12 @@ def _disable_triggers_and_run(engine: Engine, backend: str, statement: str) -> N
     [
         ("UPDATE ledger_entry SET body = REPLACE(body, '\"n\":5', '\"n\":6') WHERE seq = 5", 5),
         ("UPDATE ledger_entry SET entry_hash = ZERO32 WHERE seq = 8", 8),
-        ("UPDATE merkle_node SET hash = (SELECT hash FROM merkle_node WHERE level = 0 AND idx = 0) "
-         "WHERE level = 1 AND idx = 2", 4),
+        (
+            "UPDATE merkle_node SET hash = "
+            "(SELECT hash FROM merkle_node WHERE level = 0 AND idx = 0) "
+            "WHERE level = 1 AND idx = 2",
+            4,
+        ),
         ("DELETE FROM ledger_entry WHERE seq = 9", 9),
     ],
 )
