@@ -27,7 +27,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_factory(backend: str, database_factories: dict[str, DatabaseFactory]) -> DatabaseFactory:
+def database_factory(
+    backend: str, database_factories: dict[str, DatabaseFactory]
+) -> DatabaseFactory:
     if backend not in database_factories:
         if backend == "sqlite":
             database_factories[backend] = SqliteFactory(Path(tempfile.mkdtemp(prefix="a6t-")))

@@ -75,9 +75,7 @@ class PostgresFactory:
         self._admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
 
     def _url(self, name: str) -> str:
-        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
-            hide_password=False
-        )
+        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
     def _create_database(self, name: str, template: str | None = None) -> None:
         clause = f" TEMPLATE {template}" if template else ""

@@ -1,0 +1,104 @@
+"""``a6ledger tokens create|revoke|list``: API token management against A6LEDGER_DATABASE_URL.
+
+``create`` prints the token on standard output, once; it is stored only as a hash and cannot be
+shown again. Creation and revocation are recorded in the ledger with the actor ``cli``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.settings import get_settings
+from ledger.adapters.orm_api import TOKEN_ROLES
+from ledger.errors import LedgerError
+
+CLI_ACTOR = "cli"
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+def _tokens_create(args: argparse.Namespace) -> int:
+    from app.auth import create_token
+    from ledger.adapters.db import create_ledger_engine
+
+    engine = create_ledger_engine(get_settings().database_url)
+    try:
+        principal, token = create_token(
+            engine, args.name, args.role, args.registry, actor=CLI_ACTOR
+        )
+    except LedgerError as exc:
+        _err(f"error: {exc.message}")
+        return 1
+    finally:
+        engine.dispose()
+    bound = f" for registry {principal.registry_id}" if principal.registry_id else ""
+    _err(
+        f"created {principal.token_id} (role {principal.role.value}{bound}); "
+        "the token below is shown only this once:"
+    )
+    _out(token)
+    return 0
+
+
+def _tokens_revoke(args: argparse.Namespace) -> int:
+    from app.auth import revoke_token
+    from ledger.adapters.db import create_ledger_engine
+
+    engine = create_ledger_engine(get_settings().database_url)
+    try:
+        info = revoke_token(engine, args.token_id, actor=CLI_ACTOR)
+    except LedgerError as exc:
+        _err(f"error: {exc.message}")
+        return 1
+    finally:
+        engine.dispose()
+    _out(f"revoked {info.token_id}")
+    return 0
+
+
+def _tokens_list(_args: argparse.Namespace) -> int:
+    from app.auth import list_tokens
+    from ledger.adapters.db import create_ledger_engine
+
+    engine = create_ledger_engine(get_settings().database_url)
+    try:
+        tokens = list_tokens(engine)
+    finally:
+        engine.dispose()
+    _out("TOKEN_ID\tROLE\tREGISTRY\tSTATUS\tCREATED\tNAME")
+    for token in tokens:
+        status = "revoked" if token.revoked else "active"
+        _out(
+            f"{token.token_id}\t{token.role.value}\t{token.registry_id or '-'}\t{status}\t"
+            f"{token.created_at.isoformat()}\t{token.name}"
+        )
+    return 0
+
+
+def add_token_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """Add ``tokens create|revoke|list`` to the ``a6ledger`` command line."""
+    tokens = subparsers.add_parser("tokens", help="API bearer tokens").add_subparsers(
+        dest="tokens", required=True
+    )
+    create = tokens.add_parser("create", help="issue a token and print it (only this once)")
+    create.add_argument("--role", required=True, choices=TOKEN_ROLES)
+    create.add_argument("--registry", help="registry id such as JPN01 (registry tokens only)")
+    create.add_argument("--name", required=True, help="who or what holds the token")
+    create.set_defaults(func=_tokens_create)
+
+    revoke = tokens.add_parser("revoke", help="revoke a token; it stops working at once")
+    revoke.add_argument("token_id", help="token id (tok_...)")
+    revoke.set_defaults(func=_tokens_revoke)
+
+    tokens.add_parser("list", help="list tokens (never their secrets)").set_defaults(
+        func=_tokens_list
+    )

@@ -1,0 +1,348 @@
+"""Idempotent writes: ``Idempotency-Key`` on every POST, and ledger positions on every response.
+
+A write route takes :data:`IdempotentWriteDep` and hands its service call to
+:meth:`IdempotentWrite.run`::
+
+    @router.post("/v1/things", status_code=201, response_model=ThingPublic,
+                 responses=write_responses(201, 409))
+    def create_thing(body: ThingCreate, principal: AdminDep, write: IdempotentWriteDep) -> Response:
+        return write.run(lambda uow: services.create_thing(uow, body, actor=principal.actor),
+                         ThingPublic.from_domain)
+
+``run`` opens one write unit of work (it holds the chain's append lock from its first
+statement), then:
+
+- if this token already used the ``Idempotency-Key`` for the same request (same method, path and
+  canonical body), it returns the ORIGINAL response (status, headers, body) with
+  ``Idempotent-Replayed: true`` and appends nothing;
+- if the token used the key for a different request, it answers 422
+  ``urn:a6ledger:problem:idempotency-key-reused``;
+- otherwise it runs the operation, serializes the returned pydantic model, stores the response
+  under the key in the same transaction and commits. A domain error raised by the operation
+  rolls everything back and stores nothing, so a corrected retry may reuse the key.
+
+Because the lookup happens under the append lock, concurrent requests with the same key are
+serialized: the second one sees the first one's record and replays it.
+
+Every response of ``run`` carries ``A6-Tree-Size`` (the tree size after the write, which includes
+every entry it appended) and, when entries were appended, ``A6-Ledger-Seq`` (the last seq
+appended) and ``A6-Ledger-First-Seq`` (the first one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar, overload
+
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine, insert, select
+
+from app.auth import Principal, PrincipalDep
+from app.deps import EngineDep
+from app.problems import problem_responses
+from ledger.adapters.orm_api import idempotency_record
+from ledger.adapters.uow import SqlAlchemyUnitOfWork, utc_now
+from ledger.errors import InvalidInput
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+LEDGER_SEQ_HEADER = "A6-Ledger-Seq"
+LEDGER_FIRST_SEQ_HEADER = "A6-Ledger-First-Seq"
+TREE_SIZE_HEADER = "A6-Tree-Size"
+JSON_MEDIA_TYPE = "application/json"
+MAX_KEY_LENGTH = 255
+_FINGERPRINT_DOMAIN = b"a6ledger-request-fingerprint-v1\n"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+ResultT = TypeVar("ResultT")
+Operation = Callable[[SqlAlchemyUnitOfWork], ResultT]
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """An Idempotency-Key identifies one request: it was already used with a different one."""
+
+    rule = "idempotency-key-single-request"
+
+
+# --- request fingerprint ----------------------------------------------------------------------
+
+
+class _NumberText(str):
+    """A JSON number that is not an integer, kept as its literal text (never a float)."""
+
+    __slots__ = ()
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, dict):
+        members = sorted(value.items())
+        return "{" + ",".join(_json_string(k) + ":" + _canonical(v) for k, v in members) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical(item) for item in value) + "]"
+    if isinstance(value, _NumberText):
+        return str.__str__(value)
+    if isinstance(value, str):
+        return _json_string(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    raise TypeError(f"unexpected JSON value of type {type(value).__name__}")
+
+
+def _json_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def canonical_body(body: bytes) -> bytes:
+    """Whitespace- and member-order-independent bytes of a JSON body.
+
+    Objects are written with sorted member names; non-integer numbers keep their literal text, so
+    no value goes through a float. A body that is not JSON is taken byte for byte."""
+    if not body:
+        return b"empty:"
+    try:
+        value = json.loads(body, parse_float=_NumberText, parse_constant=_NumberText)
+        return b"json:" + _canonical(value).encode("utf-8")
+    except (ValueError, RecursionError):
+        return b"raw:" + body
+
+
+def request_fingerprint(method: str, path: str, query: str, body: bytes) -> bytes:
+    """SHA-256 over the method, the path (with its query string) and the canonical body."""
+    target = path if not query else f"{path}?{query}"
+    digest = hashlib.sha256(_FINGERPRINT_DOMAIN)
+    digest.update(method.upper().encode("ascii") + b"\n")
+    digest.update(target.encode("utf-8") + b"\n")
+    digest.update(canonical_body(body))
+    return digest.digest()
+
+
+# --- stored responses -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    fingerprint: bytes
+    method: str
+    path: str
+
+    def replay(self) -> Response:
+        headers = dict(self.headers)
+        headers[REPLAYED_HEADER] = "true"
+        return Response(content=self.body, status_code=self.status, headers=headers)
+
+
+def load_record(conn: Connection, token_id: str, key: str) -> StoredResponse | None:
+    row = conn.execute(
+        select(
+            idempotency_record.c.response_status,
+            idempotency_record.c.response_headers,
+            idempotency_record.c.response_body,
+            idempotency_record.c.request_fingerprint,
+            idempotency_record.c.request_method,
+            idempotency_record.c.request_path,
+        ).where(
+            idempotency_record.c.token_id == token_id,
+            idempotency_record.c.idempotency_key == key,
+        )
+    ).first()
+    if row is None:
+        return None
+    headers = [(str(name), str(value)) for name, value in json.loads(row.response_headers)]
+    return StoredResponse(
+        status=int(row.response_status),
+        headers=headers,
+        body=bytes(row.response_body),
+        fingerprint=bytes(row.request_fingerprint),
+        method=str(row.request_method),
+        path=str(row.request_path),
+    )
+
+
+# --- the write wrapper ------------------------------------------------------------------------
+
+
+class IdempotentWrite:
+    """One write request: its principal, its optional idempotency key and its fingerprint."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        principal: Principal,
+        key: str | None,
+        fingerprint: bytes,
+        method: str,
+        path: str,
+        default_status: int,
+    ) -> None:
+        self.engine = engine
+        self.principal = principal
+        self.key = key
+        self.fingerprint = fingerprint
+        self.method = method
+        self.path = path
+        self.default_status = default_status
+
+    @overload
+    def run(
+        self,
+        operation: Callable[[SqlAlchemyUnitOfWork], ModelT],
+        present: None = None,
+        *,
+        status_code: int | None = None,
+        location: Callable[[ModelT], str] | None = None,
+    ) -> Response: ...
+
+    @overload
+    def run(
+        self,
+        operation: Callable[[SqlAlchemyUnitOfWork], ResultT],
+        present: Callable[[ResultT], ModelT],
+        *,
+        status_code: int | None = None,
+        location: Callable[[ModelT], str] | None = None,
+    ) -> Response: ...
+
+    def run(
+        self,
+        operation: Callable[[SqlAlchemyUnitOfWork], Any],
+        present: Callable[[Any], BaseModel] | None = None,
+        *,
+        status_code: int | None = None,
+        location: Callable[[Any], str] | None = None,
+    ) -> Response:
+        """Run ``operation`` in a write unit of work, or replay the response stored for the key.
+
+        ``operation`` returns a pydantic model (or a value that ``present`` turns into one);
+        ``status_code`` defaults to the route's; ``location`` derives a ``Location`` header from
+        the model. The response body is the model as JSON (by alias)."""
+        with SqlAlchemyUnitOfWork(self.engine, write=True) as uow:
+            if self.key is not None:
+                stored = load_record(uow.connection, self.principal.token_id, self.key)
+                if stored is not None:
+                    if not hmac.compare_digest(stored.fingerprint, self.fingerprint):
+                        raise IdempotencyKeyReused(
+                            f"Idempotency-Key {self.key!r} was already used for a different "
+                            f"request ({stored.method} {stored.path}); use a new key",
+                            idempotency_key=self.key,
+                            first_request=f"{stored.method} {stored.path}",
+                        )
+                    return stored.replay()
+            size_before = uow.log.size()
+            result = operation(uow)
+            model = result if present is None else present(result)
+            if not isinstance(model, BaseModel):
+                raise TypeError(f"a write must produce a pydantic model, not {type(model)!r}")
+            size_after = uow.log.size()
+            status = status_code or self.default_status
+            body = model.model_dump_json(by_alias=True).encode("utf-8")
+            headers: list[tuple[str, str]] = [("content-type", JSON_MEDIA_TYPE)]
+            first_seq = last_seq = None
+            if size_after > size_before:
+                first_seq, last_seq = size_before, size_after - 1
+                headers.append((LEDGER_SEQ_HEADER, str(last_seq)))
+                headers.append((LEDGER_FIRST_SEQ_HEADER, str(first_seq)))
+            headers.append((TREE_SIZE_HEADER, str(size_after)))
+            if location is not None:
+                headers.append(("location", location(model)))
+            if self.key is not None:
+                uow.connection.execute(
+                    insert(idempotency_record).values(
+                        token_id=self.principal.token_id,
+                        idempotency_key=self.key,
+                        request_fingerprint=self.fingerprint,
+                        request_method=self.method,
+                        request_path=self.path,
+                        response_status=status,
+                        response_headers=json.dumps(headers, separators=(",", ":")),
+                        response_body=body,
+                        created_at=utc_now(),
+                        first_seq=first_seq,
+                        last_seq=last_seq,
+                        tree_size=size_after,
+                    )
+                )
+            uow.commit()
+        return Response(content=body, status_code=status, headers=dict(headers))
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=IDEMPOTENCY_KEY_HEADER,
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=r"^[ -~]+$",
+        description=(
+            "Client-chosen key (1-255 printable ASCII characters) that makes the request safe "
+            "to retry: a retry with the same key and request returns the original response "
+            "(with `Idempotent-Replayed: true`) and records nothing new; the same key with a "
+            "different request is refused with 422."
+        ),
+    ),
+]
+
+
+async def get_idempotent_write(
+    request: Request,
+    principal: PrincipalDep,
+    engine: EngineDep,
+    idempotency_key: IdempotencyKey = None,
+) -> IdempotentWrite:
+    body = await request.body()
+    route = request.scope.get("route")
+    default_status = getattr(route, "status_code", None) or 200
+    return IdempotentWrite(
+        engine=engine,
+        principal=principal,
+        key=idempotency_key,
+        fingerprint=request_fingerprint(request.method, request.url.path, request.url.query, body),
+        method=request.method,
+        path=request.url.path,
+        default_status=int(default_status),
+    )
+
+
+IdempotentWriteDep = Annotated[IdempotentWrite, Depends(get_idempotent_write)]
+
+WRITE_RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    LEDGER_SEQ_HEADER: {
+        "description": "Seq of the last ledger entry this write appended",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    LEDGER_FIRST_SEQ_HEADER: {
+        "description": "Seq of the first ledger entry this write appended",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    TREE_SIZE_HEADER: {
+        "description": "Size of the log tree that includes this write's entries",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    REPLAYED_HEADER: {
+        "description": "`true` when this is the stored response of an earlier request "
+        "with the same Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+
+
+def write_responses(status_code: int = 201, *problem_statuses: int) -> dict[int | str, Any]:
+    """``responses=`` for a write route: the ledger headers on success, and the problems
+    every write can answer (401, 403, 422) plus ``problem_statuses``."""
+    statuses = sorted({401, 403, 422, *problem_statuses})
+    responses: dict[int | str, Any] = dict(problem_responses(*statuses))
+    responses[status_code] = {"headers": WRITE_RESPONSE_HEADERS}
+    return responses
