@@ -71,6 +71,29 @@ def _verify_db(_args: argparse.Namespace) -> int:
     return 1
 
 
+def _demo(_args: argparse.Namespace) -> int:
+    from ledger.adapters.db import create_ledger_engine
+    from ledger.adapters.migrations import upgrade_to_head
+    from ledger.adapters.uow import SqlAlchemyUnitOfWork
+    from ledger.demo import load_demo
+
+    settings = get_settings()
+    upgrade_to_head(settings.database_url)
+    engine = create_ledger_engine(settings.database_url)
+    try:
+        with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+            if uow.log.size() and uow.registry.get_party("JPN") is not None:
+                print("the demo scenario needs a fresh database: this one already has Parties")
+                return 1
+            load_demo(uow)
+            size = uow.log.size()
+            uow.commit()
+    finally:
+        engine.dispose()
+    print(f"loaded the JCM demo scenario: {size} ledger entries")
+    return 0
+
+
 def render_openapi() -> str:
     from app.main import create_app
 
@@ -111,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "verify-db", help="re-derive every hash, link and Merkle node from storage"
     ).set_defaults(func=_verify_db)
+
+    sub.add_parser(
+        "demo", help="load a realistic multi-Party JCM scenario into a fresh database"
+    ).set_defaults(func=_demo)
 
     openapi = sub.add_parser("openapi", help="write openapi/openapi.json from the app")
     openapi.add_argument("--check", action="store_true", help="fail if the file is out of date")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, tuple_
+from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select
 
 from ledger import merkle
 from ledger.adapters.orm import ledger_entry, merkle_node
@@ -23,6 +23,20 @@ class TreeSizeOutOfRange(InvalidInput):
     rule = "tree-size"
 
 
+def node_keys_condition(keys: Sequence[merkle.NodeKey]) -> ColumnElement[bool]:
+    """``(level, idx) IN keys`` written so both databases use the primary key: one
+    ``level = L AND idx IN (...)`` per level (a row-value IN makes SQLite scan the table)."""
+    by_level: dict[int, list[int]] = {}
+    for level, idx in keys:
+        by_level.setdefault(level, []).append(idx)
+    return or_(
+        *(
+            and_(merkle_node.c.level == level, merkle_node.c.idx.in_(indexes))
+            for level, indexes in sorted(by_level.items())
+        )
+    )
+
+
 class SqlNodeReader:
     """Reads perfect-subtree hashes in one query; sees nodes pending in this transaction too."""
 
@@ -36,7 +50,7 @@ class SqlNodeReader:
             chunk = wanted[chunk_start : chunk_start + 500]
             rows = self._conn.execute(
                 select(merkle_node.c.level, merkle_node.c.idx, merkle_node.c.hash).where(
-                    tuple_(merkle_node.c.level, merkle_node.c.idx).in_(chunk)
+                    node_keys_condition(chunk)
                 )
             )
             for level, idx, node in rows:

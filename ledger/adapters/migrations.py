@@ -7,7 +7,15 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+def _project_root() -> Path:
+    """The folder holding ``alembic.ini`` and ``migrations/``: the source tree (editable
+    install), or the working directory (an installed package, as in the Docker image)."""
+    source_tree = Path(__file__).resolve().parents[2]
+    return source_tree if (source_tree / "alembic.ini").exists() else Path.cwd()
+
+
+PROJECT_ROOT = _project_root()
 
 
 def alembic_config(database_url: str) -> Config:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, func, select, tuple_
+from sqlalchemy import Connection, Engine, func, select
 
 from ledger import merkle
+from ledger.adapters.log import node_keys_condition
 from ledger.adapters.orm import ledger_entry, merkle_node
 from ledger.chain import GENESIS_PREV_HASH, Entry, MalformedEntry, entry_hash
 
@@ -68,7 +69,7 @@ def _check_nodes(conn: Connection, expected: dict[merkle.NodeKey, bytes]) -> Non
             (level, idx): bytes(node)
             for level, idx, node in conn.execute(
                 select(merkle_node.c.level, merkle_node.c.idx, merkle_node.c.hash).where(
-                    tuple_(merkle_node.c.level, merkle_node.c.idx).in_(chunk)
+                    node_keys_condition(chunk)
                 )
             )
         }

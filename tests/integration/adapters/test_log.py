@@ -191,3 +191,20 @@ def test_verify_db_names_the_first_altered_seq(
     report = verify_database(engine)
     assert not report.ok
     assert report.first_bad_seq == bad_seq, report.reason
+
+
+def test_node_reads_use_the_primary_key(engine: Engine, backend: str) -> None:
+    """Proofs must cost O(log n) index lookups, never a scan of the Merkle table."""
+    from sqlalchemy import select
+
+    from ledger.adapters.log import node_keys_condition
+    from ledger.adapters.orm import merkle_node
+
+    if backend != "sqlite":
+        pytest.skip("the plan check is written for SQLite's EXPLAIN QUERY PLAN")
+    query = select(merkle_node.c.hash).where(node_keys_condition([(0, 1), (3, 2), (3, 9)]))
+    compiled = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        plan = " ".join(str(row) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled))
+    assert "SCAN merkle_node" not in plan
+    assert "USING INDEX" in plan

@@ -1,0 +1,104 @@
+"""Log benchmarks, reported as ratios against baselines measured in the same run.
+
+- append: appending N entries through the SQL log (hash chain + Merkle nodes, one transaction
+  per batch) against a baseline of inserting the same canonical bytes into a plain table;
+- proofs: inclusion and consistency proofs at size N (O(log n) stored reads) against a baseline
+  of a single-row primary-key read, and against rebuilding the root from all leaves.
+
+Run: ``python -m bench [--entries N] [--database-url URL]`` (default: a temporary SQLite file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert, select
+
+from ledger import merkle
+from ledger.adapters.db import create_ledger_engine
+from ledger.adapters.migrations import upgrade_to_head
+from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.canonical import canonical_bytes
+
+
+def timed(fn: Callable[[], object], repeat: int = 5) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--entries", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    upgrade_to_head(url)
+    engine = create_ledger_engine(url)
+    baseline_table = Table(
+        "bench_plain",
+        MetaData(),
+        Column("n", Integer, primary_key=True),
+        Column("body", LargeBinary),
+    )
+    baseline_table.create(engine, checkfirst=True)
+
+    payloads = [{"n": i, "note": "benchmark"} for i in range(args.entries)]
+    start = time.perf_counter()
+    for low in range(0, args.entries, args.batch):
+        with engine.begin() as conn:
+            conn.execute(
+                insert(baseline_table),
+                [
+                    {"n": i, "body": canonical_bytes(payloads[i])}
+                    for i in range(low, min(low + args.batch, args.entries))
+                ],
+            )
+    plain = time.perf_counter() - start
+
+    start = time.perf_counter()
+    for low in range(0, args.entries, args.batch):
+        with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+            for i in range(low, min(low + args.batch, args.entries)):
+                uow.log.append("bench.note", payloads[i], actor="bench")
+            uow.commit()
+    ledger = time.perf_counter() - start
+
+    size = args.entries
+    with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+        log = uow.log
+        pk_read = timed(
+            lambda: uow.connection.execute(
+                select(baseline_table.c.body).where(baseline_table.c.n == size // 2)
+            ).all(),
+            50,
+        )
+        inclusion = timed(lambda: log.inclusion_proof(size // 3, size), 50)
+        consistency = timed(lambda: log.consistency_proof(size // 3, size), 50)
+        root = timed(lambda: log.root(size), 50)
+        leaves = [merkle.leaf_hash(b) for b in log.read_entries(0, size)]
+        rebuild = timed(lambda: merkle.root_from_leaf_hashes(leaves), 3)
+    engine.dispose()
+    print(f"entries: {size} ({url.split(':')[0]})")
+    print(
+        f"append: {size / ledger:,.0f} entries/s; ratio ledger/plain insert = {ledger / plain:.2f}"
+    )
+    print(f"inclusion proof: ratio to one primary-key read = {inclusion / pk_read:.2f}")
+    print(f"consistency proof: ratio to one primary-key read = {consistency / pk_read:.2f}")
+    print(f"root from stored nodes: ratio to one primary-key read = {root / pk_read:.2f}")
+    print(
+        f"root rebuilt from all leaves (in memory) / root from stored nodes = {rebuild / root:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

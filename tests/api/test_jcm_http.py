@@ -1,0 +1,219 @@
+"""The JCM scenario driven only through HTTP, with the rules' problems checked on the way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import TokenFactory
+
+
+def post(client: TestClient, path: str, headers: dict[str, str], body: dict[str, Any]) -> Any:
+    response = client.post(path, json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert int(response.headers["a6-ledger-seq"]) < int(response.headers["a6-tree-size"])
+    return response.json()
+
+
+def solar(registry_id: str, party: str, ca_id: str, vintage: int) -> dict[str, Any]:
+    return {
+        "ca_id": ca_id,
+        "registry_id": registry_id,
+        "first_transferring_party": party,
+        "vintage": vintage,
+        "metric": "GHG",
+        "gwp": "AR5",
+        "mitigation_type": "Emission reductions",
+        "sector": "Energy generation",
+        "activity_type": "Solar",
+        "underlying_registry": "JCM",
+    }
+
+
+@pytest.fixture
+def jcm(client: TestClient, tokens: TokenFactory) -> dict[str, dict[str, str]]:
+    admin = tokens("admin")
+    ndc = {
+        "ndc_type": "single-year",
+        "metric": "GHG",
+        "period_start": 2021,
+        "period_end": 2030,
+        "method": "averaging",
+        "target_year": 2030,
+    }
+    for code, name in (("JPN", "Japan"), ("THA", "Thailand")):
+        post(client, "/v1/parties", admin, {"code": code, "name": name, "ndc": ndc})
+        post(
+            client,
+            "/v1/registries",
+            admin,
+            {"registry_id": f"{code}01", "party": code, "name": f"{name} registry"},
+        )
+        for suffix, kind in (("GOV", "holding"), ("NDC", "ndc-use")):
+            post(
+                client,
+                "/v1/accounts",
+                admin,
+                {
+                    "account_id": f"{code}01-{suffix}",
+                    "registry_id": f"{code}01",
+                    "account_type": kind,
+                    "name": f"{name} {suffix}",
+                },
+            )
+    post(
+        client,
+        "/v1/cooperative-approaches",
+        admin,
+        {"ca_id": "CA0001", "name": "JCM Japan-Thailand", "parties": ["JPN", "THA"]},
+    )
+    return {
+        "admin": admin,
+        "THA01": tokens("registry", "THA01"),
+        "JPN01": tokens("registry", "JPN01"),
+    }
+
+
+def test_jcm_flow_through_http(client: TestClient, jcm: dict[str, dict[str, str]]) -> None:
+    tha, jpn = jcm["THA01"], jcm["JPN01"]
+    authorization = post(
+        client,
+        "/v1/authorizations",
+        tha,
+        {
+            "authorization_id": "THA-JCM-2025-001",
+            "party": "THA",
+            "ca_id": "CA0001",
+            "authorized_on": "2025-10-30",
+            "purposes": "NDC",
+            "metric": "GHG",
+            "gwp": "AR5",
+            "sectors": ["Energy generation"],
+            "activity_types": ["Solar"],
+            "vintage_from": 2021,
+            "vintage_to": 2030,
+            "quantity": 100000,
+            "authorized_parties": ["JPN"],
+        },
+    )
+    assert authorization["version"] == 1
+    issued = post(
+        client,
+        "/v1/issuances",
+        tha,
+        {
+            "registry_id": "THA01",
+            "attributes": solar("THA01", "THA", "CA0001", 2021),
+            "shares": [
+                {
+                    "account_id": "THA01-GOV",
+                    "quantity": 1009,
+                    "authorization_id": "THA-JCM-2025-001",
+                }
+            ],
+        },
+    )
+    assert issued["quantity"] == 1009
+    assert issued["blocks"][0]["itmo_first_id"] == "CA0001-THA01-THA-1-2021"
+
+    # Japan's token cannot move Thailand's units.
+    forbidden = client.post(
+        "/v1/transfers",
+        headers=jpn,
+        json={"from_account": "THA01-GOV", "to_account": "JPN01-GOV", "selection": {"quantity": 1}},
+    )
+    assert forbidden.status_code == 403
+    assert forbidden.headers["content-type"] == "application/problem+json"
+
+    moved = post(
+        client,
+        "/v1/transfers",
+        tha,
+        {"from_account": "THA01-GOV", "to_account": "JPN01-GOV", "selection": {"quantity": 1009}},
+    )
+    assert moved["blocks"][0]["first_transfer_seq"] is not None
+    used = post(
+        client,
+        "/v1/uses",
+        jpn,
+        {
+            "from_account": "JPN01-GOV",
+            "to_account": "JPN01-NDC",
+            "selection": {"quantity": 600},
+            "use_year": 2025,
+        },
+    )
+    assert used["quantity"] == 600
+    holdings = client.get("/v1/accounts/JPN01-GOV/holdings", headers=jpn).json()
+    assert holdings["quantity"] == 409
+
+    history = client.get("/v1/itmos/CA0001-THA01-THA-5-2021/history", headers=jcm["admin"])
+    assert [e["kind"] for e in history.json()["events"]] == [
+        "mo.issued",
+        "itmo.first_transfer",
+        "itmo.acquisition",
+        "itmo.use",
+    ]
+
+    # One-time use: the used serials cannot be used again; nothing is recorded.
+    size = int(client.get("/v1/log/checkpoint").text.splitlines()[1])
+    again = client.post(
+        "/v1/uses",
+        headers=jpn,
+        json={
+            "from_account": "JPN01-GOV",
+            "to_account": "JPN01-NDC",
+            "selection": {"quantity": 500},
+            "use_year": 2026,
+        },
+    )
+    assert again.status_code == 409
+    problem = again.json()
+    assert problem["type"] == "urn:a6ledger:problem:insufficient-holdings"
+    assert problem["rule"] == "holdings-non-negative"
+    assert problem["available"] == 409
+    assert int(client.get("/v1/log/checkpoint").text.splitlines()[1]) == size
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"code": "JPN", "name": "Japan", "extra": 1}, "extra"),
+        ({"code": "JPN", "name": 5}, "name"),
+        ({"code": "jp", "name": "Japan"}, "code"),
+        (
+            {
+                "code": "JPN",
+                "name": "Japan",
+                "ndc": {
+                    "ndc_type": "single-year",
+                    "metric": "GHG",
+                    "period_start": 2**64,
+                    "period_end": 2030,
+                    "method": "averaging",
+                    "target_year": 2030,
+                },
+            },
+            "period_start",
+        ),
+    ],
+)
+def test_bad_bodies_are_clean_problems(
+    client: TestClient, tokens: TokenFactory, body: dict[str, Any], field: str
+) -> None:
+    response = client.post("/v1/parties", json=body, headers=tokens("admin"))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in response.json()["detail"]
+
+
+def test_malformed_json_and_oversized_bodies(client: TestClient, tokens: TokenFactory) -> None:
+    headers = tokens("admin") | {"content-type": "application/json"}
+    malformed = client.post("/v1/parties", content=b'{"code": "JPN",', headers=headers)
+    assert malformed.status_code == 422
+    assert malformed.headers["content-type"] == "application/problem+json"
+    huge = client.post("/v1/parties", content=b"x" * 2_000_000, headers=headers)
+    assert huge.status_code == 413
+    assert huge.json()["type"] == "urn:a6ledger:problem:payload-too-large"
