@@ -44,8 +44,11 @@ class LedgerLog(Protocol):
 class UnitOfWork(Protocol):
     """One request = one unit of work = one transaction."""
 
-    log: LedgerLog
-    registry: RegistryRepository
+    @property
+    def log(self) -> LedgerLog: ...
+
+    @property
+    def registry(self) -> RegistryRepository: ...
 
     def now(self) -> datetime: ...
 
