@@ -460,9 +460,12 @@ def issue(uow: UnitOfWork, issuance: Issuance, actor: str) -> list[UnitBlock]:
         **_blocks_payload(blocks, blocks),
     }
     _record(uow, "mo.issued", payload, actor)
-    fired = [b for b in blocks if _fires_at(uow, b, FirstTransferDefinition.ISSUANCE)]
-    if fired:
-        _first_transfer(uow, fired, FirstTransferDefinition.ISSUANCE.value, None, actor)
+    # Shares issued under an authorization are also authorized now, so both the "Issuance" and
+    # the "Authorization" OIMP definitions fire (one definition per Party and approach).
+    for definition in (FirstTransferDefinition.ISSUANCE, FirstTransferDefinition.AUTHORIZATION):
+        fired = [b for b in blocks if _fires_at(uow, b, definition)]
+        if fired:
+            _first_transfer(uow, fired, definition.value, None, actor)
     return [uow.registry.get_block(b.block_id) or b for b in blocks]
 
 

@@ -10,6 +10,7 @@ Appends to the single hash chain must be serialized across processes:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -32,6 +33,9 @@ def create_ledger_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database not in (None, "", ":memory:"):
+            # Zero set-up: the default ./var/a6ledger.db works on a fresh checkout.
+            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
