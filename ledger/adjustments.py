@@ -22,12 +22,12 @@ Every :class:`Figure` lists the ledger ``seq`` numbers of the facts it was compu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 
 from ledger.errors import InvalidInput, RuleViolation, UseOutsideNdcPeriod, VintageBefore2021
 from ledger.model import MIN_VINTAGE, PARTY_CODE, CaMethod, Metric, NdcType, Purpose
@@ -740,12 +740,21 @@ def _total(facts: Iterable[_QuantityFact]) -> Figure:
     return Figure(Fraction(sum(fact.quantity for fact in items)), tuple(f.seq for f in items))
 
 
-def _check_unique_seqs(kind: str, facts: Iterable[_Fact]) -> None:
-    seen: set[int] = set()
+def _check_unique_seqs(
+    kind: str, facts: Iterable[_Fact], booking: Callable[[Any], object] | None = None
+) -> None:
+    """One entry counts once. Without ``booking`` a seq may carry one fact only; with it, one
+    entry may carry several facts (an entry acting on blocks of several vintages) as long as
+    they agree on ``booking`` (e.g. the year of use) and none is repeated."""
+    seen: dict[int, object] = {}
+    distinct: set[object] = set()
     for fact in facts:
-        if fact.seq in seen:
+        if fact.seq in seen and (
+            booking is None or seen[fact.seq] != booking(fact) or fact in distinct
+        ):
             raise DuplicateSeq(f"two {kind} facts carry seq {fact.seq}", seq=fact.seq, kind=kind)
-        seen.add(fact.seq)
+        seen[fact.seq] = None if booking is None else booking(fact)
+        distinct.add(fact)
 
 
 def _check_in_period(
@@ -792,8 +801,8 @@ def _validate(
     uses: tuple[UseFact, ...],
 ) -> None:
     _check_unique_seqs("emissions", emissions)
-    _check_unique_seqs("first-transfer", first_transfers)
-    _check_unique_seqs("use", uses)
+    _check_unique_seqs("first-transfer", first_transfers, lambda fact: fact.transferring_party)
+    _check_unique_seqs("use", uses, lambda fact: (fact.use_year, fact.using_party))
     for ft in first_transfers:
         _check_party_of(profile, ft.seq, "transferring_party", ft.transferring_party)
         _check_vintage(ft.seq, ft.vintage)

@@ -610,7 +610,18 @@ class TestFactErrors:
         with pytest.raises(DuplicateSeq):
             compute_adjustments(profile(), [], [], [use(1, 2025, 10), use(1, 2026, 10)])
         with pytest.raises(DuplicateSeq):
+            compute_adjustments(profile(), [], [], [use(1, 2025, 10)] * 2)
+        with pytest.raises(DuplicateSeq):
             compute_adjustments(profile(), [EmissionsFact(1, 2025, 1)] * 2, [], [])
+        with pytest.raises(DuplicateSeq):
+            compute_adjustments(profile(HOST), [], [ft(1, 2025, 10)] * 2, [])
+
+    def test_one_entry_may_carry_several_vintages(self) -> None:
+        """A first transfer entry acting on blocks of two vintages books each to its vintage."""
+        report = compute_adjustments(profile(HOST), [], [ft(1, 2023, 10), ft(1, 2024, 7)], [])
+        assert report.row(2023).first_transferred.value == 10
+        assert report.row(2024).first_transferred.value == 7
+        assert report.row(2024).first_transferred.seqs == (1,)
 
     @pytest.mark.parametrize("quantity", [0, -5, 1.5, True, Fraction(3)])
     def test_quantity_must_be_a_positive_int(self, quantity: object) -> None:
