@@ -730,12 +730,14 @@ def acquire_from_external(
         order.attributes.vintage,
     )
     overlapping = uow.registry.overlapping_blocks(key, order.first, order.last)
+    origin = uow.registry.get_registry(order.attributes.registry_id)
     extra: dict[str, JsonValue] = {
         "from_registry": source.registry_id,
         "reference": order.reference,
     }
-    if overlapping:
-        # Units that once left for this external registry come back: move them.
+    if overlapping or (origin is not None and origin.hosted):
+        # Units that once left for this external registry come back: move them. Units that
+        # originate in a registry hosted here were issued here, so they can only come back.
         selection = UnitSelection(
             ranges=(SerialRange(order.first, order.last),),
             ca_id=key[0],
@@ -747,7 +749,7 @@ def acquire_from_external(
             carved = carve_blocks(uow, external_account_id(source.registry_id), selection)
         except SerialsNotHeld as exc:
             raise SerialsNotHeld(
-                f"serials {order.first}-{order.last} overlap units not held by "
+                f"serials {order.first}-{order.last} are not units held by "
                 f"{source.registry_id}: {exc.message}",
                 first=order.first,
                 last=order.last,
