@@ -56,7 +56,10 @@ def from_json(cls: type[T], obj: Any) -> T:
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
     kwargs = {name: _decode(hints[name], obj[name]) for name in names if name in obj}
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a required field is missing
+        raise ValueError(f"{cls.__name__}: {exc}") from exc
 
 
 def _decode(hint: Any, value: Any) -> Any:

@@ -194,6 +194,13 @@ class AccountTypeMismatch(RuleViolation):
     rule = "account-type"
 
 
+class NdcAlreadyDeclared(Conflict):
+    """A Party applies one corresponding-adjustment method consistently over its NDC period
+    (2/CMA.3 annex para 7): a declared NDC is not changed."""
+
+    rule = "ndc-declared-once"
+
+
 class NdcNotDeclared(RuleViolation):
     """The Party has not declared its NDC (type, period, method) needed for this action."""
 

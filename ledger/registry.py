@@ -1,14 +1,15 @@
 """Registry use cases: every state change is one ledger entry (or one atomic group of entries),
 applied to the holdings projection in the same unit of work.
 
-Each function validates with the pure rules first, so a rejected action raises a named domain
-error before anything is appended; the caller's unit of work then rolls back as a whole.
+Each function validates with the pure rules and raises a named domain error for a rejected
+action; an action that appends several entries may find the problem after its first entry, so
+the caller's unit of work rolls back as a whole and nothing of a rejected action is committed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,6 +27,7 @@ from ledger.errors import (
     CooperativeApproachNotFound,
     FirstTransferDefinitionConflict,
     InvalidInput,
+    NdcAlreadyDeclared,
     NdcNotDeclared,
     PartyNotFound,
     RegistryDoesNotOwnUnits,
@@ -154,7 +156,7 @@ def declare_ndc(uow: UnitOfWork, party_code: str, ndc: NdcDeclaration, actor: st
     party = party_of(uow, party_code)
     _check_ndc(ndc)
     if party.ndc is not None and party.ndc != ndc:
-        raise AuthorizationChangeForbidden(
+        raise NdcAlreadyDeclared(
             f"{party_code} already declared its NDC and CA method for {party.ndc.period_start}-"
             f"{party.ndc.period_end}; the method applies for the whole period",
             party=party_code,
@@ -321,8 +323,18 @@ class Carved:
     superseded: list[int]
 
 
-def carve_blocks(uow: UnitOfWork, account_id: str, selection: UnitSelection) -> Carved:
-    pieces = rules.carve(uow.registry.held_blocks(account_id), selection)
+def carve_blocks(
+    uow: UnitOfWork,
+    account_id: str,
+    selection: UnitSelection,
+    eligible: Callable[[UnitBlock], bool] | None = None,
+) -> Carved:
+    """Take the selected units out of the account's blocks, splitting blocks where an action
+    covers part of them. A bare quantity is filled from ``eligible`` blocks only."""
+    held = uow.registry.held_blocks(account_id)
+    if eligible is not None and not selection.ranges:
+        held = [b for b in held if eligible(b)]
+    pieces = rules.carve(held, selection)
     by_block: dict[int, list[tuple[int, int]]] = defaultdict(list)
     blocks: dict[int, UnitBlock] = {}
     for block, first, last in pieces:
@@ -542,7 +554,9 @@ def authorize_units(
         raise RegistryDoesNotOwnUnits(
             f"{authorization.party} can authorize only units held in its own registries"
         )
-    carved = carve_blocks(uow, account_id, selection)
+    carved = carve_blocks(
+        uow, account_id, selection, eligible=lambda block: block.authorization_id is None
+    )
     for block in carved.acted:
         if block.authorization_id is not None:
             raise AuthorizationChangeForbidden(

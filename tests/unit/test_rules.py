@@ -464,3 +464,11 @@ def test_codec_fills_omitted_optional_fields_with_defaults() -> None:
     for name in ("retired", "parent_id", "inconsistent", "created_seq"):
         del encoded[name]
     assert from_json(UnitBlock, encoded) == block(1, 1, 2)
+
+
+def test_codec_refuses_missing_fields_with_value_error() -> None:
+    from ledger.codec import from_json
+    from ledger.model import SerialRange
+
+    with pytest.raises(ValueError, match="SerialRange"):
+        from_json(SerialRange, {"first": 1})

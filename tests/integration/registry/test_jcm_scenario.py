@@ -7,16 +7,24 @@ authorizes units for CORSIA under its "Authorization" first-transfer definition.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from ledger import registry as services
+from ledger.adapters.uow import SqlAlchemyUnitOfWork
 from ledger.adapters.verify import verify_database
 from ledger.chain import Entry
 from ledger.demo import load_demo
-from ledger.model import Authorization, CancellationKind, FirstTransferDefinition, Purpose
+from ledger.model import (
+    Authorization,
+    CancellationKind,
+    FirstTransferDefinition,
+    Purpose,
+    UnitSelection,
+)
 from ledger.ports import UnitOfWork
 from ledger.projection import BlockKey, replay
 from tests.integration.registry.world import (
@@ -398,3 +406,19 @@ def test_the_demo_loads_on_a_fresh_database(engine: Engine) -> None:
         "THA01-PP": 1_008,
     }
     assert set(first_transfer_counts(entries(engine)).values()) == {1}
+
+
+def test_authorizing_by_quantity_skips_units_already_authorized(engine: Engine) -> None:
+    clock = lambda: datetime(2026, 2, 1, tzinfo=UTC)  # noqa: E731
+    with SqlAlchemyUnitOfWork(engine, write=True, clock=clock) as uow:
+        load_demo(uow)
+        existing = uow.registry.get_authorization("MNG-CORSIA-2026-01")
+        assert isinstance(existing, Authorization)
+        services.record_authorization(
+            uow, replace(existing, authorization_id="MNG-CORSIA-2026-02", quantity=500), "M"
+        )
+        acted = services.authorize_units(
+            uow, "MNG-CORSIA-2026-02", "MNG01-GOV", UnitSelection(quantity=500), "M"
+        )
+        assert [(b.first, b.last) for b in acted] == [(3001, 3500)]
+        uow.commit()

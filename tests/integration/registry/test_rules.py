@@ -20,6 +20,7 @@ from ledger.errors import (
     AuthorizedEntityNotFound,
     FirstTransferDefinitionConflict,
     InsufficientHoldings,
+    NdcAlreadyDeclared,
     PurposeNotAuthorized,
     RegistryDoesNotOwnUnits,
     SerialsNotHeld,
@@ -752,8 +753,8 @@ def test_an_authorization_version_cannot_change_party_approach_or_authorized_uni
     assert_nothing_changed(
         world,
         lambda uow: services.declare_ndc(uow, "JPN", replace(NDC_2021_2030, period_end=2035), "J"),
-        AuthorizationChangeForbidden,
-        rule,
+        NdcAlreadyDeclared,
+        "ndc-declared-once",
     )
     version = write(
         world,
