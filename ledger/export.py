@@ -572,6 +572,11 @@ class _Manifest:
     tree_size: int
 
 
+_JSON_LIMIT_ERRORS = (ValueError, RecursionError)
+"""What Python's JSON decoder raises, besides syntax errors, on hostile input: integers of
+more than 4,300 digits, and nesting deeper than the recursion limit."""
+
+
 def _b64_hash(text: object) -> bytes | None:
     """A 32-byte hash in canonical standard base64, or ``None``."""
     if not isinstance(text, str) or len(text) != 44:
@@ -594,9 +599,10 @@ def _parse_json_file(data: bytes, file: str, seq: int | None = None) -> Any:
         body = data[:-1]
     try:
         return parse_canonical(body)
-    except NotCanonicalJson as exc:
+    except (NotCanonicalJson, *_JSON_LIMIT_ERRORS) as exc:
         error = ExportFormatInvalid if seq is None else ExportInclusionInvalid
-        raise error(f"not RFC 8785 canonical JSON: {exc.message}", file=file, seq=seq) from exc
+        reason = exc.message if isinstance(exc, NotCanonicalJson) else str(exc)
+        raise error(f"not RFC 8785 canonical JSON: {reason}", file=file, seq=seq) from exc
 
 
 class _Fields:
@@ -795,9 +801,10 @@ def _verify_entries(
             )
         try:
             entry = Entry.from_canonical(line)
-        except MalformedEntry as exc:
+        except (MalformedEntry, *_JSON_LIMIT_ERRORS) as exc:
+            reason = exc.message if isinstance(exc, MalformedEntry) else str(exc)
             raise ExportEntryInvalid(
-                f"line {position + 1} is not a canonical ledger entry: {exc.message}",
+                f"line {position + 1} is not a canonical ledger entry: {reason}",
                 file=ENTRIES_FILE,
                 seq=seq,
             ) from exc
@@ -917,17 +924,26 @@ def verify_export(data: bytes, vkey: str) -> ExportReport:
     Raises :class:`ExportInvalid` (a :class:`ledger.errors.ProofError`) naming the file, and the
     entry seq where there is one; :class:`ledger.note.InvalidKey` if ``vkey`` is not usable.
     """
-    return verify_export_files(unpack_export(data), vkey)
+    verifier = _log_verifier(vkey)
+    return _verify_files(unpack_export(data), verifier)
 
 
 def verify_export_files(files: Mapping[str, bytes], vkey: str) -> ExportReport:
     """Verify an export given as its members (an unpacked archive), like :func:`verify_export`."""
+    return _verify_files(files, _log_verifier(vkey))
+
+
+def _log_verifier(vkey: str) -> note.Verifier:
     verifier = note.Verifier(vkey)
     if verifier.signature_type != note.SIGNATURE_TYPE_ED25519:
         raise note.InvalidKey(
             f"{verifier.name}+{verifier.key_id:08x} is a cosigner key; an export is verified "
             "with the log's Ed25519 (type 0x01) key"
         )
+    return verifier
+
+
+def _verify_files(files: Mapping[str, bytes], verifier: note.Verifier) -> ExportReport:
     for name in sorted(files):
         if name not in EXPORT_FILES:
             raise ExportFormatInvalid(f"unexpected member {name!r}", file=name)

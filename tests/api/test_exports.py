@@ -38,7 +38,7 @@ def loaded(client: TestClient, app: FastAPI) -> TestClient:
 
 @pytest.fixture
 def vkey(loaded: TestClient) -> str:
-    return loaded.get("/v1/log/key").text.strip()
+    return str(loaded.get("/v1/log/key").text).strip()
 
 
 def tree_size(client: TestClient) -> int:
@@ -64,7 +64,9 @@ def test_an_auditor_downloads_an_export_that_verifies_offline(
         size,
         size,
     )
-    entries = loaded.get("/v1/log/entries", params={"start": 0, "end": size}).content
+    entries = loaded.get(
+        "/v1/log/entries", params={"start": 0, "end": size}, headers=headers
+    ).content
     assert unpack_export(response.content)[ENTRIES_FILE] == entries
 
 

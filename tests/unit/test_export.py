@@ -322,6 +322,29 @@ def test_a_flipped_byte_in_an_entry_names_its_seq(export: bytes, position: int) 
     assert (error.file, error.seq) == (ENTRIES_FILE, 11)
 
 
+@pytest.mark.parametrize(
+    "line", [b'{"seq":' + b"1" * 5000 + b"}\n", b"[" * 100_000 + b"]" * 100_000 + b"\n"]
+)
+def test_hostile_json_in_an_entry_names_its_seq(export: bytes, line: bytes) -> None:
+    files = files_of(export)
+    rows = lines(files[ENTRIES_FILE])
+    rows[2] = line
+    files[ENTRIES_FILE] = b"".join(rows)
+    error = failure(files)
+    assert isinstance(error, ExportEntryInvalid)
+    assert error.seq == 7
+
+
+def test_hostile_json_in_a_proof_names_its_seq(export: bytes) -> None:
+    files = files_of(export)
+    rows = lines(files[PROOFS_FILE])
+    rows[2] = b"[" * 100_000 + b"]" * 100_000 + b"\n"
+    files[PROOFS_FILE] = b"".join(rows)
+    error = failure(files)
+    assert isinstance(error, ExportInclusionInvalid)
+    assert (error.file, error.seq) == (PROOFS_FILE, 7)
+
+
 def test_a_removed_line_names_the_missing_seq(export: bytes) -> None:
     files = files_of(export)
     rows = lines(files[ENTRIES_FILE])

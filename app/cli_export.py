@@ -1,0 +1,191 @@
+"""``a6ledger export`` and ``a6ledger verify-export``: signed exports (``ledger.export``).
+
+``verify-export`` needs no server and no database: the export file (or the directory it was
+unpacked into) and the log's verifier key are enough. It prints ``OK: ...`` and exits 0, or
+``FAIL: <file>, entry seq <n>: <reason>`` and exits 1; it exits 2 when the file or the key cannot
+be read at all.
+
+``export`` reads the database and the signer key from the settings (``A6LEDGER_*``), signs the
+export with the log key and writes it to a new file (it never overwrites one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import sys
+from pathlib import Path
+
+from app.settings import get_settings
+from ledger.errors import LedgerError
+from ledger.export import EXPORT_FILES, ExportFormatInvalid, ExportInvalid, ExportReport
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_UNUSABLE = 2
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+def read_vkey(value: str) -> str:
+    """The verifier key text: ``value`` itself, or the first line of the file it names."""
+    path = Path(value)
+    if path.is_file():
+        text = path.read_text(encoding="utf-8").strip()
+        return text.splitlines()[0] if text else text
+    return value.strip()
+
+
+def read_export_directory(path: Path) -> dict[str, bytes]:
+    """The members of an export unpacked into ``path``; any other file there is refused."""
+    files: dict[str, bytes] = {}
+    for child in sorted(path.iterdir()):
+        if child.name not in EXPORT_FILES:
+            raise ExportFormatInvalid(
+                f"unexpected file in the export directory {path}", file=child.name
+            )
+        files[child.name] = child.read_bytes()
+    return files
+
+
+def describe(report: ExportReport) -> str:
+    root = base64.b64encode(report.root_hash).decode("ascii")
+    previous = (
+        ""
+        if report.previous_size is None or report.previous_root_hash is None
+        else (
+            f"; extends the previous checkpoint of size {report.previous_size}, root "
+            f"{base64.b64encode(report.previous_root_hash).decode('ascii')}"
+        )
+    )
+    return (
+        f"OK: {report.row_count} entries (seq {report.start}..{report.end - 1}, "
+        f"{report.first_timestamp} to {report.last_timestamp}) of {report.origin}, each with its "
+        f"inclusion proof in the checkpoint of tree size {report.tree_size}, root {root}, "
+        f"signed by {report.key_name}+{report.key_id:08x}{previous}; "
+        f"{len(report.files)} files match the signed manifest"
+    )
+
+
+def _verify_export(args: argparse.Namespace) -> int:
+    from ledger.export import verify_export, verify_export_files
+    from ledger.note import InvalidKey
+
+    path = Path(args.file)
+    try:
+        vkey = read_vkey(args.vkey)
+        if path.is_dir():
+            report = verify_export_files(read_export_directory(path), vkey)
+        else:
+            report = verify_export(path.read_bytes(), vkey)
+    except OSError as exc:
+        _err(f"error: cannot read {exc.filename or path}: {exc.strerror or exc}")
+        return EXIT_UNUSABLE
+    except InvalidKey as exc:
+        _err(f"error: --vkey: {exc.message}")
+        return EXIT_UNUSABLE
+    except ExportInvalid as exc:
+        _out(f"FAIL: {exc.message}")
+        return EXIT_FAIL
+    _out(describe(report))
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from app.keys import SignerKeyMissing, load_signer
+    from ledger.adapters.db import create_ledger_engine
+    from ledger.adapters.uow import SqlAlchemyUnitOfWork
+    from ledger.export import build_export
+
+    settings = get_settings()
+    out = Path(args.out)
+    if out.exists():
+        _err(f"refusing to overwrite existing file {out}")
+        return EXIT_FAIL
+    try:
+        signer = load_signer(settings.signer_key_path, settings.log_origin, create=False)
+    except SignerKeyMissing as exc:
+        _err(f"error: {exc}")
+        return EXIT_FAIL
+    engine = create_ledger_engine(settings.database_url)
+    try:
+        with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+            size = uow.log.size()
+            end = size if args.end is None else args.end
+            data = build_export(
+                uow.log,
+                signer,
+                settings.log_origin,
+                args.start,
+                end,
+                args.previous_size,
+                clock=uow.now,
+            )
+    except LedgerError as exc:
+        _err(f"error: {exc.message}")
+        return EXIT_FAIL
+    finally:
+        engine.dispose()
+    try:
+        with out.open("xb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        _err(f"error: cannot write {out}: {exc.strerror or exc}")
+        return EXIT_FAIL
+    _out(
+        f"wrote {out}: entries [{args.start}, {end}) of tree size {size}, "
+        f"{len(data)} bytes, SHA-256 {hashlib.sha256(data).hexdigest()}"
+    )
+    return EXIT_OK
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def add_export_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``export`` and ``verify-export`` to the ``a6ledger`` command line."""
+    export = subparsers.add_parser(
+        "export",
+        help="write a signed, offline-verifiable export of a range of the log",
+        description="Entries [START, END) with the current signed checkpoint, one inclusion "
+        "proof per entry and a signed manifest (format: ledger/export.py).",
+    )
+    export.add_argument("--start", type=_non_negative, default=0, help="first seq (default 0)")
+    export.add_argument(
+        "--end", type=_non_negative, help="seq after the last one (default: the tree size)"
+    )
+    export.add_argument(
+        "--previous-size",
+        type=_non_negative,
+        help="add a consistency proof from the checkpoint of this tree size",
+    )
+    export.add_argument("--out", required=True, help="the ZIP file to create")
+    export.set_defaults(func=_export)
+
+    verify = subparsers.add_parser(
+        "verify-export",
+        help="verify an export offline with the log's verifier key (no server, no database)",
+        description="Exit status: 0 verified, 1 FAIL (the reason names the file and entry "
+        "seq), 2 the file or the key cannot be read.",
+    )
+    verify.add_argument("file", help="the export ZIP, or the directory it was unpacked into")
+    verify.add_argument(
+        "--vkey",
+        required=True,
+        help="the log's verifier key <name>+<key id>+<base64>, or a file holding it",
+    )
+    verify.set_defaults(func=_verify_export)
