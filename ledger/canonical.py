@@ -60,8 +60,9 @@ def parse_canonical(data: bytes) -> Any:
     """Parse bytes that must already be canonical; raise ``NotCanonicalJson`` otherwise."""
     try:
         value = json.loads(data.decode("utf-8"), parse_float=_refuse_float)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise NotCanonicalJson(f"not JSON: {exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as exc:
+        # ValueError: integers beyond Python's digit limit; RecursionError: hostile nesting.
+        raise NotCanonicalJson(f"not JSON: {type(exc).__name__}: {exc}") from exc
     if canonical_bytes(value) != data:
         raise NotCanonicalJson("bytes are JSON but not in RFC 8785 canonical form")
     return value
