@@ -390,3 +390,7 @@ ReaderDep = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
 RegistryWriterDep = Annotated[Principal, Depends(require_roles(Role.registry))]
 ReconcilerDep = Annotated[Principal, Depends(require_roles(Role.reconciler))]
 AuditorDep = Annotated[Principal, Depends(require_roles(Role.auditor))]
+AdminOrRegistryDep = Annotated[Principal, Depends(require_roles(Role.admin, Role.registry))]
+ReconcilingDep = Annotated[
+    Principal, Depends(require_roles(Role.admin, Role.registry, Role.reconciler))
+]

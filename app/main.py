@@ -13,7 +13,7 @@ from sqlalchemy import text
 from app.keys import load_signer
 from app.middleware import RequestContextMiddleware
 from app.problems import add_problem_handlers
-from app.routes import health, log, registry
+from app.routes import exports, health, log, registry, reports
 from app.settings import Settings, get_settings
 from ledger.adapters.db import create_ledger_engine
 from ledger.adapters.migrations import upgrade_to_head
@@ -65,4 +65,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(log.router)
     app.include_router(registry.router)
+    app.include_router(reports.router)
+    app.include_router(exports.router)
     return app

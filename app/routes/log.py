@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from app.auth import ReaderDep
 from app.deps import ReadUowDep, SettingsDep, SignerDep
 from app.problems import problem_responses
 from ledger import merkle, note
@@ -92,11 +93,12 @@ def read_key(signer: SignerDep) -> Response:
             "content": {"application/jsonl": {}},
             "description": "One canonical entry (the Merkle leaf bytes) per line",
         },
-        **problem_responses(422),
+        **problem_responses(401, 403, 422),
     },
 )
 def read_entries(
     uow: ReadUowDep,
+    _: ReaderDep,
     settings: SettingsDep,
     start: Position,
     end: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
@@ -127,10 +129,10 @@ def read_entries(
 @router.get(
     "/proofs/inclusion",
     operation_id="log-read_inclusion_proof",
-    responses=problem_responses(422),
+    responses=problem_responses(401, 403, 422),
 )
 def read_inclusion_proof(
-    uow: ReadUowDep, index: Position, tree_size: Position
+    uow: ReadUowDep, _: ReaderDep, index: Position, tree_size: Position
 ) -> InclusionProofPublic:
     """RFC 9162 inclusion proof (audit path) for the entry at ``index`` in the tree of
     ``tree_size``."""
@@ -148,10 +150,10 @@ def read_inclusion_proof(
 @router.get(
     "/proofs/consistency",
     operation_id="log-read_consistency_proof",
-    responses=problem_responses(422),
+    responses=problem_responses(401, 403, 422),
 )
 def read_consistency_proof(
-    uow: ReadUowDep, first: Position, second: Position
+    uow: ReadUowDep, _: ReaderDep, first: Position, second: Position
 ) -> ConsistencyProofPublic:
     """RFC 9162 consistency proof that the tree of size ``second`` extends that of ``first``."""
     proof = uow.log.consistency_proof(first, second)
@@ -170,11 +172,11 @@ def read_consistency_proof(
     response_class=Response,
     responses={
         200: {"content": {"text/plain": {}}, "description": "C2SP tlog-proof bundle"},
-        **problem_responses(422),
+        **problem_responses(401, 403, 422),
     },
 )
 def read_proof_bundle(
-    uow: ReadUowDep, signer: SignerDep, settings: SettingsDep, index: Position
+    uow: ReadUowDep, _: ReaderDep, signer: SignerDep, settings: SettingsDep, index: Position
 ) -> Response:
     """A C2SP ``tlog-proof@v1`` bundle for the entry at ``index``: its inclusion proof and the
     signed checkpoint it verifies against, for offline verification with the public key only."""

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import select
 
-from app.auth import AdminDep, Principal, PrincipalDep, ReaderDep, RegistryWriterDep, Role
+from app.auth import AdminDep, AdminOrRegistryDep, Principal, ReaderDep, RegistryWriterDep, Role
 from app.auth import ensure_registry as ensure_acting_registry
 from app.deps import ReadUowDep
 from app.idempotency import IdempotentWriteDep, write_responses
@@ -119,7 +119,7 @@ def read_party(
 def declare_ndc(
     code: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
     body: NdcDeclarationIn,
-    principal: PrincipalDep,
+    principal: AdminOrRegistryDep,
     write: IdempotentWriteDep,
 ) -> Response:
     """Declare the Party's NDC: type, implementation period and corresponding-adjustment method
@@ -205,7 +205,7 @@ def list_cooperative_approaches(
     responses=write_responses(201, 404, 409),
 )
 def create_account(
-    body: AccountCreate, principal: PrincipalDep, write: IdempotentWriteDep
+    body: AccountCreate, principal: AdminOrRegistryDep, write: IdempotentWriteDep
 ) -> Response:
     """Open an account in a hosted registry (admin, or that registry's own token)."""
     account = body.to_domain()

@@ -73,6 +73,7 @@ def jcm(client: TestClient, tokens: TokenFactory) -> dict[str, dict[str, str]]:
         "admin": admin,
         "THA01": tokens("registry", "THA01"),
         "JPN01": tokens("registry", "JPN01"),
+        "reconciler": tokens("reconciler"),
     }
 
 
@@ -217,3 +218,172 @@ def test_malformed_json_and_oversized_bodies(client: TestClient, tokens: TokenFa
     huge = client.post("/v1/parties", content=b"x" * 2_000_000, headers=headers)
     assert huge.status_code == 413
     assert huge.json()["type"] == "urn:a6ledger:problem:payload-too-large"
+
+
+def run_jcm_flow(client: TestClient, jcm: dict[str, dict[str, str]]) -> None:
+    tha, jpn = jcm["THA01"], jcm["JPN01"]
+    post(
+        client,
+        "/v1/authorizations",
+        tha,
+        {
+            "authorization_id": "THA-JCM-2025-001",
+            "party": "THA",
+            "ca_id": "CA0001",
+            "authorized_on": "2025-10-30",
+            "purposes": "NDC",
+            "metric": "GHG",
+            "gwp": "AR5",
+            "sectors": ["Energy generation"],
+            "activity_types": ["Solar"],
+            "vintage_from": 2021,
+            "vintage_to": 2030,
+            "quantity": 100000,
+            "authorized_parties": ["JPN"],
+        },
+    )
+    post(
+        client,
+        "/v1/issuances",
+        tha,
+        {
+            "registry_id": "THA01",
+            "attributes": solar("THA01", "THA", "CA0001", 2021),
+            "shares": [
+                {
+                    "account_id": "THA01-GOV",
+                    "quantity": 1009,
+                    "authorization_id": "THA-JCM-2025-001",
+                    "underlying_first": 1,
+                }
+            ],
+        },
+    )
+    post(
+        client,
+        "/v1/transfers",
+        tha,
+        {"from_account": "THA01-GOV", "to_account": "JPN01-GOV", "selection": {"quantity": 1009}},
+    )
+    post(
+        client,
+        "/v1/uses",
+        jpn,
+        {
+            "from_account": "JPN01-GOV",
+            "to_account": "JPN01-NDC",
+            "selection": {"quantity": 600},
+            "use_year": 2025,
+        },
+    )
+
+
+def test_jcm_reports_through_http(client: TestClient, jcm: dict[str, dict[str, str]]) -> None:
+    run_jcm_flow(client, jcm)
+    jpn, tha, admin = jcm["JPN01"], jcm["THA01"], jcm["admin"]
+    recorded = post(client, "/v1/parties/JPN/emissions", jpn, {"year": 2025, "value": 1_000_000})
+    assert recorded["value"] == 1_000_000
+    forbidden = client.post(
+        "/v1/parties/JPN/emissions", json={"year": 2025, "value": 1}, headers=tha
+    )
+    assert forbidden.status_code == 403
+
+    japan = client.get("/v1/parties/JPN/adjustments", headers=admin)
+    assert japan.status_code == 200
+    rows = {row["year"]: row for row in japan.json()["rows"]}
+    assert rows[2025]["used"]["value"] == "600"
+    assert rows[2025]["average"]["value"] == "-120"  # averaging: -600 over 5 elapsed years
+    assert rows[2025]["emissions_balance"]["value"] == "999880"
+    assert rows[2025]["used"]["entries"], "every figure names its ledger entries"
+    etag = japan.headers["etag"]
+    assert (
+        client.get(
+            "/v1/parties/JPN/adjustments", headers=admin | {"If-None-Match": etag}
+        ).status_code
+        == 304
+    )
+
+    thailand = client.get("/v1/parties/THA/adjustments", headers=admin).json()
+    assert {r["year"]: r for r in thailand["rows"]}[2021]["first_transferred"]["value"] == "1009"
+
+    summary = client.get("/v1/parties/JPN/btr-summary", headers=admin)
+    assert summary.status_code == 200
+    assert any(row["paragraph"] == "23(e)" for row in summary.json()["rows"])
+
+    first_entry = client.get("/v1/log/entries", params={"start": 0, "end": 1}, headers=admin)
+    year = int(first_entry.json()["timestamp"][:4])
+    aef_tha = client.get(f"/v1/parties/THA/aef/{year}", headers=admin)
+    assert aef_tha.status_code == 200, aef_tha.text
+    actions = aef_tha.json()["Table 3: Actions"]
+    first_transfer = next(a for a in actions if a["Action type"] == "First transfer")
+    assert first_transfer["Acquiring participating Party ID"] == "JPN"
+    assert (first_transfer["First ID"], first_transfer["Last ID"]) == (1, 1009)
+    xlsx = client.get(f"/v1/parties/THA/aef/{year}", params={"format": "xlsx"}, headers=admin)
+    assert xlsx.status_code == 200
+    assert xlsx.content[:2] == b"PK"
+    aef_jpn = client.get(f"/v1/parties/JPN/aef/{year}", headers=admin).json()
+
+    reconciler_token = jcm["reconciler"]
+    check = client.post(
+        "/v1/consistency-checks",
+        headers=reconciler_token,
+        json={"party": "THA", "reported_year": year, "counterpart": aef_jpn},
+    )
+    assert check.status_code == 200, check.text
+    assert check.json()["notation"] == "Checked, no inconsistencies identified"
+
+
+def collect(client: TestClient, path: str, headers: dict[str, str], **params: Any) -> list[Any]:
+    """Follow next_cursor with limit=1 until the end: pages must neither skip nor repeat."""
+    items: list[Any] = []
+    cursor = None
+    while True:
+        query = {"limit": 1, **params} | ({"cursor": cursor} if cursor else {})
+        page = client.get(path, params=query, headers=headers)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert len(body["items"]) <= 1
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_listings_after_the_jcm_flow(client: TestClient, jcm: dict[str, dict[str, str]]) -> None:
+    run_jcm_flow(client, jcm)
+    auditor = jcm["reconciler"]
+    assert [p["code"] for p in collect(client, "/v1/parties", auditor)] == ["JPN", "THA"]
+    assert [r["registry_id"] for r in collect(client, "/v1/registries", auditor)] == [
+        "JPN01",
+        "THA01",
+    ]
+    assert [a["ca_id"] for a in collect(client, "/v1/cooperative-approaches", auditor)] == [
+        "CA0001"
+    ]
+    accounts = collect(client, "/v1/accounts", auditor, registry_id="JPN01")
+    assert [a["account_id"] for a in accounts] == ["JPN01-GOV", "JPN01-NDC"]
+    authorizations = collect(client, "/v1/authorizations", auditor, party="THA")
+    assert [(a["authorization_id"], a["version"]) for a in authorizations] == [
+        ("THA-JCM-2025-001", 1)
+    ]
+    blocks = collect(client, "/v1/blocks", auditor)
+    assert sorted((b["account_id"], b["first"], b["last"]) for b in blocks) == [
+        ("JPN01-GOV", 601, 1009),
+        ("JPN01-NDC", 1, 600),
+    ]
+    lineage = collect(client, "/v1/blocks", auditor, include_superseded="true")
+    parent = next(b for b in lineage if b["first"] == 1 and b["last"] == 1009)
+    children = [b for b in lineage if b["parent_id"] == parent["block_id"]]
+    assert sum(b["quantity"] for b in children) == parent["quantity"]
+    one = client.get(f"/v1/blocks/{children[0]['block_id']}", headers=auditor).json()
+    assert one == children[0]
+    assert client.get("/v1/blocks/999999", headers=auditor).status_code == 404
+    assert client.get("/v1/authorizations/THA-JCM-2025-001", headers=auditor).json()["version"] == 1
+    assert client.get("/v1/parties/JPN", headers=auditor).json()["name"] == "Japan"
+    assert client.get("/v1/parties/XYZ", headers=auditor).status_code == 404
+    bad_cursor = client.get("/v1/parties", params={"cursor": "nope"}, headers=auditor)
+    assert bad_cursor.status_code == 422
+    entries = client.get("/v1/log/entries", params={"start": 0}, headers=auditor).text
+    actions = [line for line in entries.splitlines() if '"kind":"token.' not in line]
+    assert actions
+    assert all('"actor":"token:tok_' in line for line in actions)

@@ -16,10 +16,14 @@ from sqlalchemy import Engine
 from ledger import note
 from ledger.adapters.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo
+from tests.api.conftest import TokenFactory
 
 
 @pytest.fixture
-def loaded(client: TestClient, app: FastAPI) -> TestClient:
+def loaded(client: TestClient, app: FastAPI, tokens: TokenFactory) -> TestClient:
+    """The demo scenario loaded; the client reads as an auditor (entries and proofs need a
+    token; the checkpoint and the key are public)."""
+    client.headers.update(tokens("auditor"))
     engine: Engine = app.state.engine
     with SqlAlchemyUnitOfWork(engine, write=True) as uow:
         load_demo(uow)

@@ -1,0 +1,296 @@
+"""Reports: emissions and targets (inputs, recorded as ledger entries), corresponding
+adjustments with the entries behind each figure, the BTR structured summary, AEF tables and
+submissions, and consistency checks against a counterpart Party's Table 3.
+
+Reports carry an ``ETag`` derived from the tree size they were computed at: a report is a pure
+function of the ledger prefix, so ``If-None-Match`` answers 304 until the ledger grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app.auth import AdminOrRegistryDep, Principal, ReaderDep, ReconcilingDep, Role
+from app.auth import ensure_registry as ensure_acting_registry
+from app.deps import ReadUowDep
+from app.idempotency import IdempotentWriteDep, write_responses
+from app.problems import problem_responses
+from app.schemas_reports import (
+    AdjustmentReportPublic,
+    ConsistencyCheckCreate,
+    ConsistencyCheckPublic,
+    EmissionsCreate,
+    EmissionsPublic,
+    NdcTargetCreate,
+    NdcTargetPublic,
+    RestatementPublic,
+    StructuredSummaryPublic,
+    SubmissionCreate,
+    SubmissionPublic,
+    SubmissionsPublic,
+)
+from ledger import aef, consistency, reporting
+from ledger import registry as services
+from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.errors import InvalidInput
+
+router = APIRouter(prefix="/v1", tags=["reports"])
+READ_PROBLEMS = problem_responses(401, 403, 404, 409, 422)
+PartyCode = Annotated[str, Path(pattern=r"^[A-Z]{3}$")]
+ReportedYear = Annotated[int, Path(ge=1990, le=2100)]
+
+
+def _ensure_party_writer(uow: SqlAlchemyUnitOfWork, principal: Principal, party: str) -> None:
+    """Admin, or a registry token of one of the Party's registries."""
+    services.party_of(uow, party)
+    if principal.role is Role.admin:
+        return
+    if principal.role is Role.registry and principal.registry_id is not None:
+        registry = uow.registry.get_registry(principal.registry_id)
+        if registry is not None and registry.party == party:
+            return
+    ensure_acting_registry(principal, f"a registry of {party}")
+
+
+def _cached(request: Request, tree_size: int, body: bytes, media_type: str) -> Response:
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    etag = f'"{tree_size}-{digest}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "A6-Tree-Size": str(tree_size)}
+    wanted = {t.strip() for t in request.headers.get("if-none-match", "").split(",")}
+    if etag in wanted or "*" in wanted:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+# --- inputs --------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/parties/{code}/emissions",
+    status_code=201,
+    response_model=EmissionsPublic,
+    responses=write_responses(201, 404, 409),
+)
+def record_emissions(
+    code: PartyCode, body: EmissionsCreate, principal: AdminOrRegistryDep, write: IdempotentWriteDep
+) -> Response:
+    """Record the Party's NDC-covered emissions (or non-GHG indicator) for a year. Restating a
+    year appends a new entry; reports show both the earlier and the restated value."""
+
+    def operation(uow: SqlAlchemyUnitOfWork) -> EmissionsPublic:
+        _ensure_party_writer(uow, principal, code)
+        appended = reporting.record_emissions(
+            uow, code, body.year, body.value, principal.actor, metric_unit=body.metric_unit
+        )
+        return EmissionsPublic(party=code, year=body.year, value=body.value, seq=appended.seq)
+
+    return write.run(operation)
+
+
+@router.post(
+    "/parties/{code}/targets",
+    status_code=201,
+    response_model=NdcTargetPublic,
+    responses=write_responses(201, 404, 409),
+)
+def record_target(
+    code: PartyCode, body: NdcTargetCreate, principal: AdminOrRegistryDep, write: IdempotentWriteDep
+) -> Response:
+    """Record the budget and/or indicative trajectory and the target level (supersedes the
+    previous record)."""
+    trajectory: dict[int, int] | None = None
+    if body.trajectory is not None:
+        try:
+            trajectory = {int(year): value for year, value in body.trajectory.items()}
+        except ValueError as exc:
+            raise InvalidInput("trajectory keys must be years", field="trajectory") from exc
+
+    def operation(uow: SqlAlchemyUnitOfWork) -> NdcTargetPublic:
+        _ensure_party_writer(uow, principal, code)
+        appended = reporting.record_ndc_target(
+            uow,
+            code,
+            principal.actor,
+            budget=body.budget,
+            trajectory=trajectory,
+            target_level=body.target_level,
+        )
+        return NdcTargetPublic(party=code, seq=appended.seq)
+
+    return write.run(operation)
+
+
+# --- corresponding adjustments and the BTR summary ----------------------------------------------
+
+
+@router.get(
+    "/parties/{code}/adjustments",
+    response_model=AdjustmentReportPublic,
+    responses={**READ_PROBLEMS, 304: {"description": "Not modified"}},
+)
+def read_adjustments(
+    code: PartyCode,
+    request: Request,
+    uow: ReadUowDep,
+    _: ReaderDep,
+    as_of: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+) -> Response:
+    """Per year: first transferred (by vintage), used (by year of use), net, the corresponding
+    adjustment under the Party's method, the emissions balance and cumulative figures. Every
+    figure lists the ledger entries behind it. ``as_of`` computes it at an earlier tree size."""
+    size = uow.log.size() if as_of is None else as_of
+    report = (
+        reporting.adjustments_for(uow, code)
+        if as_of is None
+        else reporting.adjustments_as_of(uow, code, as_of)
+    )
+    body = AdjustmentReportPublic.of(report, size).model_dump_json().encode()
+    return _cached(request, size, body, "application/json")
+
+
+@router.get("/parties/{code}/adjustments/restatements", responses=READ_PROBLEMS)
+def read_restatements(
+    code: PartyCode,
+    uow: ReadUowDep,
+    _: ReaderDep,
+    since: Annotated[int, Query(ge=0, le=2**63 - 1)],
+) -> list[RestatementPublic]:
+    """Figures that changed since the ledger had ``since`` entries (e.g. the tree size of the
+    last submission): what was reported before, and the restated value."""
+    return [RestatementPublic.of(r) for r in reporting.restated_since(uow, code, since)]
+
+
+@router.get(
+    "/parties/{code}/btr-summary",
+    response_model=StructuredSummaryPublic,
+    responses={**READ_PROBLEMS, 304: {"description": "Not modified"}},
+)
+def read_structured_summary(
+    code: PartyCode, request: Request, uow: ReadUowDep, _: ReaderDep
+) -> Response:
+    """BTR structured summary (decision 5/CMA.3, CTF Table 4, Article 6 rows) for each year of
+    the NDC period, with the 23(j) breakdowns."""
+    summary = reporting.structured_summary_for(uow, code)
+    body = (
+        StructuredSummaryPublic.of(summary, reporting.breakdowns_for(uow, code))
+        .model_dump_json()
+        .encode()
+    )
+    return _cached(request, uow.log.size(), body, "application/json")
+
+
+# --- AEF -----------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/parties/{code}/aef/{reported_year}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "AEF Tables 1-5 (JSON; a ZIP of one CSV per table; or the workbook)",
+            "content": {
+                "application/json": {},
+                "application/zip": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            },
+        },
+        304: {"description": "Not modified"},
+        **READ_PROBLEMS,
+    },
+)
+def read_aef(
+    code: PartyCode,
+    reported_year: ReportedYear,
+    request: Request,
+    uow: ReadUowDep,
+    _: ReaderDep,
+    format: Annotated[reporting.AefFormat, Query()] = reporting.AefFormat.JSON,
+    version: Annotated[str | None, Query(pattern=r"^\d+\.\d+$")] = None,
+) -> Response:
+    """The Party's AEF for the reported year: a submitted ``version`` exactly as submitted, or
+    a draft of the next version from the ledger as it stands. A report with a missing required
+    value is refused with the table, row and column at fault (never "NA" filler)."""
+    report = reporting.aef_report_for(uow, code, reported_year, version)
+    body = reporting.export_aef(report, format)
+    response = _cached(request, uow.log.size(), body, format.media_type)
+    if format is not reporting.AefFormat.JSON:
+        suffix = "zip" if format is reporting.AefFormat.CSV else "xlsx"
+        name = f"aef-{code}-{reported_year}-{report.submission.version}.{suffix}"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@router.post(
+    "/parties/{code}/aef/{reported_year}/submissions",
+    status_code=201,
+    response_model=SubmissionPublic,
+    responses=write_responses(201, 404, 409),
+)
+def create_submission(
+    code: PartyCode,
+    reported_year: ReportedYear,
+    principal: AdminOrRegistryDep,
+    write: IdempotentWriteDep,
+    body: SubmissionCreate | None = None,
+) -> Response:
+    """Record the submission of the AEF for the reported year: version 1.0, then 1.1, ... The
+    report must be complete; the entry records the tree size it was built from."""
+    if body is not None and body.reported_year != reported_year:
+        raise InvalidInput("the body's reported_year differs from the path", field="reported_year")
+
+    def operation(uow: SqlAlchemyUnitOfWork) -> SubmissionPublic:
+        _ensure_party_writer(uow, principal, code)
+        version = reporting.record_submission(uow, code, reported_year, principal.actor)
+        recorded = [
+            s
+            for s in reporting.submissions(uow, code)
+            if s.reported_year == reported_year and s.version == version
+        ]
+        return SubmissionPublic.of(recorded[-1])
+
+    return write.run(operation)
+
+
+@router.get("/parties/{code}/aef-submissions", responses=READ_PROBLEMS)
+def list_submissions(code: PartyCode, uow: ReadUowDep, _: ReaderDep) -> SubmissionsPublic:
+    services.party_of(uow, code)
+    return SubmissionsPublic(
+        submissions=[SubmissionPublic.of(s) for s in reporting.submissions(uow, code)]
+    )
+
+
+# --- consistency checks --------------------------------------------------------------------------
+
+
+@router.post(
+    "/consistency-checks",
+    status_code=200,
+    response_model=ConsistencyCheckPublic,
+    responses=write_responses(200, 404, 409),
+)
+def create_consistency_check(
+    body: ConsistencyCheckCreate, principal: ReconcilingDep, write: IdempotentWriteDep
+) -> Response:
+    """Reproduce the secretariat's automated checks before submission: the Party's AEF against
+    the counterpart's Table 3 (transfers against acquisitions, both ways) and the completeness
+    and accuracy of mandatory fields, with the official notations. With ``record`` the
+    findings are appended to the ledger and the blocks concerned are refused for NDC use."""
+    counterpart = None if body.counterpart is None else aef.from_json(body.counterpart)
+
+    def operation(uow: SqlAlchemyUnitOfWork) -> ConsistencyCheckPublic:
+        if principal.role is Role.registry:
+            _ensure_party_writer(uow, principal, body.party)
+        own = reporting.aef_report_for(uow, body.party, body.reported_year, body.version)
+        result = consistency.check_against_counterpart(
+            own, counterpart, date_tolerance=timedelta(days=body.date_tolerance_days)
+        )
+        if not body.record:
+            return ConsistencyCheckPublic.of(result, None, 0)
+        recorded = consistency.record_findings(uow, result, principal.actor)
+        return ConsistencyCheckPublic.of(result, recorded.seq, len(recorded.flagged))
+
+    return write.run(operation)
