@@ -208,3 +208,37 @@ def test_node_reads_use_the_primary_key(engine: Engine, backend: str) -> None:
         plan = " ".join(str(row) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled))
     assert "SCAN merkle_node" not in plan
     assert "USING INDEX" in plan
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("ca_id", "CA01"), ("registry_id", "jpn01"), ("first_transferring_party", "J1N")],
+)
+def test_database_refuses_invalid_itmo_identifier_elements(
+    engine: Engine, column: str, value: str
+) -> None:
+    row = {
+        "block_id": 1,
+        "ca_id": "CA0001",
+        "registry_id": "THA01",
+        "first_transferring_party": "THA",
+        "vintage": 2021,
+        "first_serial": 1,
+        "last_serial": 10,
+        "account_id": "THA01-GOV",
+        "active": True,
+        "retired": False,
+        "authorization_id": None,
+        "superseded_seq": None,
+        "body": "{}",
+    }
+    from ledger.adapters.orm import unit_block
+
+    with engine.begin() as conn:
+        conn.execute(unit_block.insert().values(**row))
+    with pytest.raises(DBAPIError), engine.begin() as conn:
+        conn.execute(
+            unit_block.insert().values(
+                **(row | {"block_id": 2, column: value, "first_serial": 11, "last_serial": 12})
+            )
+        )
