@@ -264,10 +264,6 @@ class SubmissionPublic(ResponseModel):
         )
 
 
-class SubmissionsPublic(ResponseModel):
-    submissions: list[SubmissionPublic]
-
-
 class BlockRangePublic(ResponseModel):
     cooperative_approach_id: str
     registry_id: str

@@ -13,13 +13,14 @@ from datetime import date
 from enum import StrEnum
 
 MIN_VINTAGE = 2021  # 2/CMA.3 annex para 1(e): mitigation from 2021 onwards
+MAX_SERIAL = 2**53 - 1  # serials are exact in every JSON implementation
 
 PARTY_CODE = re.compile(r"^[A-Z]{3}$")
 REGISTRY_ID = re.compile(r"^[A-Z]{3}\d{2}$")
 CA_ID = re.compile(r"^CA\d{4}$")
 ACCOUNT_ID = re.compile(r"^[A-Z]{3}\d{2}-[A-Z0-9-]{1,40}$")
 AUTHORIZATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,63}$")
-ITMO_ID = re.compile(r"^(CA\d{4})-([A-Z]{3}\d{2})-([A-Z]{3})-(\d+)-(\d{4})$")
+ITMO_ID = re.compile(r"^(CA\d{4})-([A-Z]{3}\d{2})-([A-Z]{3})-(\d{1,16})-(\d{4})$")
 
 
 class NdcType(StrEnum):
@@ -292,4 +293,6 @@ def parse_itmo_id(text: str) -> tuple[str, str, str, int, int]:
     if match is None:
         raise ValueError(f"{text!r} is not an ITMO identifier CANNNN-XXXNN-XXX-serial-vintage")
     ca, registry, party, serial, vintage = match.groups()
+    if not 1 <= int(serial) <= MAX_SERIAL:
+        raise ValueError(f"serial {serial} is outside 1..{MAX_SERIAL}")
     return ca, registry, party, int(serial), int(vintage)

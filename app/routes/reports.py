@@ -18,6 +18,7 @@ from app.auth import AdminOrRegistryDep, Principal, ReaderDep, ReconcilingDep, R
 from app.auth import ensure_registry as ensure_acting_registry
 from app.deps import ReadUowDep
 from app.idempotency import IdempotentWriteDep, write_responses
+from app.pagination import CursorDep, LimitDep, Page, page_of
 from app.problems import problem_responses
 from app.schemas_reports import (
     AdjustmentReportPublic,
@@ -31,7 +32,6 @@ from app.schemas_reports import (
     StructuredSummaryPublic,
     SubmissionCreate,
     SubmissionPublic,
-    SubmissionsPublic,
 )
 from ledger import aef, consistency, reporting
 from ledger import registry as services
@@ -157,11 +157,21 @@ def read_restatements(
     code: PartyCode,
     uow: ReadUowDep,
     _: ReaderDep,
+    limit: LimitDep,
+    cursor: CursorDep,
     since: Annotated[int, Query(ge=0, le=2**63 - 1)],
-) -> list[RestatementPublic]:
+) -> Page[RestatementPublic]:
     """Figures that changed since the ledger had ``since`` entries (e.g. the tree size of the
-    last submission): what was reported before, and the restated value."""
-    return [RestatementPublic.of(r) for r in reporting.restated_since(uow, code, since)]
+    last submission): what was reported before, and the restated value; by year and field."""
+
+    def key(restatement: RestatementPublic) -> str:
+        return f"{restatement.year}:{restatement.field}"
+
+    after = cursor.after_key()
+    found = sorted(
+        (RestatementPublic.of(r) for r in reporting.restated_since(uow, code, since)), key=key
+    )
+    return page_of([r for r in found if after is None or key(r) > after][: limit + 1], limit, key)
 
 
 @router.get(
@@ -256,11 +266,18 @@ def create_submission(
 
 
 @router.get("/parties/{code}/aef-submissions", responses=READ_PROBLEMS)
-def list_submissions(code: PartyCode, uow: ReadUowDep, _: ReaderDep) -> SubmissionsPublic:
+def list_submissions(
+    code: PartyCode, uow: ReadUowDep, _: ReaderDep, limit: LimitDep, cursor: CursorDep
+) -> Page[SubmissionPublic]:
+    """Every AEF submission of the Party (all reported years and versions), by ledger seq."""
     services.party_of(uow, code)
-    return SubmissionsPublic(
-        submissions=[SubmissionPublic.of(s) for s in reporting.submissions(uow, code)]
-    )
+    after = cursor.after_seq()
+    found = [
+        SubmissionPublic.of(s)
+        for s in reporting.submissions(uow, code)
+        if after is None or s.seq > after
+    ]
+    return page_of(found[: limit + 1], limit, lambda s: s.seq)
 
 
 # --- consistency checks --------------------------------------------------------------------------

@@ -35,7 +35,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("SET LOCAL lock_timeout = '5s'")
         op.execute(
-            f"ALTER TABLE unit_block ADD CONSTRAINT ck_unit_block_itmo_identifier CHECK ({PG_CHECK})"
+            "ALTER TABLE unit_block ADD CONSTRAINT ck_unit_block_itmo_identifier "
+            f"CHECK ({PG_CHECK})"
         )
         return
     for operation in ("INSERT", "UPDATE"):

@@ -85,3 +85,7 @@ class TokenFactory:
 @pytest.fixture
 def tokens(engine: Engine) -> TokenFactory:
     return TokenFactory(engine)
+
+
+# The JCM scenario fixture (parties, registries, accounts and tokens), shared by API tests.
+from tests.api.scenario import jcm  # noqa: E402, F401

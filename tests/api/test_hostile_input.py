@@ -1,0 +1,162 @@
+"""Bad input never gets a 500 and never changes anything.
+
+Starting from valid requests of the JCM scenario, every field of every write body is replaced
+in turn by hostile values (wrong types, out-of-range integers, huge strings, nulls); every
+response must be a clean client error or a success, and a rejected request must leave the
+ledger's tree size unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.scenario import run_jcm_flow, solar
+
+HOSTILE: list[Any] = [
+    None,
+    -1,
+    0,
+    2**53,
+    2**63,
+    -(2**64),
+    1.5,
+    True,
+    "",
+    "x" * 5000,
+    "\u0000",
+    [],
+    {},
+    {"nested": [1, {"deep": None}]},
+    "CA0001",
+    "2021-13-45",
+]
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*prefix, key)
+            yield from paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*prefix, index)
+            yield from paths(item, (*prefix, index))
+
+
+def replaced(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    copied = copy.deepcopy(body)
+    target: Any = copied
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return copied
+
+
+def tree_size(client: TestClient) -> int:
+    return int(client.get("/v1/log/checkpoint").text.splitlines()[1])
+
+
+def test_hostile_fields_in_every_write_body(
+    client: TestClient, jcm: dict[str, dict[str, str]]
+) -> None:
+    run_jcm_flow(client, jcm)
+    tha, jpn, admin = jcm["THA01"], jcm["JPN01"], jcm["admin"]
+    selection = {"quantity": 5}
+    requests: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+        ("/v1/parties", admin, {"code": "MNG", "name": "Mongolia"}),
+        ("/v1/registries", admin, {"registry_id": "MNG01", "party": "JPN", "name": "x"}),
+        (
+            "/v1/accounts",
+            admin,
+            {
+                "account_id": "JPN01-X",
+                "registry_id": "JPN01",
+                "account_type": "holding",
+                "name": "x",
+            },
+        ),
+        (
+            "/v1/issuances",
+            tha,
+            {
+                "registry_id": "THA01",
+                "attributes": solar("THA01", "THA", "CA0001", 2022),
+                "shares": [{"account_id": "THA01-GOV", "quantity": 10}],
+            },
+        ),
+        (
+            "/v1/transfers",
+            jpn,
+            {"from_account": "JPN01-GOV", "to_account": "JPN01-NDC", "selection": selection},
+        ),
+        (
+            "/v1/uses",
+            jpn,
+            {
+                "from_account": "JPN01-GOV",
+                "to_account": "JPN01-NDC",
+                "selection": {
+                    "ranges": [{"first": 700, "last": 705}],
+                    "ca_id": "CA0001",
+                    "originating_registry": "THA01",
+                    "first_transferring_party": "THA",
+                    "vintage": 2021,
+                },
+                "use_year": 2026,
+            },
+        ),
+        ("/v1/parties/JPN/emissions", jpn, {"year": 2026, "value": 5}),
+        ("/v1/parties/JPN/targets", jpn, {"trajectory": {"2030": 1}}),
+        (
+            "/v1/consistency-checks",
+            jcm["reconciler"],
+            {"party": "THA", "reported_year": 2026, "counterpart": None},
+        ),
+    ]
+    failures: list[str] = []
+    for url, headers, body in requests:
+        for path in paths(body):
+            for value in HOSTILE:
+                size = tree_size(client)
+                response = client.post(url, json=replaced(body, path, value), headers=headers)
+                if response.status_code >= 500:
+                    failures.append(f"{url} {path}={value!r}: {response.status_code}")
+                elif response.status_code >= 400:
+                    if response.headers["content-type"] != "application/problem+json":
+                        failures.append(f"{url} {path}: not a problem document")
+                    if tree_size(client) != size:
+                        failures.append(f"{url} {path}={value!r}: rejected but appended")
+    assert failures == []
+
+
+def test_hostile_query_and_path_values(client: TestClient, jcm: dict[str, dict[str, str]]) -> None:
+    run_jcm_flow(client, jcm)
+    auditor = jcm["reconciler"]
+    urls = [
+        "/v1/blocks/0",
+        "/v1/blocks/99999999999999999999999",
+        "/v1/blocks/-4",
+        "/v1/itmos/CA0001-THA01-THA-99999999999999999999-2021/history",
+        "/v1/itmos/nonsense/history",
+        "/v1/parties/jpn",
+        "/v1/parties/JPN/aef/1800",
+        "/v1/parties/JPN/aef/2025?format=pdf",
+        "/v1/parties/JPN/aef/2025?version=one",
+        "/v1/parties/JPN/adjustments?as_of=99999999",
+        "/v1/parties/JPN/adjustments?as_of=-1",
+        "/v1/parties?limit=0",
+        "/v1/parties?limit=-5",
+        "/v1/parties?cursor=%00%00",
+        "/v1/log/entries?start=1&end=99999999999999999999",
+        "/v1/exports?start=5&end=1",
+        "/v1/authorizations/NOPE",
+        "/v1/authorizations/THA-JCM-2025-001?version=99",
+    ]
+    for url in urls:
+        response = client.get(url, headers=auditor)
+        assert 400 <= response.status_code < 500, (url, response.status_code, response.text)
+        assert response.headers["content-type"] == "application/problem+json", url
