@@ -13,7 +13,7 @@ from sqlalchemy import text
 from app.keys import load_signer
 from app.middleware import RequestContextMiddleware
 from app.problems import add_problem_handlers
-from app.routes import exports, health, log, registry, reports
+from app.routes import exports, health, log, registry, reports, witness
 from app.settings import Settings, get_settings
 from ledger.adapters.db import create_ledger_engine
 from ledger.adapters.migrations import upgrade_to_head
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(log.router)
+    app.include_router(witness.router)
     app.include_router(registry.router)
     app.include_router(reports.router)
     app.include_router(exports.router)

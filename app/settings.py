@@ -10,6 +10,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.adapters.db import normalize_database_url
+from ledger.errors import LedgerError
+from ledger.witness import parse_witness_keys
 
 
 class Environment(StrEnum):
@@ -33,6 +35,9 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=1000, ge=1, le=100_000)
     default_page_size: int = Field(default=100, ge=1, le=100_000)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: C2SP cosigner verifier keys (signature type 0x04) of partner registries' witnesses, as a
+    #: JSON list: only their cosignatures of our checkpoints are accepted (ledger/witness.py).
+    witness_keys: list[str] = Field(default_factory=list)
 
     @field_validator("database_url")
     @classmethod
@@ -44,6 +49,15 @@ class Settings(BaseSettings):
     def _origin_is_a_note_name(cls, value: str) -> str:
         if not value or any(c.isspace() for c in value) or "+" in value:
             raise ValueError("log_origin must be non-empty, without spaces or '+'")
+        return value
+
+    @field_validator("witness_keys")
+    @classmethod
+    def _witness_keys_are_cosigner_keys(cls, value: list[str]) -> list[str]:
+        try:
+            parse_witness_keys(value)
+        except LedgerError as exc:
+            raise ValueError(exc.message) from exc
         return value
 
     @model_validator(mode="after")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import ledger.adapters.orm_api  # noqa: F401
+import ledger.adapters.orm_api
+import ledger.adapters.orm_witness  # noqa: F401
 from ledger.adapters.db import create_ledger_engine
 from ledger.adapters.orm import metadata
 

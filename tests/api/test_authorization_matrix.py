@@ -36,6 +36,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/log/proofs/inclusion"): READERS,
     ("GET", "/v1/log/proofs/consistency"): READERS,
     ("GET", "/v1/log/proofs/bundle"): READERS,
+    ("GET", "/v1/log/checkpoint/cosigned"): EVERYONE,
+    ("POST", "/v1/log/cosignatures"): {ADMIN, REGISTRY},
     ("POST", "/v1/parties"): {ADMIN},
     ("GET", "/v1/parties"): READERS,
     ("GET", "/v1/parties/{code}"): READERS,
