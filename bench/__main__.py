@@ -3,7 +3,10 @@
 - append: appending N entries through the SQL log (hash chain + Merkle nodes, one transaction
   per batch) against a baseline of inserting the same canonical bytes into a plain table;
 - proofs: inclusion and consistency proofs at size N (O(log n) stored reads) against a baseline
-  of a single-row primary-key read, and against rebuilding the root from all leaves.
+  of a single-row primary-key read, and against rebuilding the root from all leaves; and the
+  proof at size N against the proof at size N/16 (logarithmic cost keeps this ratio near 1);
+- registry: partial transfers between Parties (rules, block splits, first transfer and
+  acquisition entries, projection) against the same number of bare log appends.
 
 Run: ``python -m bench [--entries N] [--database-url URL]`` (default: a temporary SQLite file).
 """
@@ -39,7 +42,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", help="an empty database (default: temporary SQLite)")
+    parser.add_argument("--registry-database-url", help="a second empty database")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     upgrade_to_head(url)
@@ -83,11 +87,15 @@ def main() -> None:
             50,
         )
         inclusion = timed(lambda: log.inclusion_proof(size // 3, size), 50)
+        small = size // 16
+        inclusion_small = timed(lambda: log.inclusion_proof(small // 3, small), 50)
         consistency = timed(lambda: log.consistency_proof(size // 3, size), 50)
         root = timed(lambda: log.root(size), 50)
         leaves = [merkle.leaf_hash(b) for b in log.read_entries(0, size)]
         rebuild = timed(lambda: merkle.root_from_leaf_hashes(leaves), 3)
     engine.dispose()
+    registry_url = args.registry_database_url or url.replace("bench.db", "registry.db")
+    registry_ratio = registry_bench(registry_url, 200)
     print(f"entries: {size} ({url.split(':')[0]})")
     print(
         f"append: {size / ledger:,.0f} entries/s; ratio ledger/plain insert = {ledger / plain:.2f}"
@@ -98,6 +106,45 @@ def main() -> None:
     print(
         f"root rebuilt from all leaves (in memory) / root from stored nodes = {rebuild / root:.0f}"
     )
+    print(
+        f"inclusion proof at {size} / at {small} entries = {inclusion / inclusion_small:.2f} "
+        f"(size ratio {size / small:.0f})"
+    )
+    print(f"registry transfer (2 entries + projection) / 2 bare appends = {registry_ratio:.2f}")
+
+
+def registry_bench(url: str, actions: int) -> float:
+    """Partial transfers Thailand -> Japan (each splits a block and appends a first transfer and
+    an acquisition) against the same number of bare log appends, one transaction each. Needs a
+    fresh database at ``url``."""
+    from ledger import registry as services
+    from ledger.demo import load_demo, solar
+    from ledger.model import UnitSelection
+
+    upgrade_to_head(url)
+    engine = create_ledger_engine(url)
+    with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+        load_demo(uow)
+        attributes = solar("THA01", "THA", "CA0001", 2022)
+        share = services.IssuanceShare("THA01-GOV", actions * 10, "THA-JCM-2025-001")
+        services.issue(uow, services.Issuance("THA01", attributes, (share,)), "bench")
+        uow.commit()
+    order = services.TransferOrder("THA01-GOV", "JPN01-GOV", UnitSelection(quantity=7))
+    start = time.perf_counter()
+    for _ in range(actions):
+        with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+            services.transfer(uow, order, "bench")
+            uow.commit()
+    transfers = time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(actions):
+        with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+            uow.log.append("bench.note", {"n": i}, actor="bench")
+            uow.log.append("bench.note", {"n": i, "b": 1}, actor="bench")
+            uow.commit()
+    appends = time.perf_counter() - start
+    engine.dispose()
+    return transfers / appends
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, event, insert, or_, select
 
 from ledger import merkle
 from ledger.adapters.orm import ledger_entry, merkle_node
@@ -67,6 +68,30 @@ class SqlLedgerLog:
         self._reader = SqlNodeReader(conn)
         self._head: tuple[int, bytes] | None = None
         self._appender: merkle.MerkleAppender | None = None
+        # Rows appended but not yet sent: written in one executemany per table by flush(),
+        # which every read of the log tables and the commit call first.
+        self._pending_entries: list[dict[str, object]] = []
+        self._pending_nodes: list[dict[str, object]] = []
+        self._flushing = False
+        # Any other statement on this connection sees the appended rows: flush before it runs.
+        event.listen(conn, "before_execute", self._flush_before_other_statements)
+
+    def _flush_before_other_statements(self, *_args: Any) -> None:
+        if not self._flushing and (self._pending_entries or self._pending_nodes):
+            self.flush()
+
+    def flush(self) -> None:
+        """Send buffered entry and Merkle node rows to the database (same transaction)."""
+        entries, nodes = self._pending_entries, self._pending_nodes
+        self._pending_entries, self._pending_nodes = [], []
+        self._flushing = True
+        try:
+            if entries:
+                self._conn.execute(insert(ledger_entry), entries)
+            if nodes:
+                self._conn.execute(insert(merkle_node), nodes)
+        finally:
+            self._flushing = False
 
     def _load_head(self) -> tuple[int, bytes]:
         if self._head is None:
@@ -96,28 +121,25 @@ class SqlLedgerLog:
         if self._appender is None:
             self._appender = merkle.MerkleAppender(self._reader, seq)
         nodes = self._appender.append(merkle.leaf_hash(body))
-        self._conn.execute(
-            insert(ledger_entry),
-            [
-                {
-                    "seq": seq,
-                    "kind": kind,
-                    "actor": actor,
-                    "recorded_at": moment,
-                    "prev_hash": prev_hash,
-                    "entry_hash": digest,
-                    "body": body,
-                }
-            ],
+        self._pending_entries.append(
+            {
+                "seq": seq,
+                "kind": kind,
+                "actor": actor,
+                "recorded_at": moment,
+                "prev_hash": prev_hash,
+                "entry_hash": digest,
+                "body": body,
+            }
         )
-        self._conn.execute(
-            insert(merkle_node),
-            [{"level": level, "idx": idx, "hash": node} for (level, idx), node in nodes],
+        self._pending_nodes.extend(
+            {"level": level, "idx": idx, "hash": node} for (level, idx), node in nodes
         )
         self._head = (seq + 1, digest)
         return AppendedEntry(seq=seq, kind=kind, entry_hash=digest, tree_size=seq + 1)
 
     def read_entries(self, start: int, end: int) -> list[bytes]:
+        self.flush()
         rows = self._conn.execute(
             select(ledger_entry.c.body)
             .where(ledger_entry.c.seq >= start, ledger_entry.c.seq < end)
@@ -126,6 +148,7 @@ class SqlLedgerLog:
         return [bytes(body) for (body,) in rows]
 
     def read_entry(self, seq: int) -> Entry:
+        self.flush()
         body = self._conn.execute(
             select(ledger_entry.c.body).where(ledger_entry.c.seq == seq)
         ).scalar_one_or_none()
@@ -134,6 +157,7 @@ class SqlLedgerLog:
         return Entry.from_canonical(bytes(body))
 
     def _check_size(self, size: int) -> None:
+        self.flush()
         current = self.size()
         if size < 0 or size > current:
             raise TreeSizeOutOfRange(

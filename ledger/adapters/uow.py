@@ -65,6 +65,7 @@ class SqlAlchemyUnitOfWork:
         return self._clock()
 
     def commit(self) -> None:
+        self.log.flush()
         self.connection.commit()
 
     def rollback(self) -> None:
