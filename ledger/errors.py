@@ -194,6 +194,22 @@ class AccountTypeMismatch(RuleViolation):
     rule = "account-type"
 
 
+class OwnUnitsNotUsable(RuleViolation):
+    """A Party uses towards its NDC only ITMOs first transferred to it by another Party; its own
+    mitigation outcomes (even first transferred for OIMP) are not ITMOs for its own NDC
+    (2/CMA.3 annex paras 1-2 and 8)."""
+
+    rule = "use-of-acquired-itmos-only"
+
+
+class FirstTransferPending(RuleViolation):
+    """Units authorized for OIMP only, whose first-transfer event (use or cancellation) has not
+    happened, cannot leave the first transferring Party's registries: their first transfer and
+    corresponding adjustment could then never be recorded (2/CMA.3 annex para 2(b))."""
+
+    rule = "first-transfer-recordable"
+
+
 class NdcAlreadyDeclared(Conflict):
     """A Party applies one corresponding-adjustment method consistently over its NDC period
     (2/CMA.3 annex para 7): a declared NDC is not changed."""

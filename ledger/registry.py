@@ -26,9 +26,11 @@ from ledger.errors import (
     AuthorizedEntityNotFound,
     CooperativeApproachNotFound,
     FirstTransferDefinitionConflict,
+    FirstTransferPending,
     InvalidInput,
     NdcAlreadyDeclared,
     NdcNotDeclared,
+    OwnUnitsNotUsable,
     PartyNotFound,
     RegistryDoesNotOwnUnits,
     RegistryNotFound,
@@ -334,7 +336,11 @@ def carve_blocks(
     held = uow.registry.held_blocks(account_id)
     if eligible is not None and not selection.ranges:
         held = [b for b in held if eligible(b)]
-    pieces = rules.carve(held, selection)
+    try:
+        pieces = rules.carve(held, selection)
+    except SerialsNotHeld as exc:
+        _refuse_retired_serials(uow, selection)
+        raise exc
     by_block: dict[int, list[tuple[int, int]]] = defaultdict(list)
     blocks: dict[int, UnitBlock] = {}
     for block, first, last in pieces:
@@ -363,6 +369,20 @@ def carve_blocks(
             remainders.append(block.piece(next_id, cursor, block.last, seq))
             next_id += 1
     return Carved(acted, remainders, superseded)
+
+
+def _refuse_retired_serials(uow: UnitOfWork, selection: UnitSelection) -> None:
+    """Explicit serials that were used or cancelled are refused as such (one-time use), which
+    says more than "not held here"."""
+    a = selection
+    if a.ca_id is None or a.originating_registry is None or a.first_transferring_party is None:
+        return
+    if a.vintage is None:
+        return
+    key = (a.ca_id, a.originating_registry, a.first_transferring_party, a.vintage)
+    for wanted in selection.ranges:
+        for block in uow.registry.overlapping_blocks(key, wanted.first, wanted.last):
+            rules.check_not_retired(block)
 
 
 def _blocks_payload(
@@ -638,6 +658,14 @@ def transfer(uow: UnitOfWork, order: TransferOrder, actor: str) -> list[UnitBloc
             if authorization.purposes.covers_ndc or to_adaptation_fund:
                 first_now.append(block)
                 continue
+            if international:
+                raise FirstTransferPending(
+                    f"serials {block.first}-{block.last} are authorized for OIMP only and their "
+                    f"first transfer ({authorization.first_transfer_definition}) has not "
+                    f"happened: they cannot leave {source_registry.party} before it does",
+                    block_id=block.block_id,
+                    authorization_id=authorization.authorization_id,
+                )
         plain.append(block)
     acquiring = destination_registry.party if international else None
     extra: dict[str, JsonValue] = {
@@ -857,10 +885,12 @@ def use_for_ndc(uow: UnitOfWork, order: UseOrder, actor: str) -> list[UnitBlock]
             uow, block.authorization_id or "", block.authorization_version
         )
         rules.check_purpose(authorization, ndc=True)
-        if not block.first_transferred and block.attributes.first_transferring_party == party.code:
-            raise UnitsNotAuthorized(
-                f"serials {block.first}-{block.last} are {party.code}'s own mitigation outcomes, "
-                "never first transferred: they are not ITMOs"
+        if block.attributes.first_transferring_party == party.code:
+            raise OwnUnitsNotUsable(
+                f"serials {block.first}-{block.last} originate with {party.code}: a Party "
+                "uses towards its NDC only ITMOs first transferred to it by another Party",
+                block_id=block.block_id,
+                party=party.code,
             )
         rules.check_not_inconsistent(block)
     used = [replace(b, account_id=destination.account_id, retired=True) for b in carved.acted]

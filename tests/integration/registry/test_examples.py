@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from ledger import registry as services
 from ledger.errors import (
     AccountTypeMismatch,
-    SerialsNotHeld,
+    UnitsAlreadyRetired,
     UnitsNotAuthorized,
     UseOutsideNdcPeriod,
     VintageBefore2021,
@@ -172,8 +172,8 @@ def test_t8_rejects(world: Engine) -> None:
     assert_nothing_changed(
         world,
         lambda uow: services.use_for_ndc(uow, use("JPN01-GOV", "JPN01-NDC", serials((1, 10))), "J"),
-        SerialsNotHeld,
-        "serial-held-by-account",
+        UnitsAlreadyRetired,
+        "one-time-use",
     )
     assert_nothing_changed(
         world,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ledger import registry as services
+from ledger.adapters.uow import SqlAlchemyUnitOfWork
 from ledger.errors import (
     AccountTypeMismatch,
     AuthorizationChangeForbidden,
@@ -21,9 +22,11 @@ from ledger.errors import (
     FirstTransferDefinitionConflict,
     InsufficientHoldings,
     NdcAlreadyDeclared,
+    OwnUnitsNotUsable,
     PurposeNotAuthorized,
     RegistryDoesNotOwnUnits,
     SerialsNotHeld,
+    UnitsAlreadyRetired,
     UnitsFlaggedInconsistent,
     UnitsNotAuthorized,
     UseOutsideNdcPeriod,
@@ -153,8 +156,8 @@ def test_only_authorized_units_can_be_first_transferred(world: Engine) -> None:
     assert_nothing_changed(
         world,
         lambda uow: services.use_for_ndc(uow, use("THA01-GOV", "THA01-NDC", quantity(10)), "THA01"),
-        UnitsNotAuthorized,
-        rule,
+        OwnUnitsNotUsable,
+        "use-of-acquired-itmos-only",
     )
 
 
@@ -286,23 +289,23 @@ def test_nothing_moves_after_use_or_cancellation(world: Engine) -> None:
         "JPN01-GOV": [(41, 100, False)],
         "JPN01-NDC": [(1, 30, True)],
     }
-    # From the holding account, used or cancelled serials are simply no longer held there.
+    # Used or cancelled serials are refused as such (one-time use), wherever they are named.
     for selection in (serials((1, 30)), serials((25, 35)), serials((31, 40))):
         assert_nothing_changed(
             world,
             lambda uow, s=selection: services.use_for_ndc(
                 uow, use("JPN01-GOV", "JPN01-NDC", s), "J"
             ),
-            SerialsNotHeld,
-            "serial-held-by-account",
+            UnitsAlreadyRetired,
+            "one-time-use",
         )
         assert_nothing_changed(
             world,
             lambda uow, s=selection: services.transfer(
                 uow, move("JPN01-GOV", "CHE01-EXTERNAL", s), "J"
             ),
-            SerialsNotHeld,
-            "serial-held-by-account",
+            UnitsAlreadyRetired,
+            "one-time-use",
         )
     # Selecting them by range in the terminal account where they sit is refused too.
     terminal_actions = [
@@ -850,3 +853,98 @@ def test_units_of_a_hosted_registry_arrive_from_outside_only_after_leaving(world
     )
     assert kinds_since(world, start) == ["itmo.acquisition"]
     assert len(blocks_in(world, "JPN01-GOV")) == 2
+
+
+def test_own_units_first_transferred_for_oimp_are_not_usable_for_own_ndc(engine: Engine) -> None:
+    """A host whose dual NDC/OIMP units were first transferred at issuance cannot use them
+    towards its own NDC (the first transfer booked them to other Parties' purposes)."""
+    from dataclasses import replace as replace_
+
+    from ledger.demo import load_demo, solar, thai_ndc_authorization
+    from ledger.model import FirstTransferDefinition, Purpose, UnitSelection
+
+    with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+        load_demo(uow)
+        dual = replace_(
+            thai_ndc_authorization(),
+            authorization_id="THA-DUAL-1",
+            purposes=Purpose.NDC_AND_OIMP,
+            first_transfer_definition=FirstTransferDefinition.ISSUANCE,
+            oimp_authorized="CORSIA",
+            quantity=50,
+        )
+        services.record_authorization(uow, dual, "THA01")
+        services.issue(
+            uow,
+            services.Issuance(
+                "THA01",
+                solar("THA01", "THA", "CA0001", 2024),
+                (services.IssuanceShare("THA01-GOV", 50, "THA-DUAL-1"),),
+            ),
+            "THA01",
+        )
+        uow.commit()
+    assert_rejected(
+        engine,
+        lambda uow: services.use_for_ndc(
+            uow,
+            services.UseOrder(
+                "THA01-GOV", "THA01-NDC", UnitSelection(quantity=10, vintage=2024), use_year=2024
+            ),
+            "THA01",
+        ),
+        OwnUnitsNotUsable,
+    )
+
+
+def test_oimp_only_units_cannot_leave_before_their_first_transfer(engine: Engine) -> None:
+    from dataclasses import replace as replace_
+
+    from ledger.demo import load_demo, solar, thai_ndc_authorization
+    from ledger.errors import FirstTransferPending
+    from ledger.model import FirstTransferDefinition, Purpose, UnitSelection
+
+    with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+        load_demo(uow)
+        oimp = replace_(
+            thai_ndc_authorization(),
+            authorization_id="THA-CORSIA-1",
+            purposes=Purpose.OIMP,
+            first_transfer_definition=FirstTransferDefinition.USE_OR_CANCELLATION,
+            oimp_authorized="CORSIA",
+            quantity=50,
+        )
+        services.record_authorization(uow, oimp, "THA01")
+        services.issue(
+            uow,
+            services.Issuance(
+                "THA01",
+                solar("THA01", "THA", "CA0001", 2024),
+                (services.IssuanceShare("THA01-GOV", 50, "THA-CORSIA-1"),),
+            ),
+            "THA01",
+        )
+        uow.commit()
+    assert_rejected(
+        engine,
+        lambda uow: services.transfer(
+            uow,
+            services.TransferOrder(
+                "THA01-GOV", "JPN01-GOV", UnitSelection(quantity=10, vintage=2024)
+            ),
+            "THA01",
+        ),
+        FirstTransferPending,
+    )
+
+
+def assert_rejected(engine: Engine, action: Any, error: type[Exception]) -> None:
+    """The action raises ``error`` and the ledger size and holdings are unchanged."""
+    import pytest
+
+    with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+        size, blocks = uow.log.size(), uow.registry.active_blocks()
+    with SqlAlchemyUnitOfWork(engine, write=True) as uow, pytest.raises(error):
+        action(uow)
+    with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+        assert (uow.log.size(), uow.registry.active_blocks()) == (size, blocks)
