@@ -42,6 +42,7 @@ from importlib import resources
 from typing import Any, Final, Literal, NamedTuple, Protocol, TypeAlias, TypeVar, overload
 
 from ledger.errors import InvalidInput
+from ledger.model import FirstTransferDefinition, Metric, MitigationType, Purpose
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -115,39 +116,6 @@ class AefTable(StrEnum):
         return table_spec(self).sheet_name
 
 
-class Metric(StrEnum):
-    """Metric of the mitigation outcomes, nomenclature Table 12(b).
-
-    The annex prints ``Non-GHG`` in Tables 2 and 4 and ``non-GHG`` in Table 3; the nomenclature
-    has ``non-GHG``. Import accepts both; :class:`MetricSpelling` chooses the output.
-    """
-
-    GHG = "GHG"
-    NON_GHG = "non-GHG"
-
-
-class Purpose(StrEnum):
-    """Purposes for authorization: annex Table 2 rows and nomenclature Table 16(b) (they agree).
-
-    Meanings per 2/CMA.3 annex para 1(f): NDC = use towards an NDC; IMP = international
-    mitigation purposes other than an NDC; OP = other purposes determined by the first
-    transferring Party; OIMP = IMP and OP together.
-    """
-
-    NDC = "NDC"
-    OIMP = "OIMP"
-    IMP = "IMP"
-    OP = "OP"
-    NDC_AND_OIMP = "NDC and OIMP"
-    NDC_AND_IMP = "NDC and IMP"
-    NDC_AND_OP = "NDC and OP"
-
-    @property
-    def covers_oimp(self) -> bool:
-        """True when the purposes include OIMP, IMP or OP (every value except ``NDC``)."""
-        return self is not Purpose.NDC
-
-
 class ActionType(StrEnum):
     """Action type, Table 3 column 2: nomenclature Table 25(b).
 
@@ -181,26 +149,6 @@ class ActionSubtype(StrEnum):
     VOLUNTARY_CANCELLATION_OMGE = "Voluntary cancellation to deliver OMGE"
     OTHER_CANCELLATIONS = "Other cancellations"
     NOT_YET_DEFINED = "Not yet defined"
-
-
-class FirstTransferDefinition(StrEnum):
-    """First transfer definition for OIMP, Table 2 column 18 (2/CMA.3 annex para 2(b)).
-
-    Values as printed in the annex. Nomenclature Table 22(b) spells ``Authorisation`` and
-    ``Use or Cancellation``; the checkers ``Use of cancellation`` [sic]. Import accepts all.
-    """
-
-    AUTHORIZATION = "Authorization"
-    ISSUANCE = "Issuance"
-    USE_OR_CANCELLATION = "Use or cancellation"
-
-
-class MitigationType(StrEnum):
-    """Mitigation type: nomenclature Table 36(b). The annex prints only the first two."""
-
-    EMISSION_REDUCTIONS = "Emission reductions"
-    REMOVALS = "Removals"
-    EMISSION_REDUCTIONS_AND_REMOVALS = "Emission reductions and removals"
 
 
 class Sector(StrEnum):

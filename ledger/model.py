@@ -29,6 +29,10 @@ class NdcType(StrEnum):
 
 
 class Metric(StrEnum):
+    """Metric of the mitigation outcomes, nomenclature Table 12(b). The AEF annex prints
+    ``Non-GHG`` in Tables 2 and 4 and ``non-GHG`` in Table 3; ``ledger.aef`` accepts both and
+    its spelling policy chooses the output."""
+
     GHG = "GHG"
     NON_GHG = "non-GHG"
 
@@ -96,9 +100,11 @@ class AccountType(StrEnum):
 
 
 class MitigationType(StrEnum):
+    """Nomenclature Table 36(b); the AEF annex prints only the first two."""
+
     EMISSION_REDUCTIONS = "Emission reductions"
     REMOVALS = "Removals"
-    BOTH = "Emission reductions and removals"
+    EMISSION_REDUCTIONS_AND_REMOVALS = "Emission reductions and removals"
 
 
 class CancellationKind(StrEnum):
