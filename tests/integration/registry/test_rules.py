@@ -855,84 +855,63 @@ def test_units_of_a_hosted_registry_arrive_from_outside_only_after_leaving(world
     assert len(blocks_in(world, "JPN01-GOV")) == 2
 
 
-def test_own_units_first_transferred_for_oimp_are_not_usable_for_own_ndc(engine: Engine) -> None:
-    """A host whose dual NDC/OIMP units were first transferred at issuance cannot use them
-    towards its own NDC (the first transfer booked them to other Parties' purposes)."""
+def demo_with_thai_units(engine: Engine, authorization_id: str, **changes: Any) -> None:
+    """The demo scenario plus 50 Thai units of vintage 2024 issued under a variant of Thailand's
+    authorization (``changes`` applied)."""
     from dataclasses import replace as replace_
 
     from ledger.demo import load_demo, solar, thai_ndc_authorization
-    from ledger.model import FirstTransferDefinition, Purpose, UnitSelection
 
     with SqlAlchemyUnitOfWork(engine, write=True) as uow:
         load_demo(uow)
-        dual = replace_(
-            thai_ndc_authorization(),
-            authorization_id="THA-DUAL-1",
-            purposes=Purpose.NDC_AND_OIMP,
-            first_transfer_definition=FirstTransferDefinition.ISSUANCE,
-            oimp_authorized="CORSIA",
-            quantity=50,
+        variant = replace_(
+            thai_ndc_authorization(), authorization_id=authorization_id, quantity=50, **changes
         )
-        services.record_authorization(uow, dual, "THA01")
-        services.issue(
-            uow,
-            services.Issuance(
-                "THA01",
-                solar("THA01", "THA", "CA0001", 2024),
-                (services.IssuanceShare("THA01-GOV", 50, "THA-DUAL-1"),),
-            ),
-            "THA01",
-        )
+        services.record_authorization(uow, variant, "THA01")
+        share = services.IssuanceShare("THA01-GOV", 50, authorization_id)
+        attributes = solar("THA01", "THA", "CA0001", 2024)
+        services.issue(uow, services.Issuance("THA01", attributes, (share,)), "THA01")
         uow.commit()
+
+
+def test_own_units_first_transferred_for_oimp_are_not_usable_for_own_ndc(engine: Engine) -> None:
+    """A host whose dual NDC/OIMP units were first transferred at issuance cannot use them
+    towards its own NDC (the first transfer booked them to other Parties' purposes)."""
+    from ledger.model import FirstTransferDefinition, Purpose, UnitSelection
+
+    demo_with_thai_units(
+        engine,
+        "THA-DUAL-1",
+        purposes=Purpose.NDC_AND_OIMP,
+        first_transfer_definition=FirstTransferDefinition.ISSUANCE,
+        oimp_authorized="CORSIA",
+    )
+    selection = UnitSelection(quantity=10, vintage=2024)
     assert_rejected(
         engine,
         lambda uow: services.use_for_ndc(
-            uow,
-            services.UseOrder(
-                "THA01-GOV", "THA01-NDC", UnitSelection(quantity=10, vintage=2024), use_year=2024
-            ),
-            "THA01",
+            uow, services.UseOrder("THA01-GOV", "THA01-NDC", selection, use_year=2024), "THA01"
         ),
         OwnUnitsNotUsable,
     )
 
 
 def test_oimp_only_units_cannot_leave_before_their_first_transfer(engine: Engine) -> None:
-    from dataclasses import replace as replace_
-
-    from ledger.demo import load_demo, solar, thai_ndc_authorization
     from ledger.errors import FirstTransferPending
     from ledger.model import FirstTransferDefinition, Purpose, UnitSelection
 
-    with SqlAlchemyUnitOfWork(engine, write=True) as uow:
-        load_demo(uow)
-        oimp = replace_(
-            thai_ndc_authorization(),
-            authorization_id="THA-CORSIA-1",
-            purposes=Purpose.OIMP,
-            first_transfer_definition=FirstTransferDefinition.USE_OR_CANCELLATION,
-            oimp_authorized="CORSIA",
-            quantity=50,
-        )
-        services.record_authorization(uow, oimp, "THA01")
-        services.issue(
-            uow,
-            services.Issuance(
-                "THA01",
-                solar("THA01", "THA", "CA0001", 2024),
-                (services.IssuanceShare("THA01-GOV", 50, "THA-CORSIA-1"),),
-            ),
-            "THA01",
-        )
-        uow.commit()
+    demo_with_thai_units(
+        engine,
+        "THA-CORSIA-1",
+        purposes=Purpose.OIMP,
+        first_transfer_definition=FirstTransferDefinition.USE_OR_CANCELLATION,
+        oimp_authorized="CORSIA",
+    )
+    selection = UnitSelection(quantity=10, vintage=2024)
     assert_rejected(
         engine,
         lambda uow: services.transfer(
-            uow,
-            services.TransferOrder(
-                "THA01-GOV", "JPN01-GOV", UnitSelection(quantity=10, vintage=2024)
-            ),
-            "THA01",
+            uow, services.TransferOrder("THA01-GOV", "JPN01-GOV", selection), "THA01"
         ),
         FirstTransferPending,
     )
