@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from app.cli_consistency import add_consistency_commands
 from app.cli_export import add_export_commands
 from app.cli_tokens import add_token_commands
 from app.settings import get_settings
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.set_defaults(func=_openapi)
 
     add_token_commands(sub)
+    add_consistency_commands(sub)
     add_export_commands(sub)
     return parser
 

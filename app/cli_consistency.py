@@ -1,0 +1,85 @@
+"""``a6ledger consistency-check``: the secretariat's checks, run locally before submission.
+
+The Party's AEF is built from this ledger; the counterpart's comes from a file (JSON, a ZIP of
+CSVs, or the workbook) or from another a6ledger (``--counterpart-url``). Exit status: 0 no
+inconsistencies, 1 inconsistencies identified, 2 counterpart information not available or the
+command could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from app.settings import get_settings
+from ledger import aef, consistency, reporting
+from ledger.adapters.counterpart import fetch_counterpart_aef
+from ledger.adapters.db import create_ledger_engine
+from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.errors import LedgerError
+
+
+def _counterpart(args: argparse.Namespace) -> aef.AefReport | None:
+    if args.counterpart_url:
+        return fetch_counterpart_aef(args.counterpart_url, args.counterpart_token)
+    if args.counterpart_file:
+        path = Path(args.counterpart_file)
+        by_suffix = {".json": "json", ".zip": "csv", ".xlsx": "xlsx"}
+        fmt = reporting.AefFormat(args.format or by_suffix.get(path.suffix.lower(), "json"))
+        return reporting.import_aef(path.read_bytes(), fmt)
+    return None
+
+
+def _consistency_check(args: argparse.Namespace) -> int:
+    try:
+        counterpart = _counterpart(args)
+    except LedgerError as exc:
+        print(f"counterpart: {exc.message}", file=sys.stderr)
+        return 2
+    engine = create_ledger_engine(get_settings().database_url)
+    try:
+        with SqlAlchemyUnitOfWork(engine, write=args.record) as uow:
+            own = reporting.aef_report_for(uow, args.party, args.year, args.version)
+            result = consistency.check_against_counterpart(
+                own, counterpart, date_tolerance=timedelta(days=args.tolerance_days)
+            )
+            if args.record:
+                recorded = consistency.record_findings(uow, result, "cli:consistency-check")
+                uow.commit()
+                print(f"recorded as ledger entry {recorded.seq}; {len(recorded.flagged)} blocks")
+    except LedgerError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"{args.party} {args.year}: {result.notation.value}")
+    for finding in result.findings:
+        rows = ", ".join(str(r) for r in finding.rows)
+        column = f" [{finding.column}]" if finding.column else ""
+        print(f"- {finding.kind.value}{column}: {finding.reason} ({rows})")
+    if result.notation is consistency.Notation.NO_INCONSISTENCIES:
+        return 0
+    return 1 if result.notation is consistency.Notation.INCONSISTENCIES else 2
+
+
+def add_consistency_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    check = subparsers.add_parser(
+        "consistency-check", help="check a Party's AEF against a counterpart's before submission"
+    )
+    check.add_argument("--party", required=True, help="the Party whose AEF is checked (JPN)")
+    check.add_argument("--year", type=int, required=True, help="reported year")
+    check.add_argument("--version", help="a submitted version (default: the current draft)")
+    source = check.add_mutually_exclusive_group()
+    source.add_argument("--counterpart-url", help="AEF endpoint of the counterpart's a6ledger")
+    source.add_argument("--counterpart-file", help="the counterpart's AEF (json, zip of csv, xlsx)")
+    check.add_argument("--counterpart-token", help="bearer token for --counterpart-url")
+    check.add_argument("--format", choices=[f.value for f in reporting.AefFormat])
+    check.add_argument("--tolerance-days", type=int, default=1)
+    check.add_argument(
+        "--record", action="store_true", help="record the findings and flag the blocks"
+    )
+    check.set_defaults(func=_consistency_check)
