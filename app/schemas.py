@@ -41,8 +41,13 @@ CaId = Annotated[str, Field(pattern=r"^CA\d{4}$", examples=["CA0001"])]
 AccountId = Annotated[
     str, Field(pattern=r"^[A-Z]{3}\d{2}-[A-Z0-9-]{1,40}$", examples=["JPN01-GOV"])
 ]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-LongText = Annotated[str, Field(min_length=1, max_length=4000)]
+# No control characters in identifiers and names (PostgreSQL text cannot even hold NUL);
+# long texts may contain line breaks and tabs.
+ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+LongText = Annotated[
+    str, Field(min_length=1, max_length=4000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$")
+]
+AuthorizationId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,63}$")]
 
 
 class RequestModel(BaseModel):
@@ -166,7 +171,7 @@ class AuthorizationCreate(RequestModel):
     """One version of an authorization (AEF Table 2). Posting an existing id records a new
     version; ITMOs already first transferred keep the version they were transferred under."""
 
-    authorization_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,63}$")]
+    authorization_id: AuthorizationId
     party: PartyCode
     ca_id: CaId
     authorized_on: date
@@ -238,7 +243,7 @@ class AuthorizationPublic(ResponseModel):
 
 
 class AuthorizedEntityCreate(RequestModel):
-    entity_id: Annotated[str, Field(min_length=1, max_length=64)]
+    entity_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
     name: ShortText
     country: PartyCode
     identification: ShortText
@@ -376,7 +381,7 @@ class BlocksPublic(ResponseModel):
 class IssuanceShareIn(RequestModel):
     account_id: AccountId
     quantity: Quantity
-    authorization_id: ShortText | None = None
+    authorization_id: AuthorizationId | None = None
     underlying_first: Serial | None = None
 
 
@@ -407,7 +412,7 @@ class AcquisitionCreate(RequestModel):
     attributes: UnitAttributesIn
     first: Serial
     last: Serial
-    authorization_id: ShortText | None = None
+    authorization_id: AuthorizationId | None = None
     authorization_version: Annotated[int, Field(ge=1, le=MAX_EXACT)] | None = None
     first_transferred: StrictBool
     underlying_first: Serial | None = None

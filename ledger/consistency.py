@@ -23,7 +23,7 @@ A block is flagged by the identifiers the reports give for it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -542,10 +542,11 @@ def _merged(ranges: Iterable[BlockRange]) -> dict[BlockKey, list[tuple[int, int]
 
 
 def _flag(
-    uow: UnitOfWork, ranges: Iterable[BlockRange]
+    uow: UnitOfWork, ranges: Iterable[BlockRange], registries: Collection[str] | None
 ) -> tuple[list[UnitBlock], list[UnitBlock], list[int]]:
-    """Flag the active blocks in ``ranges``; a block only partly in them is split so that only
-    the serials concerned are flagged. Returns (remainders, flagged, superseded ids)."""
+    """Flag the active blocks in ``ranges`` (held in ``registries`` only, when given); a block
+    only partly in them is split so that only the serials concerned are flagged. Returns
+    (remainders, flagged, superseded ids)."""
     seq = uow.log.size()
     next_id = uow.registry.next_block_id()
     remainders: list[UnitBlock] = []
@@ -556,6 +557,8 @@ def _flag(
         for low, high in intervals:
             for block in uow.registry.overlapping_blocks(key, low, high):
                 if block.block_id in seen or block.inconsistent:
+                    continue
+                if registries is not None and not _held_in(uow, block, registries):
                     continue
                 seen.add(block.block_id)
                 covered = [
@@ -582,6 +585,11 @@ def _flag(
     return remainders, flagged, superseded
 
 
+def _held_in(uow: UnitOfWork, block: UnitBlock, registries: Collection[str]) -> bool:
+    account = uow.registry.get_account(block.account_id)
+    return account is not None and account.registry_id in registries
+
+
 def _ref_json(ref: RowRef) -> dict[str, JsonValue]:
     return {"party": ref.party, "table": ref.table.value, "row": ref.row}
 
@@ -606,11 +614,21 @@ def _submission_json(check: SubmissionCheck) -> dict[str, JsonValue]:
     }
 
 
-def record_findings(uow: UnitOfWork, result: ConsistencyResult, actor: str) -> RecordedCheck:
+def record_findings(
+    uow: UnitOfWork,
+    result: ConsistencyResult,
+    actor: str,
+    *,
+    registries: Collection[str] | None = None,
+) -> RecordedCheck:
     """Record ``result`` as a ``consistency.checked`` entry and flag the blocks its findings
     concern as inconsistent in the projection (block snapshots in the payload, as every
-    registry action records them). Blocks already flagged stay as they are."""
-    remainders, flagged, superseded = _flag(uow, result.inconsistent_blocks)
+    registry action records them). Blocks already flagged stay as they are.
+
+    ``registries`` limits the flagging to blocks held in those registries: a Party's registry
+    running the check flags only its own holdings, so a counterpart report it supplies cannot
+    freeze another Party's units."""
+    remainders, flagged, superseded = _flag(uow, result.inconsistent_blocks, registries)
     payload: dict[str, JsonValue] = {
         "date_tolerance_seconds": result.date_tolerance // timedelta(seconds=1),
         "submissions": [

@@ -194,6 +194,20 @@ class AccountTypeMismatch(RuleViolation):
     rule = "account-type"
 
 
+class AlreadyFirstTransferred(RuleViolation):
+    """At most one first transfer per serial: these units were already first transferred
+    (2/CMA.3 annex para 2; article6.md §4)."""
+
+    rule = "one-first-transfer"
+
+
+class NotFirstTransferred(RuleViolation):
+    """Only ITMOs, i.e. mitigation outcomes authorized and first transferred, are used towards
+    an NDC (2/CMA.3 annex paras 1-2 and 8(b))."""
+
+    rule = "ndc-use-of-itmos-only"
+
+
 class OwnUnitsNotUsable(RuleViolation):
     """A Party uses towards its NDC only ITMOs first transferred to it by another Party; its own
     mitigation outcomes (even first transferred for OIMP) are not ITMOs for its own NDC

@@ -298,6 +298,21 @@ def record_authorization(uow: UnitOfWork, draft: Authorization, actor: str) -> A
         )
     authorization = replace(draft, version=version, recorded_seq=uow.log.size())
     _record(uow, "authorization.recorded", {"authorization": to_json(authorization)}, actor)
+    definition = authorization.first_transfer_definition
+    if authorization.purposes.covers_oimp and definition in (
+        FirstTransferDefinition.AUTHORIZATION,
+        FirstTransferDefinition.ISSUANCE,
+    ):
+        # Units already bound to this authorization become OIMP-authorized now: under these
+        # definitions their first transfer is due at once (it cannot wait for a later event).
+        assert definition is not None
+        pending = [
+            b
+            for b in uow.registry.authorized_blocks(authorization.authorization_id)
+            if not b.first_transferred and not b.retired
+        ]
+        if pending:
+            _first_transfer(uow, pending, definition.value, None, actor)
     return authorization
 
 
@@ -531,6 +546,7 @@ def _first_transfer(
     moved: list[UnitBlock] = []
     for block in blocks:
         rules.check_authorized(block)
+        rules.check_not_first_transferred(block)
         assert block.authorization_id is not None
         authorization = authorization_of(uow, block.authorization_id)
         if acquiring_party is not None:
@@ -575,9 +591,13 @@ def authorize_units(
             f"{authorization.party} can authorize only units held in its own registries"
         )
     carved = carve_blocks(
-        uow, account_id, selection, eligible=lambda block: block.authorization_id is None
+        uow,
+        account_id,
+        selection,
+        eligible=lambda block: block.authorization_id is None and not block.first_transferred,
     )
     for block in carved.acted:
+        rules.check_not_first_transferred(block)
         if block.authorization_id is not None:
             raise AuthorizationChangeForbidden(
                 f"serials {block.first}-{block.last} are already authorized under "
@@ -761,6 +781,12 @@ def acquire_from_external(
     approach_of(uow, order.attributes.ca_id)
     if order.first < 1 or order.last < order.first:
         raise InvalidInput("a serial range needs 1 <= first <= last")
+    if order.first_transferred and order.authorization_id is None:
+        raise InvalidInput(
+            "first transferred units (ITMOs) arrive with the authorization they were first "
+            "transferred under",
+            field="authorization_id",
+        )
     if destination_registry.party != source.party and not order.first_transferred:
         raise UnitsNotAuthorized(
             "units arriving from another Party must already be first transferred (ITMOs)"
@@ -796,7 +822,19 @@ def acquire_from_external(
                 first=order.first,
                 last=order.last,
             ) from exc
-        moved = [replace(b, account_id=destination.account_id) for b in carved.acted]
+        international = destination_registry.party != source.party
+        moved = [
+            replace(
+                b,
+                account_id=destination.account_id,
+                # Crossing to another Party through the external registry: the first transfer
+                # was recorded there (the order says the units arrive first transferred).
+                first_transfer_seq=(
+                    -1 if international and not b.first_transferred else b.first_transfer_seq
+                ),
+            )
+            for b in carved.acted
+        ]
         payload: dict[str, JsonValue] = {
             "transferring_party": source.party,
             "to_account": destination.account_id,
@@ -892,6 +930,7 @@ def use_for_ndc(uow: UnitOfWork, order: UseOrder, actor: str) -> list[UnitBlock]
                 block_id=block.block_id,
                 party=party.code,
             )
+        rules.check_first_transferred(block)
         rules.check_not_inconsistent(block)
     used = [replace(b, account_id=destination.account_id, retired=True) for b in carved.acted]
     payload: dict[str, JsonValue] = {
@@ -1005,21 +1044,31 @@ def _retire(
     first_transfer_subtype: str,
     omge: bool = False,
 ) -> list[UnitBlock]:
-    """Move carved units into a terminal account; first transfer those for which the use or
-    cancellation is the first-transfer event."""
-    firing: list[UnitBlock] = []
+    """Move carved units into a terminal account, first transferring those not yet first
+    transferred whose first transfer this use or cancellation is: an OMGE cancellation of
+    authorized units (4/CMA.6 paras 16-17), and the use or cancellation of OIMP-authorized units
+    (their definition's event, or the last moment it can still be recorded)."""
+    firing: dict[str, list[UnitBlock]] = defaultdict(list)
     for block in carved.acted:
         if block.first_transferred or block.authorization_id is None:
             continue
-        if omge or _fires_at(uow, block, FirstTransferDefinition.USE_OR_CANCELLATION):
-            firing.append(block)
+        if omge:
+            firing[first_transfer_subtype].append(block)
+            continue
+        authorization = authorization_of(uow, block.authorization_id)
+        if authorization.purposes.covers_oimp:
+            definition = (
+                authorization.first_transfer_definition
+                or FirstTransferDefinition.USE_OR_CANCELLATION
+            )
+            firing[definition.value].append(block)
     remainders, superseded = carved.remainders, carved.superseded
     current = {b.block_id: b for b in carved.acted}
-    if firing:
+    for subtype, blocks in firing.items():
         for block in _first_transfer(
             uow,
-            firing,
-            first_transfer_subtype,
+            blocks,
+            subtype,
             None,
             actor,
             superseded=superseded,

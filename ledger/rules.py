@@ -10,9 +10,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from ledger.errors import (
+    AlreadyFirstTransferred,
     AuthorizationLimitExceeded,
     InsufficientHoldings,
     InvalidInput,
+    NotFirstTransferred,
     PurposeNotAuthorized,
     SerialsNotHeld,
     UnitsAlreadyRetired,
@@ -73,6 +75,26 @@ def check_authorized(block: UnitBlock) -> None:
     if block.authorization_id is None:
         raise UnitsNotAuthorized(
             f"serials {block.first}-{block.last} are not authorized", block_id=block.block_id
+        )
+
+
+def check_not_first_transferred(block: UnitBlock) -> None:
+    """At most one first transfer per serial."""
+    if block.first_transferred:
+        raise AlreadyFirstTransferred(
+            f"serials {block.first}-{block.last} were already first transferred",
+            block_id=block.block_id,
+            first_transfer_seq=block.first_transfer_seq,
+        )
+
+
+def check_first_transferred(block: UnitBlock) -> None:
+    """Only ITMOs (first transferred) are used towards an NDC."""
+    if not block.first_transferred:
+        raise NotFirstTransferred(
+            f"serials {block.first}-{block.last} were never first transferred: they are not "
+            "ITMOs and cannot be used towards an NDC",
+            block_id=block.block_id,
         )
 
 

@@ -53,6 +53,10 @@ from ledger.errors import BlockNotFound, InvalidInput
 from ledger.model import UnitBlock, parse_itmo_id
 
 router = APIRouter(prefix="/v1")
+ACCOUNT_PATTERN = r"^[A-Z]{3}\d{2}-[A-Z0-9-]{1,40}$"
+AUTHORIZATION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,63}$"
+AccountPath = Annotated[str, Path(pattern=ACCOUNT_PATTERN)]
+AuthorizationPath = Annotated[str, Path(pattern=AUTHORIZATION_PATTERN)]
 READ_PROBLEMS = problem_responses(401, 403, 404, 422)
 
 
@@ -240,7 +244,7 @@ def list_accounts(
 
 
 @router.get("/accounts/{account_id}/holdings", tags=["accounts"], responses=READ_PROBLEMS)
-def read_holdings(account_id: str, uow: ReadUowDep, _: ReaderDep) -> BlocksPublic:
+def read_holdings(account_id: AccountPath, uow: ReadUowDep, _: ReaderDep) -> BlocksPublic:
     """Blocks held in the account now (for a terminal account: the units used or cancelled)."""
     services.account_of(uow, account_id)
     rows = uow.connection.execute(
@@ -307,7 +311,7 @@ def list_authorizations(
 
 @router.get("/authorizations/{authorization_id}", tags=["authorizations"], responses=READ_PROBLEMS)
 def read_authorization(
-    authorization_id: str,
+    authorization_id: AuthorizationPath,
     uow: ReadUowDep,
     _: ReaderDep,
     version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
@@ -326,7 +330,7 @@ def read_authorization(
     responses=write_responses(201, 404, 409),
 )
 def authorize_units(
-    authorization_id: str,
+    authorization_id: AuthorizationPath,
     body: AuthorizeUnitsCreate,
     principal: RegistryWriterDep,
     write: IdempotentWriteDep,
@@ -554,7 +558,7 @@ def list_blocks(
     _: ReaderDep,
     limit: LimitDep,
     cursor: CursorDep,
-    account_id: str | None = None,
+    account_id: Annotated[str | None, Query(pattern=ACCOUNT_PATTERN)] = None,
     include_superseded: bool = False,
 ) -> Page[UnitBlockPublic]:
     """Unit blocks by block id (current ones; with ``include_superseded`` the split parents

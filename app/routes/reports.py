@@ -295,7 +295,8 @@ def create_consistency_check(
     """Reproduce the secretariat's automated checks before submission: the Party's AEF against
     the counterpart's Table 3 (transfers against acquisitions, both ways) and the completeness
     and accuracy of mandatory fields, with the official notations. With ``record`` the
-    findings are appended to the ledger and the blocks concerned are refused for NDC use."""
+    findings are appended to the ledger and the blocks concerned are refused for NDC use; a
+    registry token flags only blocks held in its own Party's registries."""
     counterpart = None if body.counterpart is None else aef.from_json(body.counterpart)
 
     def operation(uow: SqlAlchemyUnitOfWork) -> ConsistencyCheckPublic:
@@ -307,7 +308,11 @@ def create_consistency_check(
         )
         if not body.record:
             return ConsistencyCheckPublic.of(result, None, 0)
-        recorded = consistency.record_findings(uow, result, principal.actor)
+        registries = None
+        if principal.role is Role.registry:
+            own_party = services.registry_of(uow, principal.registry_id or "").party
+            registries = [r.registry_id for r in uow.registry.registries() if r.party == own_party]
+        recorded = consistency.record_findings(uow, result, principal.actor, registries=registries)
         return ConsistencyCheckPublic.of(result, recorded.seq, len(recorded.flagged))
 
     return write.run(operation)

@@ -217,6 +217,11 @@ class SqlRegistry:
         ).scalar_one()
         return int(total)
 
+    def authorized_blocks(self, authorization_id: str) -> list[UnitBlock]:
+        return self._blocks(
+            unit_block.c.authorization_id == authorization_id, unit_block.c.active.is_(True)
+        )
+
     def _key_condition(self, key: BlockKey) -> Any:
         ca_id, registry_id, ftp, vintage = key
         return and_(

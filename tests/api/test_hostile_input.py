@@ -12,9 +12,10 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.scenario import run_jcm_flow, solar
+from tests.api.scenario import post, run_jcm_flow, solar
 
 HOSTILE: list[Any] = [
     None,
@@ -160,3 +161,106 @@ def test_hostile_query_and_path_values(client: TestClient, jcm: dict[str, dict[s
         response = client.get(url, headers=auditor)
         assert 400 <= response.status_code < 500, (url, response.status_code, response.text)
         assert response.headers["content-type"] == "application/problem+json", url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/accounts/JPN01-%00/holdings",
+        "/v1/authorizations/A%00B",
+        "/v1/blocks?account_id=%00",
+        "/v1/itmos/%00/history",
+    ],
+)
+def test_nul_characters_in_paths_and_queries_are_problems(
+    client: TestClient, jcm: dict[str, dict[str, str]], url: str
+) -> None:
+    response = client.get(url, headers=jcm["reconciler"])
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_nul_characters_and_overlong_ids_in_bodies_are_problems(
+    client: TestClient, jcm: dict[str, dict[str, str]]
+) -> None:
+    admin, jpn = jcm["admin"], jcm["JPN01"]
+    post(
+        client,
+        "/v1/registries",
+        admin,
+        {"registry_id": "THA02", "party": "THA", "name": "ext", "hosted": False},
+    )
+    bodies: list[tuple[str, dict[str, Any]]] = [
+        (
+            "/v1/acquisitions",
+            {
+                "from_registry": "THA02",
+                "to_account": "JPN01-GOV",
+                "attributes": solar("THA02", "THA", "CA0001", 2022),
+                "first": 1,
+                "last": 10,
+                "authorization_id": "A" * 65,
+                "first_transferred": True,
+            },
+        ),
+        (
+            "/v1/oimp-uses",
+            {
+                "from_account": "JPN01-GOV",
+                "to_account": "JPN01-NDC",
+                "selection": {"quantity": 1},
+                "oimp_purpose": "CORSIA",
+                "entity_id": "a\u0000b",
+            },
+        ),
+        (
+            "/v1/authorized-entities",
+            {
+                "entity_id": "a\u0000b",
+                "name": "n",
+                "country": "JPN",
+                "identification": "x",
+                "ca_id": "CA0001",
+                "authorized_on": "2025-01-01",
+            },
+        ),
+    ]
+    for url, body in bodies:
+        response = client.post(url, json=body, headers=jpn)
+        assert response.status_code == 422, (url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_registry_flags_only_its_own_holdings(
+    client: TestClient, jcm: dict[str, dict[str, str]]
+) -> None:
+    """Japan's registry supplies a fabricated Thai report naming units Thailand still holds:
+    recording the check must not freeze Thailand's units."""
+    run_jcm_flow(client, jcm)
+    tha, jpn, reconciler = jcm["THA01"], jcm["JPN01"], jcm["reconciler"]
+    post(
+        client,
+        "/v1/issuances",
+        tha,
+        {
+            "registry_id": "THA01",
+            "attributes": solar("THA01", "THA", "CA0001", 2022),
+            "shares": [
+                {"account_id": "THA01-GOV", "quantity": 500, "authorization_id": "THA-JCM-2025-001"}
+            ],
+        },
+    )
+    first_entry = client.get("/v1/log/entries", params={"start": 0, "end": 1}, headers=reconciler)
+    year = int(first_entry.json()["timestamp"][:4])
+    fabricated = copy.deepcopy(client.get(f"/v1/parties/THA/aef/{year}", headers=reconciler).json())
+    row = next(r for r in fabricated["Table 3: Actions"] if r["Action type"] == "First transfer")
+    row.update({"First ID": 1, "Last ID": 100, "Vintage": 2022})
+    checked = client.post(
+        "/v1/consistency-checks",
+        json={"party": "JPN", "reported_year": year, "counterpart": fabricated, "record": True},
+        headers=jpn,
+    )
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["notation"] == "Checked, inconsistencies identified"
+    thai = client.get("/v1/blocks", params={"account_id": "THA01-GOV"}, headers=reconciler)
+    assert [b for b in thai.json()["items"] if b["inconsistent"]] == []
