@@ -745,7 +745,9 @@ def _check_unique_seqs(
 ) -> None:
     """One entry counts once. Without ``booking`` a seq may carry one fact only; with it, one
     entry may carry several facts (an entry acting on blocks of several vintages) as long as
-    they agree on ``booking`` (e.g. the year of use) and none is repeated."""
+    they agree on ``booking`` (e.g. the year of use) and none is repeated: facts of one entry
+    that agree on every field are given once, with their quantities added (as
+    ``ledger.reporting`` does)."""
     seen: dict[int, object] = {}
     distinct: set[object] = set()
     for fact in facts:
