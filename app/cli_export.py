@@ -81,10 +81,13 @@ def _verify_export(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
         vkey = read_vkey(args.vkey)
+        trusted = None
+        if args.trusted_checkpoint:
+            trusted = Path(args.trusted_checkpoint).read_text(encoding="utf-8")
         if path.is_dir():
-            report = verify_export_files(read_export_directory(path), vkey)
+            report = verify_export_files(read_export_directory(path), vkey, trusted)
         else:
-            report = verify_export(path.read_bytes(), vkey)
+            report = verify_export(path.read_bytes(), vkey, trusted)
     except OSError as exc:
         _err(f"error: cannot read {exc.filename or path}: {exc.strerror or exc}")
         return EXIT_UNUSABLE
@@ -102,6 +105,7 @@ def _export(args: argparse.Namespace) -> int:
     from app.keys import SignerKeyMissing, load_signer
     from ledger.adapters.db import create_ledger_engine
     from ledger.adapters.uow import SqlAlchemyUnitOfWork
+    from ledger.checkpoints import FileCheckpointState, guard_consistency
     from ledger.export import build_export
 
     settings = get_settings()
@@ -119,6 +123,8 @@ def _export(args: argparse.Namespace) -> int:
         with SqlAlchemyUnitOfWork(engine, write=False) as uow:
             size = uow.log.size()
             end = size if args.end is None else args.end
+            state = FileCheckpointState(settings.checkpoint_state_path)
+            guard_consistency(uow.log, state)
             data = build_export(
                 uow.log,
                 signer,
@@ -128,6 +134,7 @@ def _export(args: argparse.Namespace) -> int:
                 args.previous_size,
                 clock=uow.now,
             )
+            state.record_signed(size, uow.log.root(size))
     except LedgerError as exc:
         _err(f"error: {exc.message}")
         return EXIT_FAIL
@@ -187,5 +194,10 @@ def add_export_commands(subparsers: argparse._SubParsersAction[argparse.Argument
         "--vkey",
         required=True,
         help="the log's verifier key <name>+<key id>+<base64>, or a file holding it",
+    )
+    verify.add_argument(
+        "--trusted-checkpoint",
+        help="a signed checkpoint kept from before: the export must prove it extends it "
+        "(export with previous_size = its tree size)",
     )
     verify.set_defaults(func=_verify_export)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from app.settings import Settings
 from ledger import note
 from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.checkpoints import CheckpointState
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -28,6 +29,11 @@ def get_signer(request: Request) -> note.Signer:
     return signer
 
 
+def get_checkpoint_state(request: Request) -> CheckpointState:
+    state: CheckpointState = request.app.state.checkpoint_state
+    return state
+
+
 def read_uow(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[SqlAlchemyUnitOfWork]:
     """A read-only unit of work: one consistent snapshot for the whole request."""
     with SqlAlchemyUnitOfWork(engine, write=False) as uow:
@@ -38,3 +44,4 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SignerDep = Annotated[note.Signer, Depends(get_signer)]
 ReadUowDep = Annotated[SqlAlchemyUnitOfWork, Depends(read_uow)]
+CheckpointStateDep = Annotated[CheckpointState, Depends(get_checkpoint_state)]

@@ -17,6 +17,7 @@ from app.routes import exports, health, log, registry, reports, witness
 from app.settings import Settings, get_settings
 from ledger.adapters.db import create_ledger_engine
 from ledger.adapters.migrations import upgrade_to_head
+from ledger.checkpoints import FileCheckpointState
 
 API_VERSION = "0.1.0"
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.checkpoint_state = FileCheckpointState(settings.checkpoint_state_path)
     add_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     #: Origin line of every checkpoint, and the signer key name (C2SP tlog-checkpoint).
     log_origin: str = "a6ledger.localhost/dev"
     signer_key_path: Path = Path("./var/log-signer.key")
+    #: The largest tree the log has signed, kept outside the database (see ledger.checkpoints).
+    checkpoint_state_path: Path = Path("./var/last-signed-checkpoint")
     #: In development the service creates a missing signer key and applies migrations at start.
     auto_setup: bool | None = None
     max_page_size: int = Field(default=1000, ge=1, le=100_000)

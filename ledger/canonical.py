@@ -63,7 +63,11 @@ def parse_canonical(data: bytes) -> Any:
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as exc:
         # ValueError: integers beyond Python's digit limit; RecursionError: hostile nesting.
         raise NotCanonicalJson(f"not JSON: {type(exc).__name__}: {exc}") from exc
-    if canonical_bytes(value) != data:
+    try:
+        recoded = canonical_bytes(value)
+    except ValueError as exc:  # e.g. a lone surrogate, which RFC 8785 cannot encode
+        raise NotCanonicalJson(f"not encodable as RFC 8785: {exc}") from exc
+    if recoded != data:
         raise NotCanonicalJson("bytes are JSON but not in RFC 8785 canonical form")
     return value
 

@@ -89,7 +89,7 @@ class Entry:
             or not isinstance(obj["payload"], dict)
         ):
             raise MalformedEntry("entry fields have the wrong types")
-        return cls(
+        entry = cls(
             seq=obj["seq"],
             kind=obj["kind"],
             timestamp=timestamp,
@@ -97,6 +97,13 @@ class Entry:
             prev_hash=prev_hash,
             payload=obj["payload"],
         )
+        # One entry, one byte string: loose spellings that decode to the same entry (upper-case
+        # hex, short timestamps, true for 1) would give another leaf for the same content.
+        if isinstance(obj["seq"], bool) or isinstance(obj["v"], bool):
+            raise MalformedEntry("entry fields have the wrong types")
+        if entry.canonical_bytes() != data:
+            raise MalformedEntry("entry is not in its canonical form")
+        return entry
 
 
 def entry_hash(canonical: bytes) -> bytes:

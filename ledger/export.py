@@ -918,19 +918,62 @@ def _verify_consistency(
     return first, previous.root_hash
 
 
-def verify_export(data: bytes, vkey: str) -> ExportReport:
+def verify_export(data: bytes, vkey: str, trusted_checkpoint: str | None = None) -> ExportReport:
     """Verify an export archive with the log's verifier key only (see the module docstring).
+
+    ``trusted_checkpoint`` is a signed checkpoint the auditor kept from before (e.g. the one
+    published with the last report): the export must then prove, with its consistency proof,
+    that its tree extends exactly that one, so rewritten history cannot pass even if it was
+    signed with the log's key.
 
     Raises :class:`ExportInvalid` (a :class:`ledger.errors.ProofError`) naming the file, and the
     entry seq where there is one; :class:`ledger.note.InvalidKey` if ``vkey`` is not usable.
     """
     verifier = _log_verifier(vkey)
-    return _verify_files(unpack_export(data), verifier)
+    return _verify_files(unpack_export(data), verifier, trusted_checkpoint)
 
 
-def verify_export_files(files: Mapping[str, bytes], vkey: str) -> ExportReport:
+def verify_export_files(
+    files: Mapping[str, bytes], vkey: str, trusted_checkpoint: str | None = None
+) -> ExportReport:
     """Verify an export given as its members (an unpacked archive), like :func:`verify_export`."""
-    return _verify_files(files, _log_verifier(vkey))
+    return _verify_files(files, _log_verifier(vkey), trusted_checkpoint)
+
+
+def _check_trusted(
+    trusted_text: str,
+    verifier: note.Verifier,
+    checkpoint: note.Checkpoint,
+    previous: tuple[int, bytes] | None,
+) -> None:
+    trusted = _open_checkpoint(
+        trusted_text.encode("utf-8"), verifier, "trusted checkpoint", "the trusted checkpoint"
+    )
+    if trusted.origin != checkpoint.origin:
+        raise ExportConsistencyInvalid(
+            f"the trusted checkpoint is of {trusted.origin}, not {checkpoint.origin}",
+            file=CHECKPOINT_FILE,
+        )
+    if trusted.size == checkpoint.size:
+        if trusted.root_hash != checkpoint.root_hash:
+            raise ExportConsistencyInvalid(
+                f"the export's tree of size {checkpoint.size} differs from the trusted one: "
+                "the log signed two inconsistent checkpoints",
+                file=CHECKPOINT_FILE,
+            )
+        return
+    if previous is None or previous[0] != trusted.size:
+        raise ExportConsistencyInvalid(
+            f"the export carries no consistency proof from the trusted size {trusted.size}: "
+            f"ask for it with previous_size={trusted.size}",
+            file=CONSISTENCY_FILE,
+        )
+    if previous[1] != trusted.root_hash:
+        raise ExportConsistencyInvalid(
+            f"the export's previous checkpoint of size {trusted.size} differs from the trusted "
+            "one: the log signed two inconsistent checkpoints",
+            file=CONSISTENCY_FILE,
+        )
 
 
 def _log_verifier(vkey: str) -> note.Verifier:
@@ -943,7 +986,9 @@ def _log_verifier(vkey: str) -> note.Verifier:
     return verifier
 
 
-def _verify_files(files: Mapping[str, bytes], verifier: note.Verifier) -> ExportReport:
+def _verify_files(
+    files: Mapping[str, bytes], verifier: note.Verifier, trusted_checkpoint: str | None = None
+) -> ExportReport:
     for name in sorted(files):
         if name not in EXPORT_FILES:
             raise ExportFormatInvalid(f"unexpected member {name!r}", file=name)
@@ -997,6 +1042,8 @@ def _verify_files(files: Mapping[str, bytes], verifier: note.Verifier) -> Export
     previous: tuple[int, bytes] | None = None
     if manifest.previous_size is not None:
         previous = _verify_consistency(files[CONSISTENCY_FILE], manifest, checkpoint, verifier)
+    if trusted_checkpoint is not None:
+        _check_trusted(trusted_checkpoint, verifier, checkpoint, previous)
     for name, (digest, size) in sorted(manifest.files.items()):
         data = files[name]
         if len(data) != size or hashlib.sha256(data).hexdigest() != digest:

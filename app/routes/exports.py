@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from app.auth import Principal, Role, require_roles
-from app.deps import ReadUowDep, SettingsDep, SignerDep
+from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
 from app.problems import problem_responses
 from app.settings import Settings
+from ledger.checkpoints import guard_consistency
 from ledger.errors import InvalidInput
 from ledger.export import build_export
 
@@ -56,6 +57,7 @@ def download_export(
     uow: ReadUowDep,
     signer: SignerDep,
     settings: SettingsDep,
+    state: CheckpointStateDep,
     _: ExportReaderDep,
     start: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
     end: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
@@ -78,9 +80,11 @@ def download_export(
             end=stop,
             limit=limit,
         )
+    guard_consistency(uow.log, state)
     data = build_export(
         uow.log, signer, settings.log_origin, start, stop, previous_size, clock=uow.now
     )
+    state.record_signed(size, uow.log.root(size))
     return Response(
         data,
         media_type="application/zip",

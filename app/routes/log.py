@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from app.auth import ReaderDep
-from app.deps import ReadUowDep, SettingsDep, SignerDep
+from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
 from app.problems import problem_responses
 from ledger import merkle, note
 from ledger.checkpoints import signed_checkpoint
@@ -62,10 +62,14 @@ def _not_modified(request: Request, etag: str) -> bool:
     },
 )
 def read_checkpoint(
-    request: Request, uow: ReadUowDep, signer: SignerDep, settings: SettingsDep
+    request: Request,
+    uow: ReadUowDep,
+    signer: SignerDep,
+    settings: SettingsDep,
+    state: CheckpointStateDep,
 ) -> Response:
     """The latest checkpoint: a C2SP tlog-checkpoint in a C2SP signed note (Ed25519)."""
-    checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin)
+    checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin, state=state)
     etag = f'"{checkpoint.size}-{checkpoint.root_hash.hex()[:16]}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if _not_modified(request, etag):
@@ -176,11 +180,16 @@ def read_consistency_proof(
     },
 )
 def read_proof_bundle(
-    uow: ReadUowDep, _: ReaderDep, signer: SignerDep, settings: SettingsDep, index: Position
+    uow: ReadUowDep,
+    _: ReaderDep,
+    signer: SignerDep,
+    settings: SettingsDep,
+    state: CheckpointStateDep,
+    index: Position,
 ) -> Response:
     """A C2SP ``tlog-proof@v1`` bundle for the entry at ``index``: its inclusion proof and the
     signed checkpoint it verifies against, for offline verification with the public key only."""
-    checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin)
+    checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin, state=state)
     proof = uow.log.inclusion_proof(index, checkpoint.size)
     bundle = note.format_tlog_proof(index, proof, signed)
     return Response(bundle, media_type="text/plain; charset=utf-8")

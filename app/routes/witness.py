@@ -22,7 +22,7 @@ from pydantic import Field
 from sqlalchemy import Connection, RowMapping, func, insert, select
 
 from app.auth import AdminOrRegistryDep
-from app.deps import ReadUowDep, SettingsDep, SignerDep
+from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
 from app.idempotency import IdempotentWriteDep, write_responses
 from app.problems import problem_responses
 from app.schemas import RequestModel, ResponseModel
@@ -189,7 +189,11 @@ def create_cosignature(
     },
 )
 def read_cosigned_checkpoint(
-    uow: ReadUowDep, signer: SignerDep, settings: SettingsDep, witnesses: WitnessesDep
+    uow: ReadUowDep,
+    signer: SignerDep,
+    settings: SettingsDep,
+    witnesses: WitnessesDep,
+    state: CheckpointStateDep,
 ) -> Response:
     """The latest checkpoint that a witness has cosigned, as one C2SP signed note: the log's
     signature line, then one ``cosignature/v1`` line per witness that cosigned that tree size.
@@ -197,7 +201,9 @@ def read_cosigned_checkpoint(
     size = uow.connection.execute(select(func.max(checkpoint_cosignature.c.tree_size))).scalar()
     if size is None:
         raise NoCosignedCheckpoint("no checkpoint has been cosigned by a witness yet")
-    checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin, int(size))
+    checkpoint, signed = signed_checkpoint(
+        uow.log, signer, settings.log_origin, int(size), state=state
+    )
     cosignatures = [_as_cosignature(row, checkpoint) for row in _stored(uow.connection, size)]
     text = witness.cosigned_note(signed, cosignatures, witnesses)
     return Response(

@@ -31,6 +31,7 @@ def app_settings(database_url: str, tmp_path: Path) -> Settings:
         environment=Environment.test,
         database_url=database_url,
         signer_key_path=tmp_path / "signer.key",
+        checkpoint_state_path=tmp_path / "last-signed-checkpoint",
         log_origin="a6ledger.test/log",
         auto_setup=True,
     )

@@ -16,6 +16,7 @@ from app import cli
 from app.settings import Settings, get_settings
 from ledger.adapters.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo
+from ledger.errors import ProofError
 from ledger.export import (
     CONSISTENCY_FILE,
     ENTRIES_FILE,
@@ -186,6 +187,7 @@ def cli_settings(app_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("A6LEDGER_DATABASE_URL", app_settings.database_url)
     monkeypatch.setenv("A6LEDGER_SIGNER_KEY_PATH", str(app_settings.signer_key_path))
     monkeypatch.setenv("A6LEDGER_LOG_ORIGIN", app_settings.log_origin)
+    monkeypatch.setenv("A6LEDGER_CHECKPOINT_STATE_PATH", str(app_settings.checkpoint_state_path))
     get_settings.cache_clear()
     yield app_settings
     get_settings.cache_clear()
@@ -224,3 +226,31 @@ def test_a_tampered_download_fails_with_the_seq(
     with pytest.raises(ExportEntryInvalid) as caught:
         verify_export(pack_export(files), vkey)
     assert caught.value.seq == 12
+
+
+def test_an_export_must_extend_the_checkpoint_the_auditor_kept(
+    client: TestClient, app: FastAPI, tokens: TokenFactory
+) -> None:
+    from ledger.export import ExportConsistencyInvalid, verify_export
+
+    auditor = tokens("auditor")
+    with SqlAlchemyUnitOfWork(app.state.engine, write=True) as uow:
+        load_demo(uow)
+        uow.commit()
+    kept = client.get("/v1/log/checkpoint").text
+    kept_size = int(kept.splitlines()[1])
+    vkey = client.get("/v1/log/key").text.strip()
+    with SqlAlchemyUnitOfWork(app.state.engine, write=True) as uow:
+        uow.log.append("test.note", {"n": 1}, actor="test")
+        uow.commit()
+    plain = client.get("/v1/exports", params={"start": 0}, headers=auditor).content
+    with pytest.raises(ExportConsistencyInvalid, match="previous_size"):
+        verify_export(plain, vkey, kept)
+    linked = client.get(
+        "/v1/exports", params={"start": 0, "previous_size": kept_size}, headers=auditor
+    ).content
+    report = verify_export(linked, vkey, kept)
+    assert report.previous_size == kept_size
+    forged = kept.replace(kept.splitlines()[2], "B" * 43 + "=")
+    with pytest.raises(ProofError):
+        verify_export(linked, vkey, forged)

@@ -166,3 +166,24 @@ def test_health_and_readiness(loaded: TestClient) -> None:
     ready = loaded.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
+
+
+def test_the_log_refuses_to_sign_when_storage_lost_a_signed_tree(
+    loaded: TestClient, app: FastAPI
+) -> None:
+    """After a checkpoint was published, storage that no longer contains that tree (history
+    rewritten, or another database behind the same key) gets no new signature."""
+    published = loaded.get("/v1/log/checkpoint")
+    assert published.status_code == 200
+    state_path = app.state.settings.checkpoint_state_path
+    size_text, root_text = state_path.read_text().split()
+    assert int(size_text) == int(published.text.splitlines()[1])
+    forged_root = base64.b64encode(bytes([7]) * 32).decode()
+    state_path.write_text(f"{size_text} {forged_root}\n")
+    refused = loaded.get("/v1/log/checkpoint")
+    assert refused.status_code == 500
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["rule"] == "never-sign-inconsistent-checkpoints"
+    assert loaded.get("/v1/exports", params={"start": 0}).status_code == 500
+    state_path.write_text(f"{int(size_text) + 5} {root_text}\n")
+    assert loaded.get("/v1/log/checkpoint").status_code == 500

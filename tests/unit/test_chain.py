@@ -88,3 +88,32 @@ def test_missing_or_reordered_entries_are_found() -> None:
 def test_malformed_entries_are_refused() -> None:
     with pytest.raises(MalformedEntry):
         Entry.from_canonical(canonical_bytes({"v": 1, "seq": 0}))
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b'"prev_hash":"00', b'"prev_hash":"0A'),
+        (b'"v":1', b'"v":true'),
+        (
+            b'"timestamp":"2026-11-28T23:18:20.123456Z"',
+            b'"timestamp":"2026-11-28T23:18:20.123456Z "',
+        ),
+    ],
+)
+def test_loose_spellings_of_an_entry_are_refused(old: bytes, new: bytes) -> None:
+    """Every entry has exactly one byte string (one leaf): variants that decode to the same
+    fields are malformed, not equivalent."""
+    body = chain(1)[0]
+    assert old in body
+    with pytest.raises(MalformedEntry):
+        Entry.from_canonical(body.replace(old, new))
+
+
+def test_a_lone_surrogate_is_a_chain_fault_not_an_exception() -> None:
+    body = chain(1)[0].replace(b'"test.note"', b'"\\ud800"')
+    with pytest.raises(MalformedEntry):
+        Entry.from_canonical(body)
+    fault = verify_chain([body])
+    assert fault is not None
+    assert fault.seq == 0
