@@ -143,7 +143,23 @@ def registry_bench(url: str, actions: int) -> float:
             uow.log.append("bench.note", {"n": i, "b": 1}, actor="bench")
             uow.commit()
     appends = time.perf_counter() - start
+    # Japan's account now holds one block per transfer: using a unit from it should cost about
+    # what a transfer from Thailand's single-block account costs (the blocks an action touches,
+    # not the blocks the account holds).
+    use = services.UseOrder("JPN01-GOV", "JPN01-NDC", UnitSelection(quantity=1), use_year=2026)
+    start = time.perf_counter()
+    for _ in range(actions // 4):
+        with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+            services.use_for_ndc(uow, use, "bench")
+            uow.commit()
+    uses = (time.perf_counter() - start) / (actions // 4)
+    with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+        held = len(uow.registry.held_blocks("JPN01-GOV"))
     engine.dispose()
+    print(
+        f"use from an account of {held} blocks / transfer from a one-block account = "
+        f"{uses / (transfers / actions):.2f}"
+    )
     return transfers / appends
 
 

@@ -7,7 +7,7 @@ into memory, which is how tests prove the stored projection equals a replay of t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ from ledger.model import (
     Party,
     Registry,
     UnitBlock,
+    UnitSelection,
 )
 
 BlockKey = tuple[str, str, str, int]  # (cooperative approach, originating registry, FTP, vintage)
@@ -76,6 +77,7 @@ class RegistryRepository(Protocol):
     def put_block(self, block: UnitBlock) -> None: ...
     def supersede_block(self, block_id: int, seq: int) -> None: ...
     def held_blocks(self, account_id: str) -> list[UnitBlock]: ...
+    def held_blocks_for(self, account_id: str, selection: UnitSelection) -> Iterator[UnitBlock]: ...
     def active_blocks(self) -> list[UnitBlock]: ...
     def authorized_quantity(self, authorization_id: str) -> int: ...
     def authorized_blocks(self, authorization_id: str) -> list[UnitBlock]: ...
@@ -189,6 +191,12 @@ class InMemoryRegistry:
 
     def held_blocks(self, account_id: str) -> list[UnitBlock]:
         return [b for b in self.active_blocks() if b.account_id == account_id and not b.retired]
+
+    def held_blocks_for(self, account_id: str, selection: UnitSelection) -> Iterator[UnitBlock]:
+        """Held blocks that may match ``selection``, in selection order (oldest vintage first)."""
+        from ledger.rules import selection_order
+
+        yield from sorted(self.held_blocks(account_id), key=selection_order)
 
     def authorized_quantity(self, authorization_id: str) -> int:
         return sum(

@@ -9,7 +9,7 @@ the caller's unit of work rolls back as a whole and nothing of a rejected action
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -348,11 +348,11 @@ def carve_blocks(
 ) -> Carved:
     """Take the selected units out of the account's blocks, splitting blocks where an action
     covers part of them. A bare quantity is filled from ``eligible`` blocks only."""
-    held = uow.registry.held_blocks(account_id)
+    held: Iterable[UnitBlock] = uow.registry.held_blocks_for(account_id, selection)
     if eligible is not None and not selection.ranges:
-        held = [b for b in held if eligible(b)]
+        held = (b for b in held if eligible(b))
     try:
-        pieces = rules.carve(held, selection)
+        pieces = rules.carve(held, selection, presorted=True)
     except SerialsNotHeld as exc:
         _refuse_retired_serials(uow, selection)
         raise exc

@@ -189,15 +189,20 @@ def selection_order(block: UnitBlock) -> tuple[int, str, str, str, int]:
     return (a.vintage, a.ca_id, a.registry_id, a.first_transferring_party, block.first)
 
 
-def carve(held: Iterable[UnitBlock], selection: UnitSelection) -> list[Piece]:
+def carve(
+    held: Iterable[UnitBlock], selection: UnitSelection, *, presorted: bool = False
+) -> list[Piece]:
     """The pieces of ``held`` blocks an action takes, in a deterministic order.
 
     Explicit ranges must be wholly held (``SerialsNotHeld``); a bare quantity is filled oldest
-    vintage first and fails with ``InsufficientHoldings`` rather than taking fewer units.
+    vintage first and fails with ``InsufficientHoldings`` rather than taking fewer units. With
+    ``presorted``, ``held`` already comes in :func:`selection_order` and is read only as far as
+    the quantity needs (storage streams the account's blocks in that order).
     """
-    blocks = sorted((b for b in held if _matches(b, selection)), key=selection_order)
+    matching = (b for b in held if _matches(b, selection))
+    blocks: Iterable[UnitBlock] = matching if presorted else sorted(matching, key=selection_order)
     if selection.ranges:
-        return _carve_ranges(blocks, selection)
+        return _carve_ranges(list(blocks), selection)
     wanted = selection.quantity
     if wanted is None or wanted <= 0:
         raise InvalidInput("give a positive quantity or serial ranges", quantity=wanted)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, func, insert, or_, select, update
 
 from ledger.adapters.orm import (
     account,
@@ -29,6 +30,7 @@ from ledger.model import (
     Party,
     Registry,
     UnitBlock,
+    UnitSelection,
 )
 from ledger.projection import BlockEvent, BlockKey, block_key
 
@@ -203,6 +205,47 @@ class SqlRegistry:
             unit_block.c.active.is_(True),
             unit_block.c.retired.is_(False),
         )
+
+    def held_blocks_for(self, account_id: str, selection: UnitSelection) -> Iterator[UnitBlock]:
+        """Held blocks that may match ``selection``, streamed in selection order (oldest vintage
+        first), so a quantity is filled without decoding the whole account."""
+        conditions: list[Any] = [
+            unit_block.c.account_id == account_id,
+            unit_block.c.active.is_(True),
+            unit_block.c.retired.is_(False),
+        ]
+        for column, value in (
+            (unit_block.c.ca_id, selection.ca_id),
+            (unit_block.c.registry_id, selection.originating_registry),
+            (unit_block.c.first_transferring_party, selection.first_transferring_party),
+            (unit_block.c.vintage, selection.vintage),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if selection.ranges:
+            conditions.append(
+                or_(
+                    *(
+                        and_(
+                            unit_block.c.first_serial <= r.last, unit_block.c.last_serial >= r.first
+                        )
+                        for r in selection.ranges
+                    )
+                )
+            )
+        rows = self._conn.execute(
+            select(unit_block.c.body)
+            .where(*conditions)
+            .order_by(
+                unit_block.c.vintage,
+                unit_block.c.ca_id,
+                unit_block.c.registry_id,
+                unit_block.c.first_transferring_party,
+                unit_block.c.first_serial,
+            )
+        ).all()  # fetched at once (no cursor left open); decoded lazily, as far as needed
+        for (body,) in rows:
+            yield _load(UnitBlock, body)
 
     def active_blocks(self) -> list[UnitBlock]:
         return self._blocks(unit_block.c.active.is_(True))
