@@ -8,6 +8,7 @@ tree size in the response headers. Registry tokens act only for their own regist
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from app.auth import AdminDep, AdminOrRegistryDep, Principal, ReaderDep, RegistryWriterDep, Role
 from app.auth import ensure_registry as ensure_acting_registry
 from app.deps import ReadUowDep
-from app.idempotency import IdempotentWriteDep, write_responses
+from app.idempotency import IdempotentWrite, IdempotentWriteDep, write_responses
 from app.pagination import CursorDep, LimitDep, Page, keyset, page_of
 from app.problems import problem_responses
 from app.schemas import (
@@ -74,6 +75,21 @@ def _acting_registry_for_party(uow: SqlAlchemyUnitOfWork, principal: Principal, 
         if registry.party == party:
             return
     ensure_acting_registry(principal, f"a registry of {party}")
+
+
+def _move_units(
+    write: IdempotentWrite,
+    principal: Principal,
+    account_id: str,
+    action: Callable[[SqlAlchemyUnitOfWork], list[UnitBlock]],
+) -> Response:
+    """Run a unit action for the registry that holds ``account_id`` (only its own token may)."""
+
+    def operation(uow: SqlAlchemyUnitOfWork) -> BlocksPublic:
+        _acting_registry_for_account(uow, principal, account_id)
+        return BlocksPublic.from_domain(action(uow))
+
+    return write.run(operation)
 
 
 # --- parties -------------------------------------------------------------------------------------
@@ -338,15 +354,15 @@ def authorize_units(
     """Bind held mitigation outcomes to the authorization (AEF action "Authorization"); the
     first transfer is recorded now where the Party's OIMP definition says so."""
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> BlocksPublic:
-        _acting_registry_for_account(uow, principal, body.account_id)
-        return BlocksPublic.from_domain(
-            services.authorize_units(
-                uow, authorization_id, body.account_id, body.selection.to_domain(), principal.actor
-            )
-        )
-
-    return write.run(operation)
+    selection = body.selection.to_domain()
+    return _move_units(
+        write,
+        principal,
+        body.account_id,
+        lambda uow: services.authorize_units(
+            uow, authorization_id, body.account_id, selection, principal.actor
+        ),
+    )
 
 
 @router.post(
@@ -436,11 +452,12 @@ def create_transfer(
         body.from_account, body.to_account, body.selection.to_domain(), body.reference
     )
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> BlocksPublic:
-        _acting_registry_for_account(uow, principal, body.from_account)
-        return BlocksPublic.from_domain(services.transfer(uow, order, principal.actor))
-
-    return write.run(operation)
+    return _move_units(
+        write,
+        principal,
+        body.from_account,
+        lambda uow: services.transfer(uow, order, principal.actor),
+    )
 
 
 @router.post(
@@ -467,11 +484,12 @@ def create_acquisition(
         reference=body.reference,
     )
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> BlocksPublic:
-        _acting_registry_for_account(uow, principal, body.to_account)
-        return BlocksPublic.from_domain(services.acquire_from_external(uow, order, principal.actor))
-
-    return write.run(operation)
+    return _move_units(
+        write,
+        principal,
+        body.to_account,
+        lambda uow: services.acquire_from_external(uow, order, principal.actor),
+    )
 
 
 @router.post(
@@ -493,11 +511,12 @@ def create_use(
         reference=body.reference,
     )
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> BlocksPublic:
-        _acting_registry_for_account(uow, principal, body.from_account)
-        return BlocksPublic.from_domain(services.use_for_ndc(uow, order, principal.actor))
-
-    return write.run(operation)
+    return _move_units(
+        write,
+        principal,
+        body.from_account,
+        lambda uow: services.use_for_ndc(uow, order, principal.actor),
+    )
 
 
 @router.post(
@@ -520,11 +539,12 @@ def create_oimp_use(
         reference=body.reference,
     )
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> BlocksPublic:
-        _acting_registry_for_account(uow, principal, body.from_account)
-        return BlocksPublic.from_domain(services.use_for_oimp(uow, order, principal.actor))
-
-    return write.run(operation)
+    return _move_units(
+        write,
+        principal,
+        body.from_account,
+        lambda uow: services.use_for_oimp(uow, order, principal.actor),
+    )
 
 
 @router.post(
@@ -542,11 +562,12 @@ def create_cancellation(
         body.from_account, body.to_account, body.selection.to_domain(), body.kind, body.reference
     )
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> BlocksPublic:
-        _acting_registry_for_account(uow, principal, body.from_account)
-        return BlocksPublic.from_domain(services.cancel(uow, order, principal.actor))
-
-    return write.run(operation)
+    return _move_units(
+        write,
+        principal,
+        body.from_account,
+        lambda uow: services.cancel(uow, order, principal.actor),
+    )
 
 
 # --- blocks and per-serial history ---------------------------------------------------------------

@@ -78,45 +78,45 @@ def jcm(client: TestClient, tokens: TokenFactory) -> dict[str, dict[str, str]]:
     }
 
 
+THAI_AUTHORIZATION: dict[str, Any] = {
+    "authorization_id": "THA-JCM-2025-001",
+    "party": "THA",
+    "ca_id": "CA0001",
+    "authorized_on": "2025-10-30",
+    "purposes": "NDC",
+    "metric": "GHG",
+    "gwp": "AR5",
+    "sectors": ["Energy generation"],
+    "activity_types": ["Solar"],
+    "vintage_from": 2021,
+    "vintage_to": 2030,
+    "quantity": 100000,
+    "authorized_parties": ["JPN"],
+}
+
+
+def thai_issuance(quantity: int, vintage: int = 2021) -> dict[str, Any]:
+    """Japan's share of a JCM issuance in Thailand, authorized for NDC use."""
+    return {
+        "registry_id": "THA01",
+        "attributes": solar("THA01", "THA", "CA0001", vintage),
+        "shares": [
+            {
+                "account_id": "THA01-GOV",
+                "quantity": quantity,
+                "authorization_id": "THA-JCM-2025-001",
+                "underlying_first": 1,
+            }
+        ],
+    }
+
+
 def run_jcm_flow(client: TestClient, jcm: dict[str, dict[str, str]]) -> None:
+    """Thailand authorizes and issues 1,009 t, first transfers them to Japan; Japan uses 600
+    towards its NDC for 2025."""
     tha, jpn = jcm["THA01"], jcm["JPN01"]
-    post(
-        client,
-        "/v1/authorizations",
-        tha,
-        {
-            "authorization_id": "THA-JCM-2025-001",
-            "party": "THA",
-            "ca_id": "CA0001",
-            "authorized_on": "2025-10-30",
-            "purposes": "NDC",
-            "metric": "GHG",
-            "gwp": "AR5",
-            "sectors": ["Energy generation"],
-            "activity_types": ["Solar"],
-            "vintage_from": 2021,
-            "vintage_to": 2030,
-            "quantity": 100000,
-            "authorized_parties": ["JPN"],
-        },
-    )
-    post(
-        client,
-        "/v1/issuances",
-        tha,
-        {
-            "registry_id": "THA01",
-            "attributes": solar("THA01", "THA", "CA0001", 2021),
-            "shares": [
-                {
-                    "account_id": "THA01-GOV",
-                    "quantity": 1009,
-                    "authorization_id": "THA-JCM-2025-001",
-                    "underlying_first": 1,
-                }
-            ],
-        },
-    )
+    post(client, "/v1/authorizations", tha, THAI_AUTHORIZATION)
+    post(client, "/v1/issuances", tha, thai_issuance(1009))
     post(
         client,
         "/v1/transfers",

@@ -8,48 +8,21 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import TokenFactory
-from tests.api.scenario import collect, post, run_jcm_flow, solar
+from tests.api.scenario import (
+    THAI_AUTHORIZATION,
+    collect,
+    post,
+    run_jcm_flow,
+    solar,
+    thai_issuance,
+)
 
 
 def test_jcm_flow_through_http(client: TestClient, jcm: dict[str, dict[str, str]]) -> None:
     tha, jpn = jcm["THA01"], jcm["JPN01"]
-    authorization = post(
-        client,
-        "/v1/authorizations",
-        tha,
-        {
-            "authorization_id": "THA-JCM-2025-001",
-            "party": "THA",
-            "ca_id": "CA0001",
-            "authorized_on": "2025-10-30",
-            "purposes": "NDC",
-            "metric": "GHG",
-            "gwp": "AR5",
-            "sectors": ["Energy generation"],
-            "activity_types": ["Solar"],
-            "vintage_from": 2021,
-            "vintage_to": 2030,
-            "quantity": 100000,
-            "authorized_parties": ["JPN"],
-        },
-    )
+    authorization = post(client, "/v1/authorizations", tha, THAI_AUTHORIZATION)
     assert authorization["version"] == 1
-    issued = post(
-        client,
-        "/v1/issuances",
-        tha,
-        {
-            "registry_id": "THA01",
-            "attributes": solar("THA01", "THA", "CA0001", 2021),
-            "shares": [
-                {
-                    "account_id": "THA01-GOV",
-                    "quantity": 1009,
-                    "authorization_id": "THA-JCM-2025-001",
-                }
-            ],
-        },
-    )
+    issued = post(client, "/v1/issuances", tha, thai_issuance(1009))
     assert issued["quantity"] == 1009
     assert issued["blocks"][0]["itmo_first_id"] == "CA0001-THA01-THA-1-2021"
 
