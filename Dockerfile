@@ -1,5 +1,12 @@
-# a6ledger service image. Migrations run as a separate step:
-#   docker run --rm -e A6LEDGER_DATABASE_URL=... a6ledger a6ledger migrate
+# a6ledger service image.
+#   docker build -t a6ledger .
+#   docker run --rm -e A6LEDGER_DATABASE_URL=postgresql+psycopg://... a6ledger a6ledger migrate
+#   docker run -p 8000:8000 -e A6LEDGER_DATABASE_URL=... -e A6LEDGER_LOG_ORIGIN=registry.example/log \
+#     -v /secure/a6ledger-signer.key:/run/secrets/a6ledger-signer.key:ro \
+#     -v a6ledger-state:/var/lib/a6ledger a6ledger
+# Migrations run as a separate step; the signer key is provided (`a6ledger keys generate`), never
+# created in production. /var/lib/a6ledger keeps the last signed checkpoint (and the SQLite file
+# when no database URL is given): mount it on storage that survives the container.
 FROM python:3.11-slim AS runtime
 
 LABEL org.opencontainers.image.title="a6ledger" \
@@ -11,17 +18,25 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     A6LEDGER_ENVIRONMENT=production \
-    A6LEDGER_SIGNER_KEY_PATH=/run/secrets/a6ledger-signer.key
+    A6LEDGER_DATABASE_URL=sqlite:////var/lib/a6ledger/a6ledger.db \
+    A6LEDGER_SIGNER_KEY_PATH=/run/secrets/a6ledger-signer.key \
+    A6LEDGER_CHECKPOINT_STATE_PATH=/var/lib/a6ledger/last-signed-checkpoint
 
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY ledger ./ledger
 COPY migrations ./migrations
+# Installed as a package; alembic.ini and migrations/ stay in /app, the working directory.
 RUN pip install . \
-    && useradd --uid 65532 --no-create-home --shell /usr/sbin/nologin nonroot
+    && rm -rf app ledger \
+    && useradd --uid 65532 --no-create-home --shell /usr/sbin/nologin nonroot \
+    && mkdir -p /var/lib/a6ledger \
+    && chown nonroot /var/lib/a6ledger
 
 USER nonroot
+VOLUME ["/var/lib/a6ledger"]
 EXPOSE 8000
 STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"]
 CMD ["a6ledger", "serve", "--host", "0.0.0.0", "--port", "8000"]
