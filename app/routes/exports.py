@@ -50,7 +50,7 @@ def max_export_entries(settings: Settings) -> int:
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
             "description": "Signed export (a6ledger-export/v1 ZIP)",
         },
-        **problem_responses(401, 403, 422),
+        **problem_responses(401, 403, 422, 500),
     },
 )
 def download_export(

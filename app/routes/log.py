@@ -59,6 +59,7 @@ def _not_modified(request: Request, etag: str) -> bool:
     responses={
         200: {"content": {"text/plain": {}}, "description": "C2SP signed checkpoint"},
         304: {"description": "Not modified"},
+        **problem_responses(500),
     },
 )
 def read_checkpoint(
@@ -176,7 +177,7 @@ def read_consistency_proof(
     response_class=Response,
     responses={
         200: {"content": {"text/plain": {}}, "description": "C2SP tlog-proof bundle"},
-        **problem_responses(401, 403, 422),
+        **problem_responses(401, 403, 422, 500),
     },
 )
 def read_proof_bundle(

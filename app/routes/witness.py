@@ -185,7 +185,7 @@ def create_cosignature(
             "description": "C2SP signed checkpoint with the log's signature and the witnesses' "
             "cosignatures",
         },
-        **problem_responses(404),
+        **problem_responses(404, 500),
     },
 )
 def read_cosigned_checkpoint(

@@ -109,6 +109,12 @@ def test_role_by_endpoint_matrix(client: TestClient, app: FastAPI, tokens: Token
         AUDITOR: tokens("auditor"),
     }
     failures = []
+    document = app.openapi()
+    operations = {
+        (method.upper(), path): operation
+        for path, by_method in document["paths"].items()
+        for method, operation in by_method.items()
+    }
     for method, path in routes(app):
         url = re.sub(r"\{(\w+)\}", lambda m: SAMPLE[m.group(1)], path)
         for role, role_headers in headers.items():
@@ -121,6 +127,9 @@ def test_role_by_endpoint_matrix(client: TestClient, app: FastAPI, tokens: Token
                 failures.append(f"{role} {method} {path}: {response.status_code}")
             if denied:
                 assert response.headers["content-type"] == "application/problem+json"
+                declared = operations[(method, path)]["responses"]
+                if str(response.status_code) not in declared:
+                    failures.append(f"{method} {path}: {response.status_code} not declared")
                 if role == ANON:
                     assert response.status_code == 401
                     assert response.headers["www-authenticate"].startswith("Bearer")
