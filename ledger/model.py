@@ -297,7 +297,7 @@ class UnitSelection:
 def parse_itmo_id(text: str) -> tuple[str, str, str, int, int]:
     match = ITMO_ID.match(text)
     if match is None:
-        raise ValueError(f"{text!r} is not an ITMO identifier CANNNN-XXXNN-XXX-serial-vintage")
+        raise ValueError(f"{text!r} is not an ITMO identifier CA0001-THA01-THA-<serial>-<vintage>")
     ca, registry, party, serial, vintage = match.groups()
     if not 1 <= int(serial) <= MAX_SERIAL:
         raise ValueError(f"serial {serial} is outside 1..{MAX_SERIAL}")

@@ -611,7 +611,7 @@ def read_block(
 
 @router.get("/itmos/{itmo_id}/history", tags=["units"], responses=READ_PROBLEMS)
 def read_serial_history(itmo_id: str, uow: ReadUowDep, _: ReaderDep) -> SerialHistoryPublic:
-    """Every ledger entry that touched this ITMO (``CANNNN-XXXNN-XXX-serial-vintage``)."""
+    """Every ledger entry that touched this ITMO (``CA0001-THA01-THA-<serial>-<vintage>``)."""
     try:
         ca_id, registry_id, party, serial, vintage = parse_itmo_id(itmo_id)
     except ValueError as exc:
