@@ -9,6 +9,7 @@ command could not run.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +24,8 @@ from ledger.errors import LedgerError
 
 def _counterpart(args: argparse.Namespace) -> aef.AefReport | None:
     if args.counterpart_url:
-        return fetch_counterpart_aef(args.counterpart_url, args.counterpart_token)
+        token = args.counterpart_token or os.environ.get("A6LEDGER_COUNTERPART_TOKEN")
+        return fetch_counterpart_aef(args.counterpart_url, token)
     if args.counterpart_file:
         path = Path(args.counterpart_file)
         by_suffix = {".json": "json", ".zip": "csv", ".xlsx": "xlsx"}
@@ -76,7 +78,11 @@ def add_consistency_commands(
     source = check.add_mutually_exclusive_group()
     source.add_argument("--counterpart-url", help="AEF endpoint of the counterpart's a6ledger")
     source.add_argument("--counterpart-file", help="the counterpart's AEF (json, zip of csv, xlsx)")
-    check.add_argument("--counterpart-token", help="bearer token for --counterpart-url")
+    check.add_argument(
+        "--counterpart-token",
+        help="bearer token for --counterpart-url (better: A6LEDGER_COUNTERPART_TOKEN, which "
+        "does not show in the process list)",
+    )
     check.add_argument("--format", choices=[f.value for f in reporting.AefFormat])
     check.add_argument("--tolerance-days", type=int, default=1)
     check.add_argument(

@@ -14,7 +14,7 @@ from app.keys import load_signer
 from app.middleware import RequestContextMiddleware
 from app.problems import add_problem_handlers
 from app.routes import exports, health, log, registry, reports, witness
-from app.settings import Settings, get_settings
+from app.settings import Environment, Settings, get_settings
 from ledger.adapters.db import create_ledger_engine
 from ledger.adapters.migrations import upgrade_to_head
 from ledger.checkpoints import FileCheckpointState
@@ -28,6 +28,7 @@ def operation_id(route: APIRoute) -> str:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    production = settings.environment is Environment.production
     engine = create_ledger_engine(settings.database_url)
 
     @asynccontextmanager
@@ -58,6 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # In production anonymous callers reach only /healthz, /readyz, the checkpoint and the
+        # key; the API description is the committed openapi/openapi.json.
+        docs_url=None if production else "/docs",
+        redoc_url=None if production else "/redoc",
+        openapi_url=None if production else "/openapi.json",
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX
@@ -15,8 +16,12 @@ from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX
 access_log = logging.getLogger("a6ledger.access")
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while the body is read. An HTTPException, so that FastAPI's body parser passes it
+    on unchanged (it turns other exceptions into a 400) and it becomes a 413 problem."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request bodies are limited to {limit} bytes")
 
 
 class RequestContextMiddleware:
@@ -61,7 +66,7 @@ class RequestContextMiddleware:
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > self.max_body_bytes:
-                        raise BodyTooLarge
+                        raise BodyTooLarge(self.max_body_bytes)
                 return message
 
             try:

@@ -10,14 +10,18 @@ rewritten behind the service's back.
 from __future__ import annotations
 
 import base64
+import fcntl
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Protocol
 
 from ledger import note
 from ledger.errors import IntegrityError
 from ledger.ports import LedgerLog
+
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
 
 
 class InconsistentCheckpointRefused(IntegrityError):
@@ -57,16 +61,27 @@ class FileCheckpointState:
         return size, root
 
     def record_signed(self, size: int, root: bytes) -> None:
-        last = self.last_signed()
-        if last is not None and last[0] >= size:
-            return
+        """Remember ``size`` if it is the largest signed so far. Read-compare-replace runs under
+        a lock shared by threads (one lock per file) and processes (``flock`` on a lock file),
+        so the state never goes backwards when requests sign concurrently."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".checkpoint-")
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(f"{size} {base64.b64encode(root).decode('ascii')}\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        with _THREAD_LOCKS.setdefault(str(self.path.resolve()), threading.Lock()):
+            with open(f"{self.path}.lock", "a", encoding="ascii") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                last = self.last_signed()
+                if last is not None and last[0] >= size:
+                    return
+                fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".checkpoint-")
+                with os.fdopen(fd, "w", encoding="ascii") as handle:
+                    handle.write(f"{size} {base64.b64encode(root).decode('ascii')}\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, self.path)
+                directory = os.open(self.path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(directory)
+                finally:
+                    os.close(directory)
 
 
 def guard_consistency(log: LedgerLog, state: CheckpointState | None) -> None:

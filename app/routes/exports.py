@@ -69,6 +69,9 @@ def download_export(
     by the log key. Verify it offline with ``a6ledger verify-export FILE --vkey VKEY``.
 
     At most ``max_page_size * 10`` entries per export."""
+    # First statement: read the signed-tree state before the read snapshot starts, so a tree
+    # signed meanwhile by another request is never "missing" from this snapshot.
+    guard_consistency(uow.log, state)
     size = uow.log.size()
     stop = size if end is None else end
     limit = max_export_entries(settings)
@@ -80,7 +83,6 @@ def download_export(
             end=stop,
             limit=limit,
         )
-    guard_consistency(uow.log, state)
     data = build_export(
         uow.log, signer, settings.log_origin, start, stop, previous_size, clock=uow.now
     )

@@ -36,9 +36,17 @@ from app.schemas_reports import (
 from ledger import aef, consistency, reporting
 from ledger import registry as services
 from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/v1", tags=["reports"])
+
+
+class SubmissionNotFound(NotFound):
+    """No AEF submission of that Party, reported year and version was recorded."""
+
+    rule = "submission-exists"
+
+
 READ_PROBLEMS = problem_responses(401, 403, 404, 409, 422)
 PartyCode = Annotated[str, Path(pattern=r"^[A-Z]{3}$")]
 ReportedYear = Annotated[int, Path(ge=1990, le=2100)]
@@ -224,6 +232,16 @@ def read_aef(
     """The Party's AEF for the reported year: a submitted ``version`` exactly as submitted, or
     a draft of the next version from the ledger as it stands. A report with a missing required
     value is refused with the table, row and column at fault (never "NA" filler)."""
+    if version is not None and not any(
+        s.reported_year == reported_year and s.version == version
+        for s in reporting.submissions(uow, code)
+    ):
+        raise SubmissionNotFound(
+            f"{code} has no submitted version {version} of its AEF for {reported_year}",
+            party=code,
+            reported_year=reported_year,
+            version=version,
+        )
     report = reporting.aef_report_for(uow, code, reported_year, version)
     body = reporting.export_aef(report, format)
     response = _cached(request, uow.log.size(), body, format.media_type)

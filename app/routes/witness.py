@@ -30,7 +30,7 @@ from app.settings import Settings
 from ledger import note, witness
 from ledger.adapters.orm_witness import checkpoint_cosignature
 from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.checkpoints import checkpoint_of, signed_checkpoint
+from ledger.checkpoints import checkpoint_of, guard_consistency, signed_checkpoint
 from ledger.errors import NotFound
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
@@ -198,6 +198,7 @@ def read_cosigned_checkpoint(
     """The latest checkpoint that a witness has cosigned, as one C2SP signed note: the log's
     signature line, then one ``cosignature/v1`` line per witness that cosigned that tree size.
     Verify it with the log's key and the witness keys; 404 while no checkpoint is cosigned."""
+    guard_consistency(uow.log, state)  # before the read snapshot starts (see exports)
     size = uow.connection.execute(select(func.max(checkpoint_cosignature.c.tree_size))).scalar()
     if size is None:
         raise NoCosignedCheckpoint("no checkpoint has been cosigned by a witness yet")

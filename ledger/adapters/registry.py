@@ -64,8 +64,14 @@ class SqlRegistry:
         return None if body is None else _load(cls, body)
 
     def _all(self, cls: type[T], table: Table) -> list[T]:
-        order = list(table.primary_key.columns)
-        return [_load(cls, b) for (b,) in self._conn.execute(select(table.c.body).order_by(*order))]
+        """Every record, ordered by primary key in code-point order (the same on every
+        database and collation, and the order the API's string cursors compare in)."""
+        keys = list(table.primary_key.columns)
+        rows = sorted(
+            self._conn.execute(select(*keys, table.c.body)).all(),
+            key=lambda row: tuple(row[: len(keys)]),
+        )
+        return [_load(cls, row[-1]) for row in rows]
 
     def get_party(self, code: str) -> Party | None:
         return self._one(Party, party, code=code)

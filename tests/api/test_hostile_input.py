@@ -264,3 +264,34 @@ def test_a_registry_flags_only_its_own_holdings(
     assert checked.json()["notation"] == "Checked, inconsistencies identified"
     thai = client.get("/v1/blocks", params={"account_id": "THA01-GOV"}, headers=reconciler)
     assert [b for b in thai.json()["items"] if b["inconsistent"]] == []
+
+
+def test_an_oversized_chunked_body_is_a_413_problem(
+    client: TestClient, jcm: dict[str, dict[str, str]], app: Any
+) -> None:
+    """Without a Content-Length the limit is enforced while the body is read."""
+    limit = app.state.settings.max_body_bytes
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"code": "MNG", "name": "'
+        for _ in range(limit // 1000 + 2):
+            yield b"x" * 1000
+        yield b'"}'
+
+    response = client.post(
+        "/v1/parties",
+        content=chunks(),
+        headers=jcm["admin"] | {"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["type"] == "urn:a6ledger:problem:payload-too-large"
+
+
+def test_an_unsubmitted_aef_version_is_not_found(
+    client: TestClient, jcm: dict[str, dict[str, str]]
+) -> None:
+    response = client.get(
+        "/v1/parties/THA/aef/2025", params={"version": "7.3"}, headers=jcm["admin"]
+    )
+    assert response.status_code == 404
+    assert response.json()["rule"] == "submission-exists"
