@@ -8,18 +8,15 @@ from datetime import date
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from app.schemas import RequestModel, ResponseModel
 from ledger.adjustments import AdjustmentReport, Figure, Restatement, YearRow, render_decimal
 from ledger.btr import BreakdownRow, StructuredSummary, SummaryRow
 from ledger.consistency import ConsistencyResult, Finding, RowCheck, SubmissionCheck
 from ledger.reporting import Submission
 
 DISPLAY_PLACES = 3
-
-
-class ResponseModel(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 class FigurePublic(ResponseModel):
@@ -372,10 +369,6 @@ class ConsistencyCheckPublic(ResponseModel):
 
 
 # --- requests ------------------------------------------------------------------------------------
-
-
-class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 ExactInt = Annotated[int, Field(ge=-(2**53 - 1), le=2**53 - 1, strict=True)]

@@ -35,7 +35,7 @@ from ledger.errors import InvalidInput
 from ledger.model import UnitBlock
 from ledger.ports import UnitOfWork
 from ledger.projection import BlockKey
-from ledger.reporting import append_entry
+from ledger.registry import record_entry
 
 __all__ = [
     "CONSISTENCY_CHECKED",
@@ -644,5 +644,5 @@ def record_findings(
         "acted": [block.block_id for block in flagged],
         "superseded": superseded,
     }
-    appended = append_entry(uow, CONSISTENCY_CHECKED, payload, actor)
+    appended = record_entry(uow, CONSISTENCY_CHECKED, payload, actor)
     return RecordedCheck(appended.seq, tuple(flagged))

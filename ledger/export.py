@@ -515,7 +515,7 @@ def unpack_export(data: bytes) -> dict[str, bytes]:
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
-        NotImplementedError,
+        NotImplementedError,  # zipfile's answer to an unsupported compression method
         RuntimeError,
         ValueError,
         EOFError,

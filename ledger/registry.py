@@ -69,9 +69,11 @@ ADAPTATION_FUND_SUBTYPE = "Voluntary transfer to the Adaptation Fund (A6.4 ERs)"
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _record(
+def record_entry(
     uow: UnitOfWork, kind: str, payload: Mapping[str, JsonValue], actor: str
 ) -> AppendedEntry:
+    """Append one entry and apply it to the projection in the same unit of work: the one way
+    every domain service records what it did."""
     appended = uow.log.append(kind, payload, actor)
     apply_entry(uow.registry, appended.seq, kind, payload)
     return appended
@@ -137,7 +139,7 @@ def register_party(uow: UnitOfWork, party: Party, actor: str) -> AppendedEntry:
         raise AlreadyRegistered(f"Party {party.code} is already registered", party=party.code)
     if party.ndc is not None:
         _check_ndc(party.ndc)
-    return _record(uow, "party.registered", {"party": to_json(party)}, actor)
+    return record_entry(uow, "party.registered", {"party": to_json(party)}, actor)
 
 
 def _check_ndc(ndc: NdcDeclaration) -> None:
@@ -163,7 +165,7 @@ def declare_ndc(uow: UnitOfWork, party_code: str, ndc: NdcDeclaration, actor: st
             f"{party.ndc.period_end}; the method applies for the whole period",
             party=party_code,
         )
-    return _record(uow, "ndc.declared", {"party": party_code, "ndc": to_json(ndc)}, actor)
+    return record_entry(uow, "ndc.declared", {"party": party_code, "ndc": to_json(ndc)}, actor)
 
 
 def register_registry(uow: UnitOfWork, registry: Registry, actor: str) -> AppendedEntry:
@@ -175,7 +177,7 @@ def register_registry(uow: UnitOfWork, registry: Registry, actor: str) -> Append
         raise AlreadyRegistered(
             f"registry {registry.registry_id} already exists", registry_id=registry.registry_id
         )
-    appended = _record(uow, "registry.registered", {"registry": to_json(registry)}, actor)
+    appended = record_entry(uow, "registry.registered", {"registry": to_json(registry)}, actor)
     if not registry.hosted:
         holding = Account(
             external_account_id(registry.registry_id),
@@ -183,7 +185,7 @@ def register_registry(uow: UnitOfWork, registry: Registry, actor: str) -> Append
             AccountType.HOLDING,
             f"Units held in external registry {registry.registry_id}",
         )
-        appended = _record(uow, "account.opened", {"account": to_json(holding)}, actor)
+        appended = record_entry(uow, "account.opened", {"account": to_json(holding)}, actor)
     return appended
 
 
@@ -197,7 +199,9 @@ def register_cooperative_approach(
         party_of(uow, code)
     if uow.registry.get_cooperative_approach(approach.ca_id) is not None:
         raise AlreadyRegistered(f"{approach.ca_id} already exists", ca_id=approach.ca_id)
-    return _record(uow, "cooperative_approach.registered", {"approach": to_json(approach)}, actor)
+    return record_entry(
+        uow, "cooperative_approach.registered", {"approach": to_json(approach)}, actor
+    )
 
 
 def open_account(uow: UnitOfWork, account: Account, actor: str) -> AppendedEntry:
@@ -211,7 +215,7 @@ def open_account(uow: UnitOfWork, account: Account, actor: str) -> AppendedEntry
         raise AlreadyRegistered(
             f"account {account.account_id} exists", account_id=account.account_id
         )
-    return _record(uow, "account.opened", {"account": to_json(account)}, actor)
+    return record_entry(uow, "account.opened", {"account": to_json(account)}, actor)
 
 
 def declare_first_transfer_definition(
@@ -240,7 +244,7 @@ def declare_first_transfer_definition(
         "ca_id": ca_id,
         "definition": definition.value,
     }
-    return _record(uow, "first_transfer_definition.declared", payload, actor)
+    return record_entry(uow, "first_transfer_definition.declared", payload, actor)
 
 
 # --- authorizations ------------------------------------------------------------------------------
@@ -297,7 +301,7 @@ def record_authorization(uow: UnitOfWork, draft: Authorization, actor: str) -> A
             uow, draft.party, draft.ca_id, draft.first_transfer_definition, actor
         )
     authorization = replace(draft, version=version, recorded_seq=uow.log.size())
-    _record(uow, "authorization.recorded", {"authorization": to_json(authorization)}, actor)
+    record_entry(uow, "authorization.recorded", {"authorization": to_json(authorization)}, actor)
     definition = authorization.first_transfer_definition
     if authorization.purposes.covers_oimp and definition in (
         FirstTransferDefinition.AUTHORIZATION,
@@ -324,7 +328,7 @@ def record_authorized_entity(
         raise InvalidInput("an authorized entity needs an id and a name")
     if uow.registry.get_entity(entity.entity_id) is not None:
         raise AlreadyRegistered(f"entity {entity.entity_id} exists", entity=entity.entity_id)
-    return _record(uow, "authorized_entity.recorded", {"entity": to_json(entity)}, actor)
+    return record_entry(uow, "authorized_entity.recorded", {"entity": to_json(entity)}, actor)
 
 
 # --- block surgery -------------------------------------------------------------------------------
@@ -506,7 +510,7 @@ def issue(uow: UnitOfWork, issuance: Issuance, actor: str) -> list[UnitBlock]:
         "quantity": _quantity(blocks),
         **_blocks_payload(blocks, blocks),
     }
-    _record(uow, "mo.issued", payload, actor)
+    record_entry(uow, "mo.issued", payload, actor)
     # Shares issued under an authorization are also authorized now, so both the "Issuance" and
     # the "Authorization" OIMP definitions fire (one definition per Party and approach).
     for definition in (FirstTransferDefinition.ISSUANCE, FirstTransferDefinition.AUTHORIZATION):
@@ -569,7 +573,7 @@ def _first_transfer(
         **(extra or {}),
         **_blocks_payload([*remainders, *moved], moved, superseded),
     }
-    _record(uow, "itmo.first_transfer", payload, actor)
+    record_entry(uow, "itmo.first_transfer", payload, actor)
     return moved
 
 
@@ -615,7 +619,7 @@ def authorize_units(
         "quantity": _quantity(acted),
         **_blocks_payload([*carved.remainders, *acted], acted, carved.superseded),
     }
-    _record(uow, "units.authorized", payload, actor)
+    record_entry(uow, "units.authorized", payload, actor)
     definition = authorization.first_transfer_definition
     if authorization.purposes.covers_oimp and definition in (
         FirstTransferDefinition.AUTHORIZATION,
@@ -726,7 +730,7 @@ def transfer(uow: UnitOfWork, order: TransferOrder, actor: str) -> list[UnitBloc
             **extra,
             **_blocks_payload([*remainders, *shifted], shifted, superseded),
         }
-        _record(uow, "itmo.transfer", payload, actor)
+        record_entry(uow, "itmo.transfer", payload, actor)
         moved += shifted
     if international and destination_registry.hosted:
         _acquisition(uow, moved, source_registry.party, destination.account_id, actor)
@@ -748,7 +752,7 @@ def _acquisition(
         **(extra or {}),
         **_blocks_payload(blocks, blocks),
     }
-    _record(uow, "itmo.acquisition", payload, actor)
+    record_entry(uow, "itmo.acquisition", payload, actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -842,7 +846,7 @@ def acquire_from_external(
             **extra,
             **_blocks_payload([*carved.remainders, *moved], moved, carved.superseded),
         }
-        _record(uow, "itmo.acquisition", payload, actor)
+        record_entry(uow, "itmo.acquisition", payload, actor)
         return moved
     seq = uow.log.size()
     block = UnitBlock(
@@ -942,7 +946,7 @@ def use_for_ndc(uow: UnitOfWork, order: UseOrder, actor: str) -> list[UnitBlock]
         "reference": order.reference,
         **_blocks_payload([*carved.remainders, *used], used, carved.superseded),
     }
-    _record(uow, "itmo.use", payload, actor)
+    record_entry(uow, "itmo.use", payload, actor)
     return used
 
 
@@ -1086,7 +1090,7 @@ def _retire(
         **extra,
         **_blocks_payload([*remainders, *retired], retired, superseded),
     }
-    _record(uow, kind, payload, actor)
+    record_entry(uow, kind, payload, actor)
     return retired
 
 

@@ -79,7 +79,7 @@ from ledger.model import (
 )
 from ledger.ports import AppendedEntry, LedgerLog, UnitOfWork
 from ledger.projection import InMemoryRegistry, apply_entry, block_key
-from ledger.registry import ADAPTATION_FUND_SUBTYPE, party_of
+from ledger.registry import ADAPTATION_FUND_SUBTYPE, party_of, record_entry
 
 __all__ = [
     "EMISSIONS_RECORDED",
@@ -96,7 +96,6 @@ __all__ = [
     "adjustments_as_of",
     "adjustments_for",
     "aef_report_for",
-    "append_entry",
     "breakdowns_for",
     "export_aef",
     "import_aef",
@@ -150,16 +149,6 @@ class NonGhgTonnesUnknown(InvalidInput):
 
 
 # --- entries -------------------------------------------------------------------------------------
-
-
-def append_entry(
-    uow: UnitOfWork, kind: str, payload: Mapping[str, JsonValue], actor: str
-) -> AppendedEntry:
-    """Append one entry and apply it to the projection in the same unit of work (as the
-    registry services do)."""
-    appended = uow.log.append(kind, payload, actor)
-    apply_entry(uow.registry, appended.seq, kind, payload)
-    return appended
 
 
 def _entries(log: LedgerLog, end: int) -> Iterator[Entry]:
@@ -299,7 +288,7 @@ def record_emissions(
         "value": value,
         "metric_unit": unit,
     }
-    return append_entry(uow, EMISSIONS_RECORDED, payload, actor)
+    return record_entry(uow, EMISSIONS_RECORDED, payload, actor)
 
 
 def record_ndc_target(
@@ -324,7 +313,7 @@ def record_ndc_target(
         "trajectory": [{"year": y, "level": points[y]} for y in sorted(points)],
         "target_level": target_level,
     }
-    return append_entry(uow, NDC_TARGET_RECORDED, payload, actor)
+    return record_entry(uow, NDC_TARGET_RECORDED, payload, actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +366,7 @@ def record_submission(uow: UnitOfWork, party: str, reported_year: int, actor: st
         "date_of_submission": today.isoformat(),
         "report_sha256": _report_digest(report),
     }
-    append_entry(uow, AEF_SUBMITTED, payload, actor)
+    record_entry(uow, AEF_SUBMITTED, payload, actor)
     return version
 
 
