@@ -36,8 +36,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine, RowMapping, insert, select, update
 
 from app.deps import EngineDep
-from ledger.adapters.orm_api import api_token
-from ledger.adapters.uow import SqlAlchemyUnitOfWork, utc_now
+from ledger.adapters.sql.orm_api import api_token
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, utc_now
 from ledger.errors import Conflict, InvalidInput, NotFound
 
 TOKEN_PREFIX = "a6l_"

@@ -27,7 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    from ledger.adapters.migrations import upgrade_to_head
+    from ledger.adapters.sql.migrations import upgrade_to_head
 
     upgrade_to_head(get_settings().database_url)
     print("database is at the latest migration")
@@ -58,8 +58,8 @@ def _keys_show(_args: argparse.Namespace) -> int:
 
 
 def _verify_db(_args: argparse.Namespace) -> int:
-    from ledger.adapters.db import create_ledger_engine
-    from ledger.adapters.verify import verify_database
+    from ledger.adapters.sql.db import create_ledger_engine
+    from ledger.adapters.sql.verify import verify_database
 
     engine = create_ledger_engine(get_settings().database_url)
     try:
@@ -74,9 +74,9 @@ def _verify_db(_args: argparse.Namespace) -> int:
 
 
 def _demo(_args: argparse.Namespace) -> int:
-    from ledger.adapters.db import create_ledger_engine
-    from ledger.adapters.migrations import upgrade_to_head
-    from ledger.adapters.uow import SqlAlchemyUnitOfWork
+    from ledger.adapters.sql.db import create_ledger_engine
+    from ledger.adapters.sql.migrations import upgrade_to_head
+    from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
     from ledger.demo import load_demo
 
     settings = get_settings()
@@ -84,7 +84,7 @@ def _demo(_args: argparse.Namespace) -> int:
     engine = create_ledger_engine(settings.database_url)
     try:
         with SqlAlchemyUnitOfWork(engine, write=True) as uow:
-            if uow.log.size() and uow.registry.get_party("JPN") is not None:
+            if uow.log.size() and uow.projection.get_party("JPN") is not None:
                 print("the demo scenario needs a fresh database: this one already has Parties")
                 return 1
             load_demo(uow)

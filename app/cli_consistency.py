@@ -15,10 +15,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from app.settings import get_settings
-from ledger import aef, consistency, reporting
+from ledger.accounting import aef, consistency, reporting
 from ledger.adapters.counterpart import fetch_counterpart_aef
-from ledger.adapters.db import create_ledger_engine
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.db import create_ledger_engine
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import LedgerError
 
 

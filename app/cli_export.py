@@ -1,4 +1,4 @@
-"""``a6ledger export`` and ``a6ledger verify-export``: signed exports (``ledger.export``).
+"""``a6ledger export`` and ``a6ledger verify-export``: signed exports (``ledger.log.export``).
 
 ``verify-export`` needs no server and no database: the export file (or the directory it was
 unpacked into) and the log's verifier key are enough. It prints ``OK: ...`` and exits 0, or
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from app.settings import get_settings
 from ledger.errors import LedgerError
-from ledger.export import EXPORT_FILES, ExportFormatInvalid, ExportInvalid, ExportReport
+from ledger.log.export import EXPORT_FILES, ExportFormatInvalid, ExportInvalid, ExportReport
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -75,8 +75,8 @@ def describe(report: ExportReport) -> str:
 
 
 def _verify_export(args: argparse.Namespace) -> int:
-    from ledger.export import verify_export, verify_export_files
-    from ledger.note import InvalidKey
+    from ledger.log.export import verify_export, verify_export_files
+    from ledger.log.note import InvalidKey
 
     path = Path(args.file)
     try:
@@ -103,10 +103,10 @@ def _verify_export(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from app.keys import SignerKeyMissing, load_signer
-    from ledger.adapters.db import create_ledger_engine
-    from ledger.adapters.uow import SqlAlchemyUnitOfWork
-    from ledger.checkpoints import FileCheckpointState, guard_consistency
-    from ledger.export import build_export
+    from ledger.adapters.sql.db import create_ledger_engine
+    from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+    from ledger.log.checkpoints import FileCheckpointState, guard_consistency
+    from ledger.log.export import build_export
 
     settings = get_settings()
     out = Path(args.out)
@@ -169,7 +169,7 @@ def add_export_commands(subparsers: argparse._SubParsersAction[argparse.Argument
         "export",
         help="write a signed, offline-verifiable export of a range of the log",
         description="Entries [START, END) with the current signed checkpoint, one inclusion "
-        "proof per entry and a signed manifest (format: ledger/export.py).",
+        "proof per entry and a signed manifest (format: ledger/log/export.py).",
     )
     export.add_argument("--start", type=_non_negative, default=0, help="first seq (default 0)")
     export.add_argument(

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from app.settings import get_settings
-from ledger.adapters.orm_api import TOKEN_ROLES
+from ledger.adapters.sql.orm_api import TOKEN_ROLES
 from ledger.errors import LedgerError
 
 CLI_ACTOR = "cli"
@@ -26,7 +26,7 @@ def _err(line: str) -> None:
 
 def _tokens_create(args: argparse.Namespace) -> int:
     from app.auth import create_token
-    from ledger.adapters.db import create_ledger_engine
+    from ledger.adapters.sql.db import create_ledger_engine
 
     engine = create_ledger_engine(get_settings().database_url)
     try:
@@ -49,7 +49,7 @@ def _tokens_create(args: argparse.Namespace) -> int:
 
 def _tokens_revoke(args: argparse.Namespace) -> int:
     from app.auth import revoke_token
-    from ledger.adapters.db import create_ledger_engine
+    from ledger.adapters.sql.db import create_ledger_engine
 
     engine = create_ledger_engine(get_settings().database_url)
     try:
@@ -65,7 +65,7 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
 
 def _tokens_list(_args: argparse.Namespace) -> int:
     from app.auth import list_tokens
-    from ledger.adapters.db import create_ledger_engine
+    from ledger.adapters.sql.db import create_ledger_engine
 
     engine = create_ledger_engine(get_settings().database_url)
     try:

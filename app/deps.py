@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from app.settings import Settings
-from ledger import note
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.checkpoints import CheckpointState
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.log import note
+from ledger.log.checkpoints import CheckpointState
 
 
 def get_app_settings(request: Request) -> Settings:

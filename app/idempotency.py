@@ -45,8 +45,8 @@ from sqlalchemy import Connection, Engine, insert, select
 from app.auth import Principal, PrincipalDep
 from app.deps import EngineDep
 from app.problems import problem_responses
-from ledger.adapters.orm_api import idempotency_record
-from ledger.adapters.uow import SqlAlchemyUnitOfWork, utc_now
+from ledger.adapters.sql.orm_api import idempotency_record
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, utc_now
 from ledger.errors import InvalidInput
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ledger import note
+from ledger.log import note
 
 
 class SignerKeyMissing(RuntimeError):

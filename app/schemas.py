@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from ledger.codec import from_json, to_json
-from ledger.model import (
+from ledger.registry.codec import from_json, to_json
+from ledger.registry.model import (
     Account,
     AccountType,
     Authorization,

@@ -11,10 +11,16 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from app.schemas import RequestModel, ResponseModel
-from ledger.adjustments import AdjustmentReport, Figure, Restatement, YearRow, render_decimal
-from ledger.btr import BreakdownRow, StructuredSummary, SummaryRow
-from ledger.consistency import ConsistencyResult, Finding, RowCheck, SubmissionCheck
-from ledger.reporting import Submission
+from ledger.accounting.adjustments import (
+    AdjustmentReport,
+    Figure,
+    Restatement,
+    YearRow,
+    render_decimal,
+)
+from ledger.accounting.btr import BreakdownRow, StructuredSummary, SummaryRow
+from ledger.accounting.consistency import ConsistencyResult, Finding, RowCheck, SubmissionCheck
+from ledger.accounting.reporting import Submission
 
 DISPLAY_PLACES = 3
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.adapters.db import normalize_database_url
+from ledger.adapters.sql.db import normalize_database_url
 from ledger.errors import LedgerError
-from ledger.witness import parse_witness_keys
+from ledger.log.witness import parse_witness_keys
 
 
 class Environment(StrEnum):
@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     #: Origin line of every checkpoint, and the signer key name (C2SP tlog-checkpoint).
     log_origin: str = "a6ledger.localhost/dev"
     signer_key_path: Path = Path("./var/log-signer.key")
-    #: The largest tree the log has signed, kept outside the database (see ledger.checkpoints).
+    #: The largest tree the log has signed, kept outside the database (see ledger.log.checkpoints).
     checkpoint_state_path: Path = Path("./var/last-signed-checkpoint")
     #: In development the service creates a missing signer key and applies migrations at start.
     auto_setup: bool | None = None
@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1, le=100_000)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     #: C2SP cosigner verifier keys (signature type 0x04) of partner registries' witnesses, as a
-    #: JSON list: only their cosignatures of our checkpoints are accepted (ledger/witness.py).
+    #: JSON list: only their cosignatures of our checkpoints are accepted (ledger/log/witness.py).
     witness_keys: list[str] = Field(default_factory=list)
 
     @field_validator("database_url")

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert, select
 
-from ledger import merkle
-from ledger.adapters.db import create_ledger_engine
-from ledger.adapters.migrations import upgrade_to_head
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.canonical import canonical_bytes
+from ledger.adapters.sql.db import create_ledger_engine
+from ledger.adapters.sql.migrations import upgrade_to_head
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.log import merkle
+from ledger.log.canonical import canonical_bytes
 
 
 def timed(fn: Callable[[], object], repeat: int = 5) -> float:
@@ -117,9 +117,9 @@ def registry_bench(url: str, actions: int) -> float:
     """Partial transfers Thailand -> Japan (each splits a block and appends a first transfer and
     an acquisition) against the same number of bare log appends, one transaction each. Needs a
     fresh database at ``url``."""
-    from ledger import registry as services
     from ledger.demo import load_demo, solar
-    from ledger.model import UnitSelection
+    from ledger.registry import services
+    from ledger.registry.model import UnitSelection
 
     upgrade_to_head(url)
     engine = create_ledger_engine(url)
@@ -154,7 +154,7 @@ def registry_bench(url: str, actions: int) -> float:
             uow.commit()
     uses = (time.perf_counter() - start) / (actions // 4)
     with SqlAlchemyUnitOfWork(engine, write=False) as uow:
-        held = len(uow.registry.held_blocks("JPN01-GOV"))
+        held = len(uow.projection.held_blocks("JPN01-GOV"))
     engine.dispose()
     print(
         f"use from an account of {held} blocks / transfer from a one-block account = "

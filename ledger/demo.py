@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from ledger import registry as services
-from ledger.model import (
+from ledger.ports import UnitOfWork
+from ledger.registry import services
+from ledger.registry.model import (
     Account,
     AccountType,
     Authorization,
@@ -30,7 +31,6 @@ from ledger.model import (
     UnitAttributes,
     UnitSelection,
 )
-from ledger.ports import UnitOfWork
 
 ADMIN = "demo:admin"
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from ledger.canonical import JsonValue
-from ledger.projection import RegistryRepository
+from ledger.log.canonical import JsonValue
+from ledger.registry.projection import ProjectionRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ class UnitOfWork(Protocol):
     def log(self) -> LedgerLog: ...
 
     @property
-    def registry(self) -> RegistryRepository: ...
+    def projection(self) -> ProjectionRepository: ...
 
     def now(self) -> datetime: ...
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import ledger.adapters.orm_api
-import ledger.adapters.orm_witness  # noqa: F401
-from ledger.adapters.db import create_ledger_engine
-from ledger.adapters.orm import metadata
+import ledger.adapters.sql.orm_api
+import ledger.adapters.sql.orm_witness  # noqa: F401
+from ledger.adapters.sql.db import create_ledger_engine
+from ledger.adapters.sql.orm import metadata
 
 config = context.config
 

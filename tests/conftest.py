@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from ledger.adapters.db import create_ledger_engine
+from ledger.adapters.sql.db import create_ledger_engine
 from tests.databases import BACKENDS, PostgresFactory, SqliteFactory
 
 DatabaseFactory = SqliteFactory | PostgresFactory

@@ -20,8 +20,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ledger.adapters.db import normalize_database_url
-from ledger.adapters.migrations import upgrade_to_head
+from ledger.adapters.sql.db import normalize_database_url
+from ledger.adapters.sql.migrations import upgrade_to_head
 
 BACKENDS = tuple(
     name.strip()

@@ -1,5 +1,5 @@
 """Signed exports for auditors: one ZIP that verifies offline with the log's public key alone
-(``ledger.export`` documents the format; ``a6ledger verify-export`` checks it)."""
+(``ledger.log.export`` documents the format; ``a6ledger verify-export`` checks it)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from app.auth import Principal, Role, require_roles
 from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
 from app.problems import problem_responses
 from app.settings import Settings
-from ledger.checkpoints import guard_consistency
 from ledger.errors import InvalidInput
-from ledger.export import build_export
+from ledger.log.checkpoints import guard_consistency
+from ledger.log.export import build_export
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 

@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.deps import EngineDep
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.chain import ChainFault, entry_hash, verify_chain
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import LedgerError
+from ledger.log.chain import ChainFault, entry_hash, verify_chain
 
 router = APIRouter(tags=["health"])
 

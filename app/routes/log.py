@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from app.auth import ReaderDep
 from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
 from app.problems import problem_responses
-from ledger import merkle, note
-from ledger.checkpoints import signed_checkpoint
 from ledger.errors import InvalidInput
+from ledger.log import merkle, note
+from ledger.log.checkpoints import signed_checkpoint
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 

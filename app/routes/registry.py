@@ -46,12 +46,12 @@ from app.schemas import (
     UnitBlockPublic,
     UseCreate,
 )
-from ledger import registry as services
-from ledger.adapters.orm import unit_block
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.codec import from_json
+from ledger.adapters.sql.orm import unit_block
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import BlockNotFound, InvalidInput
-from ledger.model import UnitBlock, parse_itmo_id
+from ledger.registry import services
+from ledger.registry.codec import from_json
+from ledger.registry.model import UnitBlock, parse_itmo_id
 
 router = APIRouter(prefix="/v1")
 ACCOUNT_PATTERN = r"^[A-Z]{3}\d{2}-[A-Z0-9-]{1,40}$"
@@ -116,7 +116,7 @@ def list_parties(
     uow: ReadUowDep, _: ReaderDep, limit: LimitDep, cursor: CursorDep
 ) -> Page[PartyPublic]:
     after = cursor.after_key()
-    parties = [p for p in uow.registry.parties() if after is None or p.code > after]
+    parties = [p for p in uow.projection.parties() if after is None or p.code > after]
     return page_of(
         [PartyPublic.from_domain(p) for p in parties[: limit + 1]], limit, lambda p: p.code
     )
@@ -181,7 +181,7 @@ def list_registries(
     uow: ReadUowDep, _: ReaderDep, limit: LimitDep, cursor: CursorDep
 ) -> Page[RegistryPublic]:
     after = cursor.after_key()
-    found = [r for r in uow.registry.registries() if after is None or r.registry_id > after]
+    found = [r for r in uow.projection.registries() if after is None or r.registry_id > after]
     return page_of(
         [RegistryPublic.from_domain(r) for r in found[: limit + 1]], limit, lambda r: r.registry_id
     )
@@ -209,7 +209,7 @@ def list_cooperative_approaches(
     uow: ReadUowDep, _: ReaderDep, limit: LimitDep, cursor: CursorDep
 ) -> Page[CooperativeApproachPublic]:
     after = cursor.after_key()
-    found = [a for a in uow.registry.cooperative_approaches() if after is None or a.ca_id > after]
+    found = [a for a in uow.projection.cooperative_approaches() if after is None or a.ca_id > after]
     return page_of(
         [CooperativeApproachPublic.from_domain(a) for a in found[: limit + 1]],
         limit,
@@ -250,7 +250,7 @@ def list_accounts(
     after = cursor.after_key()
     found = [
         a
-        for a in uow.registry.accounts()
+        for a in uow.projection.accounts()
         if (registry_id is None or a.registry_id == registry_id)
         and (after is None or a.account_id > after)
     ]
@@ -313,7 +313,7 @@ def list_authorizations(
     found = sorted(
         (
             a
-            for a in uow.registry.authorizations()
+            for a in uow.projection.authorizations()
             if (party is None or a.party == party) and (after is None or a.recorded_seq > after)
         ),
         key=lambda a: a.recorded_seq,
@@ -393,7 +393,7 @@ def list_authorized_entities(
     uow: ReadUowDep, _: ReaderDep, limit: LimitDep, cursor: CursorDep
 ) -> Page[AuthorizedEntityPublic]:
     after = cursor.after_key()
-    found = [e for e in uow.registry.entities() if after is None or e.entity_id > after]
+    found = [e for e in uow.projection.entities() if after is None or e.entity_id > after]
     return page_of(
         [AuthorizedEntityPublic.from_domain(e) for e in found[: limit + 1]],
         limit,
@@ -603,7 +603,7 @@ def list_blocks(
 def read_block(
     block_id: Annotated[int, Path(ge=1, le=2**63 - 1)], uow: ReadUowDep, _: ReaderDep
 ) -> UnitBlockPublic:
-    block = uow.registry.get_block(block_id)
+    block = uow.projection.get_block(block_id)
     if block is None:
         raise BlockNotFound(f"no block {block_id}", block_id=block_id)
     return UnitBlockPublic.from_domain(block)
@@ -616,7 +616,7 @@ def read_serial_history(itmo_id: str, uow: ReadUowDep, _: ReaderDep) -> SerialHi
         ca_id, registry_id, party, serial, vintage = parse_itmo_id(itmo_id)
     except ValueError as exc:
         raise InvalidInput(str(exc), itmo_id=itmo_id) from exc
-    events = uow.registry.block_history((ca_id, registry_id, party, vintage), serial)
+    events = uow.projection.block_history((ca_id, registry_id, party, vintage), serial)
     if not events:
         raise BlockNotFound(f"no unit {itmo_id} on this ledger", itmo_id=itmo_id)
     return SerialHistoryPublic(

@@ -33,10 +33,10 @@ from app.schemas_reports import (
     SubmissionCreate,
     SubmissionPublic,
 )
-from ledger import aef, consistency, reporting
-from ledger import registry as services
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.accounting import aef, consistency, reporting
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import InvalidInput, NotFound
+from ledger.registry import services
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
@@ -58,7 +58,7 @@ def _ensure_party_writer(uow: SqlAlchemyUnitOfWork, principal: Principal, party:
     if principal.role is Role.admin:
         return
     if principal.role is Role.registry and principal.registry_id is not None:
-        registry = uow.registry.get_registry(principal.registry_id)
+        registry = uow.projection.get_registry(principal.registry_id)
         if registry is not None and registry.party == party:
             return
     ensure_acting_registry(principal, f"a registry of {party}")
@@ -329,7 +329,9 @@ def create_consistency_check(
         registries = None
         if principal.role is Role.registry:
             own_party = services.registry_of(uow, principal.registry_id or "").party
-            registries = [r.registry_id for r in uow.registry.registries() if r.party == own_party]
+            registries = [
+                r.registry_id for r in uow.projection.registries() if r.party == own_party
+            ]
         recorded = consistency.record_findings(uow, result, principal.actor, registries=registries)
         return ConsistencyCheckPublic.of(result, recorded.seq, len(recorded.flagged))
 

@@ -27,11 +27,11 @@ from app.idempotency import IdempotentWriteDep, write_responses
 from app.problems import problem_responses
 from app.schemas import RequestModel, ResponseModel
 from app.settings import Settings
-from ledger import note, witness
-from ledger.adapters.orm_witness import checkpoint_cosignature
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.checkpoints import checkpoint_of, guard_consistency, signed_checkpoint
+from ledger.adapters.sql.orm_witness import checkpoint_cosignature
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import NotFound
+from ledger.log import note, witness
+from ledger.log.checkpoints import checkpoint_of, guard_consistency, signed_checkpoint
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 

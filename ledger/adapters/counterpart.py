@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import httpx
 
-from ledger import aef
+from ledger.accounting import aef
+from ledger.accounting.reporting import AefFormat, import_aef
 from ledger.errors import InvalidInput
-from ledger.reporting import AefFormat, import_aef
 
 
 class CounterpartUnavailable(InvalidInput):

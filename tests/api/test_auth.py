@@ -36,10 +36,10 @@ from app.auth import (
 )
 from app.idempotency import IdempotentWriteDep
 from app.settings import get_settings
-from ledger.adapters.orm import metadata
-from ledger.adapters.orm_api import TOKEN_ROLES, api_token
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.chain import Entry
+from ledger.adapters.sql.orm import metadata
+from ledger.adapters.sql.orm_api import TOKEN_ROLES, api_token
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.log.chain import Entry
 from tests.api.conftest import TokenFactory
 
 router = APIRouter(prefix="/test")

@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 
 from app import cli
 from app.settings import Settings, get_settings
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo
 from ledger.errors import ProofError
-from ledger.export import (
+from ledger.log.export import (
     CONSISTENCY_FILE,
     ENTRIES_FILE,
     ExportEntryInvalid,
@@ -231,7 +231,7 @@ def test_a_tampered_download_fails_with_the_seq(
 def test_an_export_must_extend_the_checkpoint_the_auditor_kept(
     client: TestClient, app: FastAPI, tokens: TokenFactory
 ) -> None:
-    from ledger.export import ExportConsistencyInvalid, verify_export
+    from ledger.log.export import ExportConsistencyInvalid, verify_export
 
     auditor = tokens("auditor")
     with SqlAlchemyUnitOfWork(app.state.engine, write=True) as uow:

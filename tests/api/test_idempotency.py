@@ -21,8 +21,8 @@ from app.idempotency import (
     request_fingerprint,
     write_responses,
 )
-from ledger.adapters.orm_api import idempotency_record
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.orm_api import idempotency_record
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import InvalidInput
 from tests.api.conftest import TokenFactory
 

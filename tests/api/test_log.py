@@ -1,5 +1,5 @@
 """The log read API, checked with verifiers written here from the specs (RFC 9162 §2.1.3.2 and
-C2SP signed-note), independent of ``ledger.merkle`` and ``ledger.note``."""
+C2SP signed-note), independent of ``ledger.log.merkle`` and ``ledger.log.note``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from ledger import note
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo
+from ledger.log import note
 from tests.api.conftest import TokenFactory
 
 
@@ -105,7 +105,7 @@ def test_every_entry_is_included_in_the_signed_root(loaded: TestClient) -> None:
 
 def test_consistency_proofs_link_every_earlier_size(loaded: TestClient) -> None:
     size = int(loaded.get("/v1/log/checkpoint").text.splitlines()[1])
-    from ledger import merkle
+    from ledger.log import merkle
 
     for first in range(1, size + 1):
         body = loaded.get(

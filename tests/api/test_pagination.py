@@ -25,8 +25,8 @@ from app.pagination import (
     page_of,
 )
 from app.settings import Settings
-from ledger.adapters.orm import ledger_entry
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.orm import ledger_entry
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from tests.api.conftest import TokenFactory
 
 MAX_PAGE = 7

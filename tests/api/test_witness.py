@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.main import create_app
 from app.settings import Settings
-from ledger import note
+from ledger.log import note
 from tests.api.conftest import TokenFactory
 
 THAILAND = note.Cosigner(note.generate_signer("registry.example.th/witness")[0])

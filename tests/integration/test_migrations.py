@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from ledger.adapters.db import create_ledger_engine
-from ledger.adapters.migrations import check_no_drift, upgrade_to_head
-from ledger.adapters.orm import metadata
+from ledger.adapters.sql.db import create_ledger_engine
+from ledger.adapters.sql.migrations import check_no_drift, upgrade_to_head
+from ledger.adapters.sql.orm import metadata
 from tests.conftest import DatabaseFactory
 
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from ledger import merkle
-from ledger.adapters.db import create_ledger_engine
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.adapters.verify import verify_database
-from ledger.chain import verify_chain
+from ledger.adapters.sql.db import create_ledger_engine
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.verify import verify_database
+from ledger.log import merkle
+from ledger.log.chain import verify_chain
 
 
 def append_many(engine: Engine, count: int, kind: str = "test.note") -> None:
@@ -197,8 +197,8 @@ def test_node_reads_use_the_primary_key(engine: Engine, backend: str) -> None:
     """Proofs must cost O(log n) index lookups, never a scan of the Merkle table."""
     from sqlalchemy import select
 
-    from ledger.adapters.log import node_keys_condition
-    from ledger.adapters.orm import merkle_node
+    from ledger.adapters.sql.log import node_keys_condition
+    from ledger.adapters.sql.orm import merkle_node
 
     if backend != "sqlite":
         pytest.skip("the plan check is written for SQLite's EXPLAIN QUERY PLAN")
@@ -232,7 +232,7 @@ def test_database_refuses_invalid_itmo_identifier_elements(
         "superseded_seq": None,
         "body": "{}",
     }
-    from ledger.adapters.orm import unit_block
+    from ledger.adapters.sql.orm import unit_block
 
     with engine.begin() as conn:
         conn.execute(unit_block.insert().values(**row))

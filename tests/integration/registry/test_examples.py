@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from ledger import registry as services
 from ledger.errors import (
     AccountTypeMismatch,
     UnitsAlreadyRetired,
@@ -14,7 +13,8 @@ from ledger.errors import (
     UseOutsideNdcPeriod,
     VintageBefore2021,
 )
-from ledger.model import FirstTransferDefinition, Purpose
+from ledger.registry import services
+from ledger.registry.model import FirstTransferDefinition, Purpose
 from tests.integration.registry.world import (
     acted_blocks,
     assert_nothing_changed,

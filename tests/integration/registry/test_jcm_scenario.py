@@ -13,20 +13,20 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from ledger import registry as services
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.adapters.verify import verify_database
-from ledger.chain import Entry
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.verify import verify_database
 from ledger.demo import load_demo
-from ledger.model import (
+from ledger.log.chain import Entry
+from ledger.ports import UnitOfWork
+from ledger.registry import services
+from ledger.registry.model import (
     Authorization,
     CancellationKind,
     FirstTransferDefinition,
     Purpose,
     UnitSelection,
 )
-from ledger.ports import UnitOfWork
-from ledger.projection import BlockKey, replay
+from ledger.registry.projection import BlockKey, replay
 from tests.integration.registry.world import (
     acted_blocks,
     attributes,
@@ -71,16 +71,16 @@ def expected_history(all_entries: list[Entry], key: BlockKey, serial: int) -> li
 
 
 def history(engine: Engine, key: BlockKey, serial: int) -> list[Event]:
-    events = read(engine, lambda uow: uow.registry.block_history(key, serial))
+    events = read(engine, lambda uow: uow.projection.block_history(key, serial))
     return [(e.seq, e.kind, e.account_id) for e in events]
 
 
 def assert_projection_is_a_replay(engine: Engine) -> None:
     def compare(uow: UnitOfWork) -> None:
         replayed = replay(uow.log.read_entries(0, uow.log.size()))
-        assert replayed.active_blocks() == uow.registry.active_blocks()
-        assert replayed.accounts() == uow.registry.accounts()
-        assert replayed.authorizations() == uow.registry.authorizations()
+        assert replayed.active_blocks() == uow.projection.active_blocks()
+        assert replayed.accounts() == uow.projection.accounts()
+        assert replayed.authorizations() == uow.projection.authorizations()
 
     read(engine, compare)
     assert verify_database(engine).ok
@@ -412,7 +412,7 @@ def test_authorizing_by_quantity_skips_units_already_authorized(engine: Engine) 
     clock = lambda: datetime(2026, 2, 1, tzinfo=UTC)  # noqa: E731
     with SqlAlchemyUnitOfWork(engine, write=True, clock=clock) as uow:
         load_demo(uow)
-        existing = uow.registry.get_authorization("MNG-CORSIA-2026-01")
+        existing = uow.projection.get_authorization("MNG-CORSIA-2026-01")
         assert isinstance(existing, Authorization)
         services.record_authorization(
             uow, replace(existing, authorization_id="MNG-CORSIA-2026-02", quantity=500), "M"

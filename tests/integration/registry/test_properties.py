@@ -16,12 +16,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from ledger import registry as services
-from ledger.adapters.db import create_ledger_engine
-from ledger.adapters.verify import verify_database
-from ledger.chain import Entry
+from ledger.adapters.sql.db import create_ledger_engine
+from ledger.adapters.sql.verify import verify_database
 from ledger.errors import LedgerError
-from ledger.model import (
+from ledger.log.chain import Entry
+from ledger.ports import UnitOfWork
+from ledger.registry import services
+from ledger.registry.model import (
     AccountType,
     CancellationKind,
     FirstTransferDefinition,
@@ -30,8 +31,7 @@ from ledger.model import (
     UnitBlock,
     UnitSelection,
 )
-from ledger.ports import UnitOfWork
-from ledger.projection import InMemoryRegistry, block_key, replay
+from ledger.registry.projection import InMemoryProjection, block_key, replay
 from tests.integration.registry.world import (
     acted_blocks,
     attributes,
@@ -158,7 +158,7 @@ AUTHORIZATIONS = {
 def draw_action(data: st.DataObject, engine: Engine) -> tuple[str, Action]:
     state = read(
         engine,
-        lambda uow: {a: uow.registry.held_blocks(a) for a in (*HOLDING, "CHE01-EXTERNAL")},
+        lambda uow: {a: uow.projection.held_blocks(a) for a in (*HOLDING, "CHE01-EXTERNAL")},
     )
     kind = data.draw(st.sampled_from(KINDS), label="action")
     if kind == "issue":
@@ -244,8 +244,8 @@ def root_of(block: UnitBlock, every: dict[int, UnitBlock]) -> UnitBlock:
 def check_invariants(engine: Engine) -> None:
     log = entries(engine)
     with_bodies: list[bytes] = read(engine, lambda uow: uow.log.read_entries(0, uow.log.size()))
-    stored_active: list[UnitBlock] = read(engine, lambda uow: uow.registry.active_blocks())
-    replayed: InMemoryRegistry = replay(with_bodies)
+    stored_active: list[UnitBlock] = read(engine, lambda uow: uow.projection.active_blocks())
+    replayed: InMemoryProjection = replay(with_bodies)
     assert replayed.active_blocks() == stored_active
 
     # Quantity is conserved per issued block: its active descendants tile its serial range.
@@ -305,15 +305,15 @@ def check_invariants(engine: Engine) -> None:
         for block in stored_active:
             key = block_key(block)
             for serial in (block.first, block.last):
-                assert uow.registry.block_history(key, serial) == replayed.block_history(
+                assert uow.projection.block_history(key, serial) == replayed.block_history(
                     key, serial
                 )
-            assert uow.registry.next_serial(key) == replayed.next_serial(key)
+            assert uow.projection.next_serial(key) == replayed.next_serial(key)
         for granted in replayed.authorizations():
-            assert uow.registry.authorized_quantity(
+            assert uow.projection.authorized_quantity(
                 granted.authorization_id
             ) == replayed.authorized_quantity(granted.authorization_id)
-        assert uow.registry.next_block_id() == replayed.next_block_id()
+        assert uow.projection.next_block_id() == replayed.next_block_id()
 
     read(engine, same_queries)
     assert verify_database(engine).ok

@@ -7,14 +7,14 @@ from dataclasses import replace
 
 from sqlalchemy import Engine
 
-from ledger import registry as services
-from ledger import reporting
+from ledger.accounting import reporting
 from ledger.errors import (
     AlreadyFirstTransferred,
     InvalidInput,
     NotFirstTransferred,
 )
-from ledger.model import FirstTransferDefinition, Purpose, Registry
+from ledger.registry import services
+from ledger.registry.model import FirstTransferDefinition, Purpose, Registry
 from tests.integration.registry.world import (
     ADMIN,
     assert_nothing_changed,

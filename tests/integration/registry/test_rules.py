@@ -12,8 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from ledger import registry as services
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import (
     AccountTypeMismatch,
     AuthorizationChangeForbidden,
@@ -32,12 +31,13 @@ from ledger.errors import (
     UseOutsideNdcPeriod,
     VintageBefore2021,
 )
-from ledger.model import (
+from ledger.ports import UnitOfWork
+from ledger.registry import services
+from ledger.registry.model import (
     FirstTransferDefinition,
     Purpose,
     UnitSelection,
 )
-from ledger.ports import UnitOfWork
 from tests.integration.registry.world import (
     NDC_2021_2030,
     NOW,
@@ -209,7 +209,7 @@ def test_at_most_one_first_transfer_per_serial(world: Engine) -> None:
         (("CA0001", "THA01", "THA", 2021), serial): 1 for serial in range(1, 101)
     }
     # Every piece split off since keeps the first-transfer status and the pinned version.
-    active = read(world, lambda uow: uow.registry.active_blocks())
+    active = read(world, lambda uow: uow.projection.active_blocks())
     assert len(active) > 1
     assert {(b.first_transfer_seq, b.authorization_version) for b in active} == {
         (first_transfer.seq, 1)
@@ -540,7 +540,7 @@ def test_authorization_limits_quantity_vintages_and_scope(world: Engine) -> None
     write(
         world, lambda uow: services.authorize_units(uow, THA_NDC, "THA01-PP", quantity(20), "THA01")
     )
-    assert read(world, lambda uow: uow.registry.authorized_quantity(THA_NDC)) == 100
+    assert read(world, lambda uow: uow.projection.authorized_quantity(THA_NDC)) == 100
     assert_nothing_changed(
         world,
         lambda uow: services.authorize_units(uow, THA_NDC, "THA01-PP", serials((101, 101)), "T"),
@@ -657,7 +657,7 @@ def test_first_transfer_definition_is_consistent_per_party_and_approach(world: E
     assert read(
         world,
         lambda uow: [
-            uow.registry.get_first_transfer_definition(p, c)
+            uow.projection.get_first_transfer_definition(p, c)
             for p, c in (("THA", "CA0001"), ("THA", "CA0003"), ("JPN", "CA0001"))
         ],
     ) == [
@@ -674,8 +674,8 @@ def test_ndc_use_refused_for_units_flagged_inconsistent(world: Engine) -> None:
     japan_holds(world, 100)
 
     def flag(uow: UnitOfWork) -> None:
-        (block,) = uow.registry.held_blocks("JPN01-GOV")
-        uow.registry.put_block(replace(block, inconsistent=True))
+        (block,) = uow.projection.held_blocks("JPN01-GOV")
+        uow.projection.put_block(replace(block, inconsistent=True))
 
     write(world, flag)
     error = assert_nothing_changed(
@@ -782,7 +782,7 @@ def test_a_new_authorization_version_leaves_first_transferred_units_pinned(world
     assert blocks_in(world, "JPN01-GOV") == [first_transferred]
     assert first_transferred.authorization_version == 1
     assert [b.authorization_version for b in blocks_in(world, "THA01-GOV")] == [None]
-    v1 = read(world, lambda uow: uow.registry.get_authorization(THA_NDC, 1))
+    v1 = read(world, lambda uow: uow.projection.get_authorization(THA_NDC, 1))
     assert v1 is not None
     assert v1.authorized_parties == ("JPN",)
 
@@ -877,7 +877,7 @@ def demo_with_thai_units(engine: Engine, authorization_id: str, **changes: Any) 
 def test_own_units_first_transferred_for_oimp_are_not_usable_for_own_ndc(engine: Engine) -> None:
     """A host whose dual NDC/OIMP units were first transferred at issuance cannot use them
     towards its own NDC (the first transfer booked them to other Parties' purposes)."""
-    from ledger.model import FirstTransferDefinition, Purpose, UnitSelection
+    from ledger.registry.model import FirstTransferDefinition, Purpose, UnitSelection
 
     demo_with_thai_units(
         engine,
@@ -898,7 +898,7 @@ def test_own_units_first_transferred_for_oimp_are_not_usable_for_own_ndc(engine:
 
 def test_oimp_only_units_cannot_leave_before_their_first_transfer(engine: Engine) -> None:
     from ledger.errors import FirstTransferPending
-    from ledger.model import FirstTransferDefinition, Purpose, UnitSelection
+    from ledger.registry.model import FirstTransferDefinition, Purpose, UnitSelection
 
     demo_with_thai_units(
         engine,
@@ -922,8 +922,8 @@ def assert_rejected(engine: Engine, action: Any, error: type[Exception]) -> None
     import pytest
 
     with SqlAlchemyUnitOfWork(engine, write=False) as uow:
-        size, blocks = uow.log.size(), uow.registry.active_blocks()
+        size, blocks = uow.log.size(), uow.projection.active_blocks()
     with SqlAlchemyUnitOfWork(engine, write=True) as uow, pytest.raises(error):
         action(uow)
     with SqlAlchemyUnitOfWork(engine, write=False) as uow:
-        assert (uow.log.size(), uow.registry.active_blocks()) == (size, blocks)
+        assert (uow.log.size(), uow.projection.active_blocks()) == (size, blocks)

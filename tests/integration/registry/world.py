@@ -17,13 +17,14 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import Engine
 
-from ledger import registry as services
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.chain import Entry
-from ledger.checkpoints import checkpoint_of
-from ledger.codec import from_json
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import LedgerError
-from ledger.model import (
+from ledger.log.chain import Entry
+from ledger.log.checkpoints import checkpoint_of
+from ledger.ports import UnitOfWork
+from ledger.registry import services
+from ledger.registry.codec import from_json
+from ledger.registry.model import (
     Account,
     AccountType,
     Authorization,
@@ -42,8 +43,7 @@ from ledger.model import (
     UnitBlock,
     UnitSelection,
 )
-from ledger.ports import UnitOfWork
-from ledger.projection import BlockKey, block_key
+from ledger.registry.projection import BlockKey, block_key
 
 T = TypeVar("T")
 
@@ -226,7 +226,9 @@ class Snapshot:
 def snapshot(engine: Engine) -> Snapshot:
     def take(uow: UnitOfWork) -> Snapshot:
         checkpoint = checkpoint_of(uow.log, ORIGIN)
-        return Snapshot(checkpoint.size, checkpoint.root_hash, tuple(uow.registry.active_blocks()))
+        return Snapshot(
+            checkpoint.size, checkpoint.root_hash, tuple(uow.projection.active_blocks())
+        )
 
     return read(engine, take)
 
@@ -298,7 +300,7 @@ def holdings(engine: Engine) -> dict[str, list[tuple[int, int, bool]]]:
 
     def collect(uow: UnitOfWork) -> dict[str, list[tuple[int, int, bool]]]:
         out: dict[str, list[tuple[int, int, bool]]] = {}
-        for block in uow.registry.active_blocks():
+        for block in uow.projection.active_blocks():
             out.setdefault(block.account_id, []).append((block.first, block.last, block.retired))
         return {k: sorted(v) for k, v in sorted(out.items())}
 
@@ -315,5 +317,5 @@ def held_quantity(engine: Engine) -> dict[str, int]:
 def blocks_in(engine: Engine, account_id: str) -> list[UnitBlock]:
     return read(
         engine,
-        lambda uow: [b for b in uow.registry.active_blocks() if b.account_id == account_id],
+        lambda uow: [b for b in uow.projection.active_blocks() if b.account_id == account_id],
     )

@@ -17,10 +17,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import Engine
 
-from ledger import registry as services
-from ledger import reporting
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.aef import (
+from ledger.accounting import reporting
+from ledger.accounting.aef import (
     ActionRow,
     ActionSubtype,
     ActionType,
@@ -42,11 +40,13 @@ from ledger.aef import (
     to_json,
     validate_report,
 )
-from ledger.canonical import canonical_bytes
-from ledger.chain import Entry
+from ledger.accounting.reporting import AefFormat
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo, thai_ndc_authorization
-from ledger.model import UnitSelection
-from ledger.reporting import AefFormat
+from ledger.log.canonical import canonical_bytes
+from ledger.log.chain import Entry
+from ledger.registry import services
+from ledger.registry.model import UnitSelection
 
 DEMO_DAY = datetime(2025, 11, 11, 3, 0, tzinfo=UTC)
 FEB_2026 = datetime(2026, 2, 1, 4, 0, tzinfo=UTC)

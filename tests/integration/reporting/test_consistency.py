@@ -16,12 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from ledger import registry as services
-from ledger import reporting
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.aef import ActionType, AefReport, AefTable
-from ledger.chain import Entry
-from ledger.consistency import (
+from ledger.accounting import reporting
+from ledger.accounting.aef import ActionType, AefReport, AefTable
+from ledger.accounting.consistency import (
     BlockRange,
     ConsistencyResult,
     Finding,
@@ -31,10 +28,13 @@ from ledger.consistency import (
     check_against_counterpart,
     record_findings,
 )
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo
 from ledger.errors import InvalidInput, UnitsFlaggedInconsistent
-from ledger.model import SerialRange, UnitBlock, UnitSelection
-from ledger.projection import replay
+from ledger.log.chain import Entry
+from ledger.registry import services
+from ledger.registry.model import SerialRange, UnitBlock, UnitSelection
+from ledger.registry.projection import replay
 
 DEMO_DAY = datetime(2025, 11, 11, 3, 0, tzinfo=UTC)
 CHECK_DAY = datetime(2026, 4, 20, 2, 0, tzinfo=UTC)
@@ -242,7 +242,7 @@ def japan_uses(engine: Engine, selection: UnitSelection) -> list[UnitBlock]:
 def assert_projection_is_a_replay(engine: Engine) -> None:
     with SqlAlchemyUnitOfWork(engine, write=False) as uow:
         replayed = replay(uow.log.read_entries(0, uow.log.size()))
-        assert replayed.active_blocks() == uow.registry.active_blocks()
+        assert replayed.active_blocks() == uow.projection.active_blocks()
 
 
 def test_findings_are_recorded_and_flagged_units_are_not_used(
@@ -257,7 +257,7 @@ def test_findings_are_recorded_and_flagged_units_are_not_used(
     assert all(b.inconsistent for b in recorded.flagged)
     with SqlAlchemyUnitOfWork(demo, write=False) as uow:
         entry = Entry.from_canonical(uow.log.read_entries(recorded.seq, recorded.seq + 1)[0])
-        held = uow.registry.held_blocks("JPN01-GOV")
+        held = uow.projection.held_blocks("JPN01-GOV")
     assert entry.kind == "consistency.checked"
     assert [s["notation"] for s in entry.payload["submissions"]] == [
         "Checked, inconsistencies identified"
@@ -283,7 +283,7 @@ def test_only_the_serials_concerned_are_flagged(
     assert [(b.first, b.last) for b in recorded.flagged] == [(700, 800)]
     assert again.flagged == ()  # already flagged
     with SqlAlchemyUnitOfWork(demo, write=False) as uow:
-        held = [(b.first, b.last, b.inconsistent) for b in uow.registry.held_blocks("JPN01-GOV")]
+        held = [(b.first, b.last, b.inconsistent) for b in uow.projection.held_blocks("JPN01-GOV")]
     assert sorted(held) == [(601, 699, False), (700, 800, True), (801, 1009, False)]
 
     def serials(first: int, last: int) -> UnitSelection:

@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 
 from app.cli import main
 from app.settings import get_settings
-from ledger import aef, reporting
+from ledger.accounting import aef, reporting
 from ledger.adapters.counterpart import CounterpartUnavailable, fetch_counterpart_aef
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo
 
 YEAR = 2025
@@ -109,7 +109,7 @@ def test_cli_checks_against_a_counterpart_file(
     assert "Checked, inconsistencies identified" in out
     assert "recorded as ledger entry" in out
     with SqlAlchemyUnitOfWork(demo, write=False) as uow:
-        assert any(b.inconsistent for b in uow.registry.active_blocks())
+        assert any(b.inconsistent for b in uow.projection.active_blocks())
 
 
 @pytest.mark.usefixtures("demo")

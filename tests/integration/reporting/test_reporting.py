@@ -18,10 +18,8 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import Engine
 
-from ledger import registry as services
-from ledger import reporting
-from ledger.adapters.uow import SqlAlchemyUnitOfWork
-from ledger.adjustments import (
+from ledger.accounting import reporting
+from ledger.accounting.adjustments import (
     AdjustmentReport,
     CaKind,
     Figure,
@@ -30,11 +28,13 @@ from ledger.adjustments import (
     RowField,
     YearRow,
 )
-from ledger.btr import Paragraph
-from ledger.chain import Entry
+from ledger.accounting.btr import Paragraph
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo, solar
 from ledger.errors import NdcNotDeclared
-from ledger.model import Authorization, Metric, Purpose, UnitSelection
+from ledger.log.chain import Entry
+from ledger.registry import services
+from ledger.registry.model import Authorization, Metric, Purpose, UnitSelection
 
 DEMO_DAY = datetime(2025, 11, 11, 3, 0, tzinfo=UTC)
 SUBMISSION_DAY = datetime(2026, 4, 10, 1, 0, tzinfo=UTC)

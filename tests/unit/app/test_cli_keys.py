@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from ledger import note
+from ledger.log import note
 
 
 def test_keys_generate_writes_a_private_file_and_prints_the_vkey(
@@ -36,7 +36,7 @@ def test_keys_generate_refuses_to_overwrite(tmp_path: Path) -> None:
 def test_checkpoint_state_never_goes_backwards_under_concurrent_signing(tmp_path: Path) -> None:
     import threading
 
-    from ledger.checkpoints import FileCheckpointState
+    from ledger.log.checkpoints import FileCheckpointState
 
     state = FileCheckpointState(tmp_path / "state")
     sizes = list(range(1, 200))

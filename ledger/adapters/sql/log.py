@@ -1,0 +1,187 @@
+"""SQL implementation of the ``LedgerLog`` port: entries, chain head and Merkle nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, event, insert, or_, select
+
+from ledger.adapters.sql.orm import ledger_entry, merkle_node
+from ledger.errors import InvalidInput, NotFound
+from ledger.log import merkle
+from ledger.log.canonical import JsonValue
+from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash
+from ledger.ports import AppendedEntry
+
+Clock = Callable[[], datetime]
+
+
+class TreeSizeOutOfRange(InvalidInput):
+    """A requested index or tree size lies beyond the current log."""
+
+    rule = "tree-size"
+
+
+def node_keys_condition(keys: Sequence[merkle.NodeKey]) -> ColumnElement[bool]:
+    """``(level, idx) IN keys`` written so both databases use the primary key: one
+    ``level = L AND idx IN (...)`` per level (a row-value IN makes SQLite scan the table)."""
+    by_level: dict[int, list[int]] = {}
+    for level, idx in keys:
+        by_level.setdefault(level, []).append(idx)
+    return or_(
+        *(
+            and_(merkle_node.c.level == level, merkle_node.c.idx.in_(indexes))
+            for level, indexes in sorted(by_level.items())
+        )
+    )
+
+
+class SqlNodeReader:
+    """Reads perfect-subtree hashes in one query; sees nodes pending in this transaction too."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def read_nodes(self, keys: Sequence[merkle.NodeKey]) -> Mapping[merkle.NodeKey, bytes]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[merkle.NodeKey, bytes] = {}
+        for chunk_start in range(0, len(wanted), 500):
+            chunk = wanted[chunk_start : chunk_start + 500]
+            rows = self._conn.execute(
+                select(merkle_node.c.level, merkle_node.c.idx, merkle_node.c.hash).where(
+                    node_keys_condition(chunk)
+                )
+            )
+            for level, idx, node in rows:
+                found[(level, idx)] = bytes(node)
+        return found
+
+
+class SqlLedgerLog:
+    """The log as seen inside one transaction. Writers must hold the append lock."""
+
+    def __init__(self, conn: Connection, clock: Clock) -> None:
+        self._conn = conn
+        self._clock = clock
+        self._reader = SqlNodeReader(conn)
+        self._head: tuple[int, bytes] | None = None
+        self._appender: merkle.MerkleAppender | None = None
+        # Rows appended but not yet sent: written in one executemany per table by flush(),
+        # which every read of the log tables and the commit call first.
+        self._pending_entries: list[dict[str, object]] = []
+        self._pending_nodes: list[dict[str, object]] = []
+        self._flushing = False
+        # Any other statement on this connection sees the appended rows: flush before it runs.
+        event.listen(conn, "before_execute", self._flush_before_other_statements)
+
+    def _flush_before_other_statements(self, *_args: Any) -> None:
+        if not self._flushing and (self._pending_entries or self._pending_nodes):
+            self.flush()
+
+    def flush(self) -> None:
+        """Send buffered entry and Merkle node rows to the database (same transaction)."""
+        entries, nodes = self._pending_entries, self._pending_nodes
+        self._pending_entries, self._pending_nodes = [], []
+        self._flushing = True
+        try:
+            if entries:
+                self._conn.execute(insert(ledger_entry), entries)
+            if nodes:
+                self._conn.execute(insert(merkle_node), nodes)
+        finally:
+            self._flushing = False
+
+    def _load_head(self) -> tuple[int, bytes]:
+        if self._head is None:
+            row = self._conn.execute(
+                select(ledger_entry.c.seq, ledger_entry.c.entry_hash)
+                .order_by(ledger_entry.c.seq.desc())
+                .limit(1)
+            ).first()
+            self._head = (0, GENESIS_PREV_HASH) if row is None else (row[0] + 1, bytes(row[1]))
+        return self._head
+
+    def size(self) -> int:
+        return self._load_head()[0]
+
+    def head_hash(self) -> bytes:
+        """Entry hash of the last entry (32 zero bytes for the empty log)."""
+        return self._load_head()[1]
+
+    def append(self, kind: str, payload: Mapping[str, JsonValue], actor: str) -> AppendedEntry:
+        seq, prev_hash = self._load_head()
+        moment = self._clock()
+        entry = Entry(
+            seq=seq, kind=kind, timestamp=moment, actor=actor, prev_hash=prev_hash, payload=payload
+        )
+        body = entry.canonical_bytes()
+        digest = entry_hash(body)
+        if self._appender is None:
+            self._appender = merkle.MerkleAppender(self._reader, seq)
+        nodes = self._appender.append(merkle.leaf_hash(body))
+        self._pending_entries.append(
+            {
+                "seq": seq,
+                "kind": kind,
+                "actor": actor,
+                "recorded_at": moment,
+                "prev_hash": prev_hash,
+                "entry_hash": digest,
+                "body": body,
+            }
+        )
+        self._pending_nodes.extend(
+            {"level": level, "idx": idx, "hash": node} for (level, idx), node in nodes
+        )
+        self._head = (seq + 1, digest)
+        return AppendedEntry(seq=seq, kind=kind, entry_hash=digest, tree_size=seq + 1)
+
+    def read_entries(self, start: int, end: int) -> list[bytes]:
+        self.flush()
+        rows = self._conn.execute(
+            select(ledger_entry.c.body)
+            .where(ledger_entry.c.seq >= start, ledger_entry.c.seq < end)
+            .order_by(ledger_entry.c.seq)
+        )
+        return [bytes(body) for (body,) in rows]
+
+    def read_entry(self, seq: int) -> Entry:
+        self.flush()
+        body = self._conn.execute(
+            select(ledger_entry.c.body).where(ledger_entry.c.seq == seq)
+        ).scalar_one_or_none()
+        if body is None:
+            raise NotFound(f"no ledger entry with seq {seq}", seq=seq)
+        return Entry.from_canonical(bytes(body))
+
+    def _check_size(self, size: int) -> None:
+        self.flush()
+        current = self.size()
+        if size < 0 or size > current:
+            raise TreeSizeOutOfRange(
+                f"tree size {size} is outside 0..{current}", tree_size=size, log_size=current
+            )
+
+    def root(self, size: int) -> bytes:
+        self._check_size(size)
+        return merkle.tree_root(self._reader, size)
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        self._check_size(size)
+        if not 0 <= index < size:
+            raise TreeSizeOutOfRange(
+                f"index {index} is not below tree size {size}", index=index, tree_size=size
+            )
+        return merkle.inclusion_proof(self._reader, index, size)
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        self._check_size(size2)
+        if not 0 < size1 <= size2:
+            raise TreeSizeOutOfRange(
+                f"consistency needs 0 < first <= second, got {size1}, {size2}",
+                first=size1,
+                second=size2,
+            )
+        return merkle.consistency_proof(self._reader, size1, size2)

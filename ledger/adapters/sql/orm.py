@@ -1,0 +1,158 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations create them; ``alembic check`` keeps
+this metadata and the migrations in step.
+
+``ledger_entry`` and ``merkle_node`` are append-only: the migrations install triggers that reject
+UPDATE and DELETE (and TRUNCATE on PostgreSQL). Projections such as holdings live in their own
+tables, written in the same transaction as the entries they derive from.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+ledger_entry = Table(
+    "ledger_entry",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(64), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("prev_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("entry_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("body", LargeBinary, nullable=False),
+    CheckConstraint("seq >= 0", name="seq_non_negative"),
+)
+Index("ix_ledger_entry_kind_seq", ledger_entry.c.kind, ledger_entry.c.seq)
+
+merkle_node = Table(
+    "merkle_node",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    CheckConstraint("level >= 0 AND level < 64 AND idx >= 0", name="position"),
+)
+
+APPEND_ONLY_TABLES = ("ledger_entry", "merkle_node", "block_event")
+
+# --- Registry projection (rebuildable from the ledger; see ledger/registry/projection.py)
+# Records are stored as their canonical JSON (``body``) plus the key columns queries need.
+
+party = Table(
+    "party",
+    metadata,
+    Column("code", String(3), primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+registry = Table(
+    "registry",
+    metadata,
+    Column("registry_id", String(5), primary_key=True),
+    Column("party", String(3), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+cooperative_approach = Table(
+    "cooperative_approach",
+    metadata,
+    Column("ca_id", String(6), primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+first_transfer_definition = Table(
+    "first_transfer_definition",
+    metadata,
+    Column("party", String(3), primary_key=True),
+    Column("ca_id", String(6), primary_key=True),
+    Column("definition", String(32), nullable=False),
+)
+
+authorization = Table(
+    "authorization",
+    metadata,
+    Column("authorization_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+)
+
+authorized_entity = Table(
+    "authorized_entity",
+    metadata,
+    Column("entity_id", String(64), primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+account = Table(
+    "account",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("registry_id", String(5), nullable=False, index=True),
+    Column("body", Text, nullable=False),
+)
+
+unit_block = Table(
+    "unit_block",
+    metadata,
+    Column("block_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("ca_id", String(6), nullable=False),
+    Column("registry_id", String(5), nullable=False),
+    Column("first_transferring_party", String(3), nullable=False),
+    Column("vintage", Integer, nullable=False),
+    Column("first_serial", BigInteger, nullable=False),
+    Column("last_serial", BigInteger, nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("retired", Boolean, nullable=False),
+    Column("authorization_id", String(64), nullable=True),
+    Column("superseded_seq", BigInteger, nullable=True),
+    Column("body", Text, nullable=False),
+    CheckConstraint("first_serial >= 1 AND last_serial >= first_serial", name="serial_range"),
+    CheckConstraint("vintage >= 2021", name="vintage_from_2021"),
+)
+Index("ix_unit_block_account_active", unit_block.c.account_id, unit_block.c.active)
+Index(
+    "ix_unit_block_key_range",
+    unit_block.c.ca_id,
+    unit_block.c.registry_id,
+    unit_block.c.first_transferring_party,
+    unit_block.c.vintage,
+    unit_block.c.first_serial,
+)
+Index("ix_unit_block_authorization", unit_block.c.authorization_id)
+
+block_event = Table(
+    "block_event",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("block_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(64), nullable=False),
+    Column("first_serial", BigInteger, nullable=False),
+    Column("last_serial", BigInteger, nullable=False),
+    Column("account_id", String(64), nullable=False),
+)
+Index("ix_block_event_block", block_event.c.block_id)

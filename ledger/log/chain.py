@@ -1,0 +1,138 @@
+"""Ledger entries and the hash chain (verifiable-log.md §1).
+
+An entry is an immutable record; its canonical bytes (RFC 8785) are both the input of the entry
+hash and the Merkle leaf. ``prev_hash`` links each entry to the one before it, so a single altered
+byte anywhere breaks every later link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ledger.errors import IntegrityError
+from ledger.log.canonical import JsonValue, NotCanonicalJson, canonical_bytes, parse_canonical
+
+ENTRY_FORMAT_VERSION = 1
+GENESIS_PREV_HASH = bytes(32)
+_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class MalformedEntry(IntegrityError):
+    """Stored entry bytes are not a well-formed, canonical ledger entry."""
+
+    rule = "entry-format"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """UTC, microsecond precision, always the same width: ``2026-11-28T23:18:20.123456Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).strftime(_TIMESTAMP_FORMAT)
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.strptime(text, _TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One ledger entry. ``payload`` must hold JSON values only (no floats)."""
+
+    seq: int
+    kind: str
+    timestamp: datetime
+    actor: str
+    prev_hash: bytes
+    payload: Mapping[str, JsonValue] = field(hash=False)
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "v": ENTRY_FORMAT_VERSION,
+            "seq": self.seq,
+            "kind": self.kind,
+            "timestamp": format_timestamp(self.timestamp),
+            "actor": self.actor,
+            "prev_hash": self.prev_hash.hex(),
+            "payload": self.payload,
+        }
+
+    def canonical_bytes(self) -> bytes:
+        return canonical_bytes(self.to_json())
+
+    def entry_hash(self) -> bytes:
+        return entry_hash(self.canonical_bytes())
+
+    @classmethod
+    def from_canonical(cls, data: bytes) -> Entry:
+        """Decode stored bytes, refusing anything that is not exactly canonical."""
+        try:
+            obj: Any = parse_canonical(data)
+        except NotCanonicalJson as exc:
+            raise MalformedEntry(str(exc)) from exc
+        expected = {"v", "seq", "kind", "timestamp", "actor", "prev_hash", "payload"}
+        if not isinstance(obj, dict) or set(obj) != expected or obj["v"] != ENTRY_FORMAT_VERSION:
+            raise MalformedEntry("entry object does not have the expected fields")
+        try:
+            prev_hash = bytes.fromhex(obj["prev_hash"])
+            timestamp = parse_timestamp(obj["timestamp"])
+        except (TypeError, ValueError) as exc:
+            raise MalformedEntry(f"bad prev_hash or timestamp: {exc}") from exc
+        if (
+            len(prev_hash) != 32
+            or not isinstance(obj["seq"], int)
+            or not isinstance(obj["kind"], str)
+            or not isinstance(obj["actor"], str)
+            or not isinstance(obj["payload"], dict)
+        ):
+            raise MalformedEntry("entry fields have the wrong types")
+        entry = cls(
+            seq=obj["seq"],
+            kind=obj["kind"],
+            timestamp=timestamp,
+            actor=obj["actor"],
+            prev_hash=prev_hash,
+            payload=obj["payload"],
+        )
+        # One entry, one byte string: loose spellings that decode to the same entry (upper-case
+        # hex, short timestamps, true for 1) would give another leaf for the same content.
+        if isinstance(obj["seq"], bool) or isinstance(obj["v"], bool):
+            raise MalformedEntry("entry fields have the wrong types")
+        if entry.canonical_bytes() != data:
+            raise MalformedEntry("entry is not in its canonical form")
+        return entry
+
+
+def entry_hash(canonical: bytes) -> bytes:
+    """Entry hash = SHA-256 of the canonical bytes (which include ``prev_hash``)."""
+    return hashlib.sha256(canonical).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainFault:
+    """The first problem found at ``seq``."""
+
+    seq: int
+    reason: str
+
+
+def verify_chain(
+    entries: Iterable[bytes], start_seq: int = 0, prev_hash: bytes = GENESIS_PREV_HASH
+) -> ChainFault | None:
+    """Check canonical bytes in order; return the first fault, or ``None`` if the chain holds."""
+    expected_seq = start_seq
+    for data in entries:
+        try:
+            entry = Entry.from_canonical(data)
+        except MalformedEntry as exc:
+            return ChainFault(expected_seq, str(exc))
+        if entry.seq != expected_seq:
+            return ChainFault(expected_seq, f"entry says seq {entry.seq}")
+        if entry.prev_hash != prev_hash:
+            return ChainFault(expected_seq, "prev_hash does not match the previous entry's hash")
+        prev_hash = entry_hash(data)
+        expected_seq += 1
+    return None

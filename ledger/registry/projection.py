@@ -1,0 +1,280 @@
+"""The registry projection: current records and holdings derived from ledger entries.
+
+``apply_entry`` is the one function that turns an entry into projection changes. The services
+call it right after appending (same transaction); ``replay`` calls it for every entry from seq 0
+into memory, which is how tests prove the stored projection equals a replay of the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from ledger.log.chain import Entry
+from ledger.registry.codec import from_json
+from ledger.registry.model import (
+    Account,
+    Authorization,
+    AuthorizedEntity,
+    CooperativeApproach,
+    FirstTransferDefinition,
+    NdcDeclaration,
+    Party,
+    Registry,
+    UnitBlock,
+    UnitSelection,
+)
+
+BlockKey = tuple[str, str, str, int]  # (cooperative approach, originating registry, FTP, vintage)
+
+
+def block_key(block: UnitBlock) -> BlockKey:
+    a = block.attributes
+    return (a.ca_id, a.registry_id, a.first_transferring_party, a.vintage)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockEvent:
+    """One action on one block: the per-serial history."""
+
+    seq: int
+    kind: str
+    block_id: int
+    first: int
+    last: int
+    account_id: str
+
+
+class ProjectionRepository(Protocol):
+    def get_party(self, code: str) -> Party | None: ...
+    def put_party(self, party: Party) -> None: ...
+    def parties(self) -> list[Party]: ...
+    def get_registry(self, registry_id: str) -> Registry | None: ...
+    def put_registry(self, registry: Registry) -> None: ...
+    def registries(self) -> list[Registry]: ...
+    def get_cooperative_approach(self, ca_id: str) -> CooperativeApproach | None: ...
+    def put_cooperative_approach(self, approach: CooperativeApproach) -> None: ...
+    def cooperative_approaches(self) -> list[CooperativeApproach]: ...
+    def get_first_transfer_definition(
+        self, party: str, ca_id: str
+    ) -> FirstTransferDefinition | None: ...
+    def put_first_transfer_definition(
+        self, party: str, ca_id: str, definition: FirstTransferDefinition
+    ) -> None: ...
+    def get_authorization(
+        self, authorization_id: str, version: int | None = None
+    ) -> Authorization | None: ...
+    def put_authorization(self, authorization: Authorization) -> None: ...
+    def authorizations(self) -> list[Authorization]: ...
+    def get_entity(self, entity_id: str) -> AuthorizedEntity | None: ...
+    def put_entity(self, entity: AuthorizedEntity) -> None: ...
+    def entities(self) -> list[AuthorizedEntity]: ...
+    def get_account(self, account_id: str) -> Account | None: ...
+    def put_account(self, account: Account) -> None: ...
+    def accounts(self) -> list[Account]: ...
+    def get_block(self, block_id: int) -> UnitBlock | None: ...
+    def put_block(self, block: UnitBlock) -> None: ...
+    def supersede_block(self, block_id: int, seq: int) -> None: ...
+    def held_blocks(self, account_id: str) -> list[UnitBlock]: ...
+    def held_blocks_for(self, account_id: str, selection: UnitSelection) -> Iterator[UnitBlock]: ...
+    def active_blocks(self) -> list[UnitBlock]: ...
+    def authorized_quantity(self, authorization_id: str) -> int: ...
+    def authorized_blocks(self, authorization_id: str) -> list[UnitBlock]: ...
+    def overlapping_blocks(self, key: BlockKey, first: int, last: int) -> list[UnitBlock]: ...
+    def next_block_id(self) -> int: ...
+    def next_serial(self, key: BlockKey) -> int: ...
+    def record_block_event(self, event: BlockEvent) -> None: ...
+    def block_history(self, key: BlockKey, serial: int) -> list[BlockEvent]: ...
+
+
+class InMemoryProjection:
+    """The projection in memory: used by replay and by unit tests of the services."""
+
+    def __init__(self) -> None:
+        self.party_by_code: dict[str, Party] = {}
+        self.registry_by_id: dict[str, Registry] = {}
+        self.approach_by_id: dict[str, CooperativeApproach] = {}
+        self.definition_by_key: dict[tuple[str, str], FirstTransferDefinition] = {}
+        self.authorization_by_key: dict[tuple[str, int], Authorization] = {}
+        self.entity_by_id: dict[str, AuthorizedEntity] = {}
+        self.account_by_id: dict[str, Account] = {}
+        self.block_by_id: dict[int, UnitBlock] = {}
+        self.superseded: dict[int, int] = {}
+        self.events: list[BlockEvent] = []
+
+    def get_party(self, code: str) -> Party | None:
+        return self.party_by_code.get(code)
+
+    def put_party(self, party: Party) -> None:
+        self.party_by_code[party.code] = party
+
+    def parties(self) -> list[Party]:
+        return [self.party_by_code[k] for k in sorted(self.party_by_code)]
+
+    def get_registry(self, registry_id: str) -> Registry | None:
+        return self.registry_by_id.get(registry_id)
+
+    def put_registry(self, registry: Registry) -> None:
+        self.registry_by_id[registry.registry_id] = registry
+
+    def registries(self) -> list[Registry]:
+        return [self.registry_by_id[k] for k in sorted(self.registry_by_id)]
+
+    def get_cooperative_approach(self, ca_id: str) -> CooperativeApproach | None:
+        return self.approach_by_id.get(ca_id)
+
+    def put_cooperative_approach(self, approach: CooperativeApproach) -> None:
+        self.approach_by_id[approach.ca_id] = approach
+
+    def cooperative_approaches(self) -> list[CooperativeApproach]:
+        return [self.approach_by_id[k] for k in sorted(self.approach_by_id)]
+
+    def get_first_transfer_definition(
+        self, party: str, ca_id: str
+    ) -> FirstTransferDefinition | None:
+        return self.definition_by_key.get((party, ca_id))
+
+    def put_first_transfer_definition(
+        self, party: str, ca_id: str, definition: FirstTransferDefinition
+    ) -> None:
+        self.definition_by_key[(party, ca_id)] = definition
+
+    def get_authorization(
+        self, authorization_id: str, version: int | None = None
+    ) -> Authorization | None:
+        if version is not None:
+            return self.authorization_by_key.get((authorization_id, version))
+        versions = [v for (i, v) in self.authorization_by_key if i == authorization_id]
+        return self.authorization_by_key[(authorization_id, max(versions))] if versions else None
+
+    def put_authorization(self, authorization: Authorization) -> None:
+        self.authorization_by_key[(authorization.authorization_id, authorization.version)] = (
+            authorization
+        )
+
+    def authorizations(self) -> list[Authorization]:
+        return [self.authorization_by_key[k] for k in sorted(self.authorization_by_key)]
+
+    def get_entity(self, entity_id: str) -> AuthorizedEntity | None:
+        return self.entity_by_id.get(entity_id)
+
+    def put_entity(self, entity: AuthorizedEntity) -> None:
+        self.entity_by_id[entity.entity_id] = entity
+
+    def entities(self) -> list[AuthorizedEntity]:
+        return [self.entity_by_id[k] for k in sorted(self.entity_by_id)]
+
+    def get_account(self, account_id: str) -> Account | None:
+        return self.account_by_id.get(account_id)
+
+    def put_account(self, account: Account) -> None:
+        self.account_by_id[account.account_id] = account
+
+    def accounts(self) -> list[Account]:
+        return [self.account_by_id[k] for k in sorted(self.account_by_id)]
+
+    def get_block(self, block_id: int) -> UnitBlock | None:
+        return self.block_by_id.get(block_id)
+
+    def put_block(self, block: UnitBlock) -> None:
+        self.block_by_id[block.block_id] = block
+
+    def supersede_block(self, block_id: int, seq: int) -> None:
+        self.superseded[block_id] = seq
+
+    def active_blocks(self) -> list[UnitBlock]:
+        return sorted(
+            (b for i, b in self.block_by_id.items() if i not in self.superseded),
+            key=lambda b: b.block_id,
+        )
+
+    def held_blocks(self, account_id: str) -> list[UnitBlock]:
+        return [b for b in self.active_blocks() if b.account_id == account_id and not b.retired]
+
+    def held_blocks_for(self, account_id: str, selection: UnitSelection) -> Iterator[UnitBlock]:
+        """Held blocks that may match ``selection``, in selection order (oldest vintage first)."""
+        from ledger.registry.rules import selection_order
+
+        yield from sorted(self.held_blocks(account_id), key=selection_order)
+
+    def authorized_quantity(self, authorization_id: str) -> int:
+        return sum(
+            b.quantity for b in self.active_blocks() if b.authorization_id == authorization_id
+        )
+
+    def authorized_blocks(self, authorization_id: str) -> list[UnitBlock]:
+        return [b for b in self.active_blocks() if b.authorization_id == authorization_id]
+
+    def overlapping_blocks(self, key: BlockKey, first: int, last: int) -> list[UnitBlock]:
+        return [
+            b
+            for b in self.active_blocks()
+            if block_key(b) == key and b.first <= last and b.last >= first
+        ]
+
+    def next_block_id(self) -> int:
+        return max(self.block_by_id, default=0) + 1
+
+    def next_serial(self, key: BlockKey) -> int:
+        lasts = [b.last for b in self.block_by_id.values() if block_key(b) == key]
+        return max(lasts, default=0) + 1
+
+    def record_block_event(self, event: BlockEvent) -> None:
+        self.events.append(event)
+
+    def block_history(self, key: BlockKey, serial: int) -> list[BlockEvent]:
+        ids = {
+            b.block_id
+            for b in self.block_by_id.values()
+            if block_key(b) == key and b.first <= serial <= b.last
+        }
+        return [e for e in self.events if e.block_id in ids and e.first <= serial <= e.last]
+
+
+def apply_entry(
+    repo: ProjectionRepository, seq: int, kind: str, payload: Mapping[str, Any]
+) -> None:
+    """Apply one entry's effect on the projection. Entries of kinds the projection does not
+    track (log notes, tokens, reports) change nothing."""
+    if kind == "party.registered":
+        repo.put_party(from_json(Party, payload["party"]))
+    elif kind == "ndc.declared":
+        party = repo.get_party(payload["party"])
+        assert party is not None
+        repo.put_party(replace(party, ndc=from_json(NdcDeclaration, payload["ndc"])))
+    elif kind == "registry.registered":
+        repo.put_registry(from_json(Registry, payload["registry"]))
+    elif kind == "cooperative_approach.registered":
+        repo.put_cooperative_approach(from_json(CooperativeApproach, payload["approach"]))
+    elif kind == "first_transfer_definition.declared":
+        repo.put_first_transfer_definition(
+            payload["party"], payload["ca_id"], FirstTransferDefinition(payload["definition"])
+        )
+    elif kind == "authorization.recorded":
+        repo.put_authorization(from_json(Authorization, payload["authorization"]))
+    elif kind == "authorized_entity.recorded":
+        repo.put_entity(from_json(AuthorizedEntity, payload["entity"]))
+    elif kind == "account.opened":
+        repo.put_account(from_json(Account, payload["account"]))
+    if "blocks" in payload:
+        for block_id in payload.get("superseded", ()):
+            repo.supersede_block(block_id, seq)
+        for raw in payload["blocks"]:
+            block = from_json(UnitBlock, raw)
+            repo.put_block(block)
+        for block_id in payload.get("acted", ()):
+            acted = repo.get_block(block_id)
+            assert acted is not None
+            repo.record_block_event(
+                BlockEvent(seq, kind, acted.block_id, acted.first, acted.last, acted.account_id)
+            )
+
+
+def replay(entries: Iterable[bytes]) -> InMemoryProjection:
+    """Rebuild the projection from the ledger's canonical entries, from seq 0."""
+    repo = InMemoryProjection()
+    for body in entries:
+        entry = Entry.from_canonical(body)
+        apply_entry(repo, entry.seq, entry.kind, entry.payload)
+    return repo

@@ -1,0 +1,263 @@
+"""Article 6.2 rules as pure functions over domain values (article6.md §1, §4).
+
+Each ``check_*`` raises a named domain error and returns nothing; ``carve`` decides which serials
+an action takes, deterministically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from ledger.errors import (
+    AlreadyFirstTransferred,
+    AuthorizationLimitExceeded,
+    InsufficientHoldings,
+    InvalidInput,
+    NotFirstTransferred,
+    PurposeNotAuthorized,
+    SerialsNotHeld,
+    UnitsAlreadyRetired,
+    UnitsFlaggedInconsistent,
+    UnitsNotAuthorized,
+    UseOutsideNdcPeriod,
+    VintageBefore2021,
+)
+from ledger.registry.model import (
+    MIN_VINTAGE,
+    Authorization,
+    NdcDeclaration,
+    UnitAttributes,
+    UnitBlock,
+    UnitSelection,
+)
+
+Piece = tuple[UnitBlock, int, int]  # a block and the sub-range [first, last] an action takes
+
+
+def check_vintage(vintage: int) -> None:
+    if vintage < MIN_VINTAGE:
+        raise VintageBefore2021(
+            f"vintage {vintage} is before {MIN_VINTAGE}", vintage=vintage, minimum=MIN_VINTAGE
+        )
+
+
+def check_not_retired(block: UnitBlock) -> None:
+    if block.retired:
+        raise UnitsAlreadyRetired(
+            f"serials {block.first}-{block.last} were already used or cancelled",
+            block_id=block.block_id,
+        )
+
+
+def check_use_within_ndc_period(ndc: NdcDeclaration, vintage: int, use_year: int) -> None:
+    check_vintage(vintage)
+    if not ndc.covers(use_year) or not ndc.covers(vintage):
+        raise UseOutsideNdcPeriod(
+            f"use year {use_year} and vintage {vintage} must both lie in the NDC period "
+            f"{ndc.period_start}-{ndc.period_end}",
+            use_year=use_year,
+            vintage=vintage,
+            period_start=ndc.period_start,
+            period_end=ndc.period_end,
+        )
+
+
+def check_not_inconsistent(block: UnitBlock) -> None:
+    if block.inconsistent:
+        raise UnitsFlaggedInconsistent(
+            f"serials {block.first}-{block.last} are flagged inconsistent by a consistency check",
+            block_id=block.block_id,
+        )
+
+
+def check_authorized(block: UnitBlock) -> None:
+    if block.authorization_id is None:
+        raise UnitsNotAuthorized(
+            f"serials {block.first}-{block.last} are not authorized", block_id=block.block_id
+        )
+
+
+def check_not_first_transferred(block: UnitBlock) -> None:
+    """At most one first transfer per serial."""
+    if block.first_transferred:
+        raise AlreadyFirstTransferred(
+            f"serials {block.first}-{block.last} were already first transferred",
+            block_id=block.block_id,
+            first_transfer_seq=block.first_transfer_seq,
+        )
+
+
+def check_first_transferred(block: UnitBlock) -> None:
+    """Only ITMOs (first transferred) are used towards an NDC."""
+    if not block.first_transferred:
+        raise NotFirstTransferred(
+            f"serials {block.first}-{block.last} were never first transferred: they are not "
+            "ITMOs and cannot be used towards an NDC",
+            block_id=block.block_id,
+        )
+
+
+def check_purpose(authorization: Authorization, *, ndc: bool) -> None:
+    allowed = authorization.purposes.covers_ndc if ndc else authorization.purposes.covers_oimp
+    if not allowed:
+        wanted = "NDC use" if ndc else "OIMP"
+        raise PurposeNotAuthorized(
+            f"authorization {authorization.authorization_id} v{authorization.version} covers "
+            f"{authorization.purposes.value}, not {wanted}",
+            authorization_id=authorization.authorization_id,
+            purposes=authorization.purposes.value,
+        )
+
+
+def check_units_fit_authorization(
+    authorization: Authorization, attributes: UnitAttributes, quantity_after: int
+) -> None:
+    """The units' attributes are within the authorization and its quantity is not exceeded."""
+    a = authorization
+    problems: list[str] = []
+    if attributes.ca_id != a.ca_id:
+        problems.append(f"cooperative approach {attributes.ca_id} is not {a.ca_id}")
+    if attributes.first_transferring_party != a.party:
+        problems.append(
+            f"units of {attributes.first_transferring_party} cannot be authorized by {a.party}"
+        )
+    if not a.vintage_from <= attributes.vintage <= a.vintage_to:
+        problems.append(f"vintage {attributes.vintage} is outside {a.vintage_from}-{a.vintage_to}")
+    if attributes.metric is not a.metric:
+        problems.append(f"metric {attributes.metric.value} is not {a.metric.value}")
+    if a.sectors and attributes.sector not in a.sectors:
+        problems.append(f"sector {attributes.sector!r} is not authorized")
+    if a.activity_types and attributes.activity_type not in a.activity_types:
+        problems.append(f"activity type {attributes.activity_type!r} is not authorized")
+    if a.quantity is not None and quantity_after > a.quantity:
+        problems.append(f"{quantity_after} units would exceed the authorized quantity {a.quantity}")
+    if problems:
+        raise AuthorizationLimitExceeded(
+            "; ".join(problems), authorization_id=a.authorization_id, version=a.version
+        )
+
+
+def check_transfer_allowed(
+    authorization: Authorization, acquiring_party: str, on: date, entity: str | None = None
+) -> None:
+    a = authorization
+    if a.authorized_parties and acquiring_party not in a.authorized_parties:
+        raise AuthorizationLimitExceeded(
+            f"{acquiring_party} is not among the authorized Parties {list(a.authorized_parties)}",
+            authorization_id=a.authorization_id,
+            acquiring_party=acquiring_party,
+        )
+    if entity is not None and a.authorized_entities and entity not in a.authorized_entities:
+        raise AuthorizationLimitExceeded(
+            f"entity {entity} is not among the authorized entities",
+            authorization_id=a.authorization_id,
+            entity=entity,
+        )
+    check_timeframe(a, on)
+
+
+def check_timeframe(authorization: Authorization, on: date) -> None:
+    if authorization.valid_until is not None and on > authorization.valid_until:
+        raise AuthorizationLimitExceeded(
+            f"authorization {authorization.authorization_id} expired on "
+            f"{authorization.valid_until.isoformat()}",
+            authorization_id=authorization.authorization_id,
+            valid_until=authorization.valid_until.isoformat(),
+        )
+
+
+def _matches(block: UnitBlock, selection: UnitSelection) -> bool:
+    a = block.attributes
+    return (
+        (selection.ca_id is None or a.ca_id == selection.ca_id)
+        and (selection.vintage is None or a.vintage == selection.vintage)
+        and (
+            selection.first_transferring_party is None
+            or a.first_transferring_party == selection.first_transferring_party
+        )
+        and (
+            selection.originating_registry is None
+            or a.registry_id == selection.originating_registry
+        )
+    )
+
+
+def selection_order(block: UnitBlock) -> tuple[int, str, str, str, int]:
+    """Oldest vintage first, then by block key and serial: the deterministic pick order."""
+    a = block.attributes
+    return (a.vintage, a.ca_id, a.registry_id, a.first_transferring_party, block.first)
+
+
+def carve(
+    held: Iterable[UnitBlock], selection: UnitSelection, *, presorted: bool = False
+) -> list[Piece]:
+    """The pieces of ``held`` blocks an action takes, in a deterministic order.
+
+    Explicit ranges must be wholly held (``SerialsNotHeld``); a bare quantity is filled oldest
+    vintage first and fails with ``InsufficientHoldings`` rather than taking fewer units. With
+    ``presorted``, ``held`` already comes in :func:`selection_order` and is read only as far as
+    the quantity needs (storage streams the account's blocks in that order).
+    """
+    matching = (b for b in held if _matches(b, selection))
+    blocks: Iterable[UnitBlock] = matching if presorted else sorted(matching, key=selection_order)
+    if selection.ranges:
+        return _carve_ranges(list(blocks), selection)
+    wanted = selection.quantity
+    if wanted is None or wanted <= 0:
+        raise InvalidInput("give a positive quantity or serial ranges", quantity=wanted)
+    pieces: list[Piece] = []
+    remaining = wanted
+    for block in blocks:
+        if remaining == 0:
+            break
+        take = min(remaining, block.quantity)
+        pieces.append((block, block.first, block.first + take - 1))
+        remaining -= take
+    if remaining:
+        available = wanted - remaining
+        raise InsufficientHoldings(
+            f"the account holds {available} matching units, {wanted} requested",
+            available=available,
+            requested=wanted,
+        )
+    return pieces
+
+
+def _carve_ranges(blocks: Sequence[UnitBlock], selection: UnitSelection) -> list[Piece]:
+    if None in (
+        selection.ca_id,
+        selection.vintage,
+        selection.first_transferring_party,
+        selection.originating_registry,
+    ):
+        raise InvalidInput(
+            "serial ranges need the cooperative approach, originating registry, first "
+            "transferring Party and vintage that identify them"
+        )
+    ordered = sorted(selection.ranges, key=lambda r: r.first)
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if later.first <= earlier.last:
+            raise InvalidInput("serial ranges overlap", first=later.first)
+    pieces: list[Piece] = []
+    for wanted in ordered:
+        if wanted.first < 1 or wanted.last < wanted.first:
+            raise InvalidInput("a serial range needs 1 <= first <= last", first=wanted.first)
+        cursor = wanted.first
+        for block in blocks:
+            if block.last < cursor or block.first > wanted.last:
+                continue
+            if block.first > cursor:
+                break
+            end = min(block.last, wanted.last)
+            pieces.append((block, cursor, end))
+            cursor = end + 1
+            if cursor > wanted.last:
+                break
+        if cursor <= wanted.last:
+            raise SerialsNotHeld(
+                f"serials {cursor}-{wanted.last} are not held in the source account",
+                first=cursor,
+                last=wanted.last,
+            )
+    return pieces
