@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint typecheck check migrate openapi bench demo
+.PHONY: help install run test lint typecheck imports check migrate openapi bench demo
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,7 +30,10 @@ lint: $(STAMP) ## ruff lint and format check
 typecheck: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
 
-check: lint typecheck ## Lint, typecheck and verify the committed OpenAPI document
+imports: $(STAMP) ## Check the architecture contract (import-linter, see pyproject.toml)
+	$(BIN)/lint-imports --no-cache
+
+check: lint typecheck imports ## Lint, typecheck, the architecture contract, the committed OpenAPI document
 	$(BIN)/a6ledger openapi --check
 
 migrate: $(STAMP) ## Apply migrations to A6LEDGER_DATABASE_URL
