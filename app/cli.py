@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from app import __version__
 from app.cli_consistency import add_consistency_commands
 from app.cli_export import add_export_commands
 from app.cli_tokens import add_token_commands
@@ -117,6 +118,7 @@ def _openapi(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="a6ledger", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP service")

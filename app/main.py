@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import text
 
+from app import __version__
 from app.keys import load_signer
 from app.middleware import RequestContextMiddleware
 from app.problems import add_problem_handlers
@@ -18,8 +19,6 @@ from app.settings import Environment, Settings, get_settings
 from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import upgrade_to_head
 from ledger.log.checkpoints import FileCheckpointState
-
-API_VERSION = "0.1.0"
 
 
 def operation_id(route: APIRoute) -> str:
@@ -50,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="a6ledger",
-        version=API_VERSION,
+        version=__version__,
         summary="Verifiable Article 6.2 ITMO ledger",
         description=(
             "Append-only, hash-chained and Merkle-logged ledger of Article 6.2 actions with "
