@@ -26,7 +26,7 @@ from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import upgrade_to_head
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.log import merkle
-from ledger.log.canonical import canonical_bytes
+from ledger.log.canonical import JsonValue, canonical_bytes
 
 
 def timed(fn: Callable[[], object], repeat: int = 5) -> float:
@@ -56,7 +56,9 @@ def main() -> None:
     )
     baseline_table.create(engine, checkfirst=True)
 
-    payloads = [{"n": i, "note": "benchmark"} for i in range(args.entries)]
+    payloads: list[dict[str, JsonValue]] = [
+        {"n": i, "note": "benchmark"} for i in range(args.entries)
+    ]
     start = time.perf_counter()
     for low in range(0, args.entries, args.batch):
         with engine.begin() as conn:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -112,9 +113,7 @@ THAI_AUTHORIZATION = AuthorizationRow(
 )
 
 
-def thai_block(
-    action_type: ActionType, first: int = 1, last: int = 1009, **rest: object
-) -> ActionRow:
+def thai_block(action_type: ActionType, first: int = 1, last: int = 1009, **rest: Any) -> ActionRow:
     """Japan's share: Thai serials 1-1009 of vintage 2021, JCM credits 1-1009."""
     row = ActionRow(
         action_date=ISSUED,
@@ -140,7 +139,7 @@ def thai_block(
     return replace(row, **rest)
 
 
-def mongolian_block(action_type: ActionType, first: int, last: int, **rest: object) -> ActionRow:
+def mongolian_block(action_type: ActionType, first: int, last: int, **rest: Any) -> ActionRow:
     return replace(
         thai_block(action_type, first, last),
         cooperative_approach_id="CA0002",

@@ -8,10 +8,11 @@ Japan's row 1 the matching Acquisition. The mismatches are made by editing Japan
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -64,7 +65,7 @@ def reports(demo: Engine) -> dict[str, AefReport]:
         return {p: reporting.aef_report_for(uow, p, 2025) for p in ("THA", "JPN", "MNG")}
 
 
-def edit_acquisition(report: AefReport, **changes: object) -> AefReport:
+def edit_acquisition(report: AefReport, **changes: Any) -> AefReport:
     acquisition, *rest = report.actions
     assert acquisition.action_type is ActionType.ACQUISITION
     return replace(report, actions=(replace(acquisition, **changes), *rest))
@@ -259,10 +260,11 @@ def test_findings_are_recorded_and_flagged_units_are_not_used(
         entry = Entry.from_canonical(uow.log.read_entries(recorded.seq, recorded.seq + 1)[0])
         held = uow.projection.held_blocks("JPN01-GOV")
     assert entry.kind == "consistency.checked"
-    assert [s["notation"] for s in entry.payload["submissions"]] == [
+    payload: Mapping[str, Any] = entry.payload  # JSON read back: its shape is the test's claim
+    assert [s["notation"] for s in payload["submissions"]] == [
         "Checked, inconsistencies identified"
     ] * 2
-    assert [f["column"] for f in entry.payload["findings"]] == ["Last ID", "Quantity (t CO2 eq)"]
+    assert [f["column"] for f in payload["findings"]] == ["Last ID", "Quantity (t CO2 eq)"]
     assert [(b.first, b.last, b.inconsistent) for b in held] == [(601, 1009, True)]
     with pytest.raises(UnitsFlaggedInconsistent):
         japan_uses(demo, UnitSelection(quantity=100))

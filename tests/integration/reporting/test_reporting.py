@@ -175,8 +175,8 @@ def test_a_later_emissions_entry_restates_the_year(demo: Engine) -> None:
     assert row.emissions == Figure(Fraction(990_000_000), (second.seq,))
     assert row.emissions_superseded == (Figure(Fraction(1_000_000_000), (first.seq,)),)
     assert [(r.year, r.field, r.change) for r in restated] == [
-        (2025, RowField.EMISSIONS, -10_000_000),
-        (2025, RowField.EMISSIONS_BALANCE, -10_000_000),
+        (2025, RowField.EMISSIONS, Fraction(-10_000_000)),
+        (2025, RowField.EMISSIONS_BALANCE, Fraction(-10_000_000)),
     ]
 
 
@@ -222,8 +222,8 @@ def test_later_first_transfer_of_an_earlier_vintage_restates_that_year(demo: Eng
         assert reporting.verify_submission(uow, submitted)
     ft_before = by_year(before, lambda r: r.first_transferred)
     ft_after = by_year(after, lambda r: r.first_transferred)
-    assert (ft_before[2021], ft_before[2022]) == (1009, 0)
-    assert (ft_after[2021], ft_after[2022]) == (1009, 500)
+    assert (ft_before[2021], ft_before[2022]) == (Fraction(1009), Fraction(0))
+    assert (ft_after[2021], ft_after[2022]) == (Fraction(1009), Fraction(500))
     assert after.row(2022).first_transferred.seqs == (later_ft,)
     changes = {(r.year, r.field): r for r in restated}
     assert changes[(2022, RowField.FIRST_TRANSFERRED)] == Restatement(

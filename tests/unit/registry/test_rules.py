@@ -25,6 +25,7 @@ from ledger.errors import (
     UseOutsideNdcPeriod,
     VintageBefore2021,
 )
+from ledger.registry import rules
 from ledger.registry.codec import from_json, to_json
 from ledger.registry.model import (
     Account,
@@ -44,7 +45,6 @@ from ledger.registry.model import (
     UnitBlock,
     UnitSelection,
 )
-from ledger.registry.services import rules
 
 NDC = NdcDeclaration(NdcType.SINGLE_YEAR, Metric.GHG, 2021, 2030, CaMethod.AVERAGING, 2030)
 
