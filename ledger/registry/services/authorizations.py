@@ -1,0 +1,172 @@
+"""Authorizations (and their versions), authorized entities, and the authorization of held units
+(AEF action "Authorization"), which first-transfers units whose OIMP definition says so."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ledger.errors import (
+    AlreadyRegistered,
+    AuthorizationChangeForbidden,
+    AuthorizedEntityNotFound,
+    InvalidInput,
+    RegistryDoesNotOwnUnits,
+)
+from ledger.log.canonical import JsonValue
+from ledger.ports import AppendedEntry, UnitOfWork
+from ledger.recording import record_entry
+from ledger.registry import rules
+from ledger.registry.codec import to_json
+from ledger.registry.model import (
+    AUTHORIZATION_ID,
+    Authorization,
+    AuthorizedEntity,
+    FirstTransferDefinition,
+    UnitBlock,
+    UnitSelection,
+)
+from ledger.registry.services.blocks import blocks_payload, carve_blocks, total_quantity
+from ledger.registry.services.lookups import (
+    account_of,
+    approach_of,
+    authorization_of,
+    party_of,
+    registry_of,
+    require_format,
+)
+from ledger.registry.services.movements import record_first_transfer
+from ledger.registry.services.reference_data import declare_first_transfer_definition
+
+
+def record_authorization(uow: UnitOfWork, draft: Authorization, actor: str) -> Authorization:
+    """Record a new authorization, or a new version of an existing one.
+
+    The version number is assigned here. A new version never rewrites ITMOs already first
+    transferred: those keep the version they were first transferred under (4/CMA.6 paras 7-9).
+    """
+    require_format(AUTHORIZATION_ID, draft.authorization_id, "authorization id")
+    party_of(uow, draft.party)
+    approach = approach_of(uow, draft.ca_id)
+    if draft.party not in approach.parties:
+        raise InvalidInput(f"{draft.party} does not participate in {draft.ca_id}")
+    for code in draft.authorized_parties:
+        party_of(uow, code)
+    for entity_id in draft.authorized_entities:
+        if uow.projection.get_entity(entity_id) is None:
+            raise AuthorizedEntityNotFound(f"entity {entity_id} is not recorded", entity=entity_id)
+    if draft.vintage_from > draft.vintage_to:
+        raise InvalidInput("vintage_from must not exceed vintage_to")
+    rules.check_vintage(draft.vintage_from)
+    if draft.quantity is not None and draft.quantity <= 0:
+        raise InvalidInput("an authorized quantity must be positive", quantity=draft.quantity)
+    if draft.purposes.covers_oimp and draft.first_transfer_definition is None:
+        raise InvalidInput(
+            "an authorization covering OIMP must state the first-transfer definition",
+            field="first_transfer_definition",
+        )
+    if not draft.purposes.covers_oimp and (
+        draft.first_transfer_definition is not None or draft.oimp_authorized is not None
+    ):
+        raise InvalidInput("first-transfer definition and OIMP apply only to OIMP purposes")
+    previous = uow.projection.get_authorization(draft.authorization_id)
+    version = 1
+    if previous is not None:
+        if (previous.party, previous.ca_id) != (draft.party, draft.ca_id):
+            raise AuthorizationChangeForbidden(
+                "a new version cannot change the authorizing Party or cooperative approach",
+                authorization_id=draft.authorization_id,
+            )
+        if draft.quantity is not None and draft.quantity < uow.projection.authorized_quantity(
+            draft.authorization_id
+        ):
+            raise AuthorizationChangeForbidden(
+                "the new quantity is below the units already authorized under it",
+                authorization_id=draft.authorization_id,
+            )
+        version = previous.version + 1
+    if draft.first_transfer_definition is not None:
+        declare_first_transfer_definition(
+            uow, draft.party, draft.ca_id, draft.first_transfer_definition, actor
+        )
+    authorization = replace(draft, version=version, recorded_seq=uow.log.size())
+    record_entry(uow, "authorization.recorded", {"authorization": to_json(authorization)}, actor)
+    definition = authorization.first_transfer_definition
+    if authorization.purposes.covers_oimp and definition in (
+        FirstTransferDefinition.AUTHORIZATION,
+        FirstTransferDefinition.ISSUANCE,
+    ):
+        # Units already bound to this authorization become OIMP-authorized now: under these
+        # definitions their first transfer is due at once (it cannot wait for a later event).
+        assert definition is not None
+        pending = [
+            b
+            for b in uow.projection.authorized_blocks(authorization.authorization_id)
+            if not b.first_transferred and not b.retired
+        ]
+        if pending:
+            record_first_transfer(uow, pending, definition.value, None, actor)
+    return authorization
+
+
+def record_authorized_entity(
+    uow: UnitOfWork, entity: AuthorizedEntity, actor: str
+) -> AppendedEntry:
+    approach_of(uow, entity.ca_id)
+    if not entity.entity_id.strip() or not entity.name.strip():
+        raise InvalidInput("an authorized entity needs an id and a name")
+    if uow.projection.get_entity(entity.entity_id) is not None:
+        raise AlreadyRegistered(f"entity {entity.entity_id} exists", entity=entity.entity_id)
+    return record_entry(uow, "authorized_entity.recorded", {"entity": to_json(entity)}, actor)
+
+
+def authorize_units(
+    uow: UnitOfWork,
+    authorization_id: str,
+    account_id: str,
+    selection: UnitSelection,
+    actor: str,
+) -> list[UnitBlock]:
+    """Bind held, unauthorized units to an authorization (AEF action "Authorization"). If the
+    Party's OIMP definition is "Authorization" — or "Issuance" for units issued before they were
+    authorized — the first transfer is recorded now."""
+    authorization = authorization_of(uow, authorization_id)
+    account = account_of(uow, account_id)
+    registry = registry_of(uow, account.registry_id)
+    if registry.party != authorization.party:
+        raise RegistryDoesNotOwnUnits(
+            f"{authorization.party} can authorize only units held in its own registries"
+        )
+    carved = carve_blocks(
+        uow,
+        account_id,
+        selection,
+        eligible=lambda block: block.authorization_id is None and not block.first_transferred,
+    )
+    for block in carved.acted:
+        rules.check_not_first_transferred(block)
+        if block.authorization_id is not None:
+            raise AuthorizationChangeForbidden(
+                f"serials {block.first}-{block.last} are already authorized under "
+                f"{block.authorization_id}",
+                block_id=block.block_id,
+            )
+    total = uow.projection.authorized_quantity(authorization_id)
+    for block in carved.acted:
+        total += block.quantity
+        rules.check_units_fit_authorization(authorization, block.attributes, total)
+    acted = [replace(b, authorization_id=authorization_id) for b in carved.acted]
+    payload: dict[str, JsonValue] = {
+        "authorization_id": authorization_id,
+        "version": authorization.version,
+        "quantity": total_quantity(acted),
+        **blocks_payload([*carved.remainders, *acted], acted, carved.superseded),
+    }
+    record_entry(uow, "units.authorized", payload, actor)
+    definition = authorization.first_transfer_definition
+    if authorization.purposes.covers_oimp and definition in (
+        FirstTransferDefinition.AUTHORIZATION,
+        FirstTransferDefinition.ISSUANCE,
+    ):
+        assert definition is not None
+        acted = record_first_transfer(uow, acted, definition.value, None, actor)
+    return acted
