@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from tests.integration.registry.world import build_world, write
+from tests.integration.registry.world import write
+from tests.registry_world import build_world
 
 
 @pytest.fixture

@@ -16,22 +16,24 @@ from ledger.errors import (
 from ledger.registry import services
 from ledger.registry.model import FirstTransferDefinition, Purpose
 from tests.integration.registry.world import (
-    acted_blocks,
     assert_nothing_changed,
-    attributes,
-    authorization,
     blocks_in,
     entries,
-    first_transfer_counts,
     held_quantity,
-    issuance,
     kinds_since,
+    size,
+    write,
+)
+from tests.registry_world import (
+    acted_blocks,
+    attributes,
+    authorization,
+    first_transfer_counts,
+    issuance,
     move,
     quantity,
     serials,
-    size,
     use,
-    write,
 )
 
 ISSUED_ON = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)

@@ -28,21 +28,23 @@ from ledger.registry.model import (
 )
 from ledger.registry.projection import BlockKey, replay
 from tests.integration.registry.world import (
+    blocks_in,
+    entries,
+    holdings,
+    kinds_since,
+    read,
+    size,
+    write,
+)
+from tests.registry_world import (
     acted_blocks,
     attributes,
     authorization,
-    blocks_in,
     entity,
-    entries,
     first_transfer_counts,
-    holdings,
-    kinds_since,
     move,
     quantity,
-    read,
-    size,
     use,
-    write,
 )
 
 Event = tuple[int, str, str]  # seq, kind, account

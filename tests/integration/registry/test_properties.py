@@ -32,15 +32,13 @@ from ledger.registry.model import (
     UnitSelection,
 )
 from ledger.registry.projection import InMemoryProjection, block_key, replay
-from tests.integration.registry.world import (
+from tests.integration.registry.world import entries, read, write
+from tests.registry_world import (
     acted_blocks,
     attributes,
     authorization,
     build_world,
-    entries,
     first_transfer_counts,
-    read,
-    write,
 )
 
 # (issuing registry, cooperative approach) -> the authorizations a share may cite

@@ -15,19 +15,16 @@ from ledger.errors import (
 )
 from ledger.registry import services
 from ledger.registry.model import FirstTransferDefinition, Purpose, Registry
-from tests.integration.registry.world import (
+from tests.integration.registry.world import assert_nothing_changed, entries, read, write
+from tests.registry_world import (
     ADMIN,
-    assert_nothing_changed,
     attributes,
     authorization,
-    entries,
     first_transfer_counts,
     issuance,
     quantity,
-    read,
     serials,
     use,
-    write,
 )
 
 

@@ -39,26 +39,28 @@ from ledger.registry.model import (
     UnitSelection,
 )
 from tests.integration.registry.world import (
-    NDC_2021_2030,
-    NOW,
     assert_nothing_changed,
-    attributes,
-    authorization,
     blocks_in,
-    entity,
     entries,
-    first_transfer_counts,
     held_quantity,
     holdings,
-    issuance,
     kinds_since,
+    read,
+    size,
+    write,
+)
+from tests.registry_world import (
+    NDC_2021_2030,
+    NOW,
+    attributes,
+    authorization,
+    entity,
+    first_transfer_counts,
+    issuance,
     move,
     quantity,
-    read,
     serials,
-    size,
     use,
-    write,
 )
 
 # Loops bind their variable as a defaulted lambda parameter (ruff B023); mypy cannot infer such a
