@@ -4,6 +4,8 @@ is "Authorization")."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from ledger.errors import (
     AlreadyRegistered,
     AuthorizationChangeForbidden,
@@ -11,6 +13,7 @@ from ledger.errors import (
     InvalidInput,
     RegistryDoesNotOwnUnits,
 )
+from ledger.ports import UnitOfWork
 from ledger.registry import services
 from ledger.registry.model import Authorization, FirstTransferDefinition, Purpose
 from tests.fakes import FakeUnitOfWork
@@ -116,3 +119,32 @@ def test_authorizing_held_units_first_transfers_them_under_that_definition(
         RegistryDoesNotOwnUnits,
         "owning-registry-moves",
     )
+
+
+def test_a_refusal_after_the_first_entries_rolls_the_whole_action_back(
+    uow: FakeUnitOfWork,
+) -> None:
+    """A new version adding OIMP with first transfer at authorization appends the definition and
+    the version, then finds it cannot first-transfer the bound units (the version has expired):
+    nothing of it stays."""
+    record(uow, authorization("THA-NDC"))
+    act(uow, lambda u: services.issue(u, issuance(("THA01-GOV", 10, "THA-NDC")), "THA01"))
+    expired = authorization(
+        "THA-NDC",
+        purposes=Purpose.NDC_AND_OIMP,
+        first_transfer_definition=FirstTransferDefinition.AUTHORIZATION,
+        valid_until=date(2025, 12, 31),
+    )
+    before = uow.log.size()
+    size_at_refusal: list[int] = []
+
+    def new_version(u: UnitOfWork) -> None:
+        try:
+            services.record_authorization(u, expired, "THA01")
+        finally:
+            size_at_refusal.append(u.log.size())
+
+    assert_refused(uow, new_version, AuthorizationLimitExceeded, "authorization-limits")
+    assert size_at_refusal == [before + 2]
+    assert uow.log.size() == before
+    assert uow.projection.get_first_transfer_definition("THA", "CA0001") is None
