@@ -2,9 +2,9 @@
 dicts instead of tables.
 
 It builds entries, hashes and tree nodes with the same pure functions as the SQL adapter
-(``ledger.log.chain``, ``ledger.log.merkle``), so an action recorded here gives byte for byte the
-entries and the root it gives in a database. ``truncate`` is the fake's rollback: the unit of
-work calls it to drop what was appended since its last commit.
+(``ledger.log.chain``, ``ledger.log.merkle``, ``ledger.log.merkle_store``), so an action recorded
+here gives byte for byte the entries and the root it gives in a database. ``truncate`` is the
+fake's rollback: the unit of work calls it to drop what was appended since its last commit.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from ledger.adapters.sql.log import TreeSizeOutOfRange
-from ledger.log import merkle
+from ledger.log import merkle, merkle_store
 from ledger.log.canonical import JsonValue
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash
 from ledger.ports import AppendedEntry
@@ -27,12 +27,14 @@ class FakeLedgerLog:
         self._bodies: list[bytes] = []
         self._hashes: list[bytes] = []
         # Perfect-subtree hashes keyed (level, index), as the merkle_node table stores them.
-        self._nodes: dict[merkle.NodeKey, bytes] = {}
-        self._appender = merkle.MerkleAppender(self, 0)
+        self._nodes: dict[merkle_store.NodeKey, bytes] = {}
+        self._appender = merkle_store.MerkleAppender(self, 0)
 
     # --- the node store the Merkle functions read ----------------------------------------------
 
-    def read_nodes(self, keys: Sequence[merkle.NodeKey]) -> Mapping[merkle.NodeKey, bytes]:
+    def read_nodes(
+        self, keys: Sequence[merkle_store.NodeKey]
+    ) -> Mapping[merkle_store.NodeKey, bytes]:
         return {key: self._nodes[key] for key in keys if key in self._nodes}
 
     # --- the LedgerLog port --------------------------------------------------------------------
@@ -76,7 +78,7 @@ class FakeLedgerLog:
 
     def root(self, size: int) -> bytes:
         self._check_size(size)
-        return merkle.tree_root(self, size)
+        return merkle_store.tree_root(self, size)
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         self._check_size(size)
@@ -84,7 +86,7 @@ class FakeLedgerLog:
             raise TreeSizeOutOfRange(
                 f"index {index} is not below tree size {size}", index=index, tree_size=size
             )
-        return merkle.inclusion_proof(self, index, size)
+        return merkle_store.inclusion_proof(self, index, size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         self._check_size(size2)
@@ -94,7 +96,7 @@ class FakeLedgerLog:
                 first=size1,
                 second=size2,
             )
-        return merkle.consistency_proof(self, size1, size2)
+        return merkle_store.consistency_proof(self, size1, size2)
 
     # --- rollback ------------------------------------------------------------------------------
 
@@ -108,4 +110,4 @@ class FakeLedgerLog:
             for (level, index), node in self._nodes.items()
             if (index + 1) << level <= size
         }
-        self._appender = merkle.MerkleAppender(self, size)
+        self._appender = merkle_store.MerkleAppender(self, size)

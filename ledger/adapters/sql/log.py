@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Connection, and_, event, insert, or_, sele
 
 from ledger.adapters.sql.orm import ledger_entry, merkle_node
 from ledger.errors import InvalidInput, NotFound
-from ledger.log import merkle
+from ledger.log import merkle, merkle_store
 from ledger.log.canonical import JsonValue
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash
 from ledger.ports import AppendedEntry
@@ -24,7 +24,7 @@ class TreeSizeOutOfRange(InvalidInput):
     rule = "tree-size"
 
 
-def node_keys_condition(keys: Sequence[merkle.NodeKey]) -> ColumnElement[bool]:
+def node_keys_condition(keys: Sequence[merkle_store.NodeKey]) -> ColumnElement[bool]:
     """``(level, idx) IN keys`` written so both databases use the primary key: one
     ``level = L AND idx IN (...)`` per level (a row-value IN makes SQLite scan the table)."""
     by_level: dict[int, list[int]] = {}
@@ -44,9 +44,11 @@ class SqlNodeReader:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def read_nodes(self, keys: Sequence[merkle.NodeKey]) -> Mapping[merkle.NodeKey, bytes]:
+    def read_nodes(
+        self, keys: Sequence[merkle_store.NodeKey]
+    ) -> Mapping[merkle_store.NodeKey, bytes]:
         wanted = list(dict.fromkeys(keys))
-        found: dict[merkle.NodeKey, bytes] = {}
+        found: dict[merkle_store.NodeKey, bytes] = {}
         for chunk_start in range(0, len(wanted), 500):
             chunk = wanted[chunk_start : chunk_start + 500]
             rows = self._conn.execute(
@@ -67,7 +69,7 @@ class SqlLedgerLog:
         self._clock = clock
         self._reader = SqlNodeReader(conn)
         self._head: tuple[int, bytes] | None = None
-        self._appender: merkle.MerkleAppender | None = None
+        self._appender: merkle_store.MerkleAppender | None = None
         # Rows appended but not yet sent: written in one executemany per table by flush(),
         # which every read of the log tables and the commit call first.
         self._pending_entries: list[dict[str, object]] = []
@@ -119,7 +121,7 @@ class SqlLedgerLog:
         body = entry.canonical_bytes()
         digest = entry_hash(body)
         if self._appender is None:
-            self._appender = merkle.MerkleAppender(self._reader, seq)
+            self._appender = merkle_store.MerkleAppender(self._reader, seq)
         nodes = self._appender.append(merkle.leaf_hash(body))
         self._pending_entries.append(
             {
@@ -166,7 +168,7 @@ class SqlLedgerLog:
 
     def root(self, size: int) -> bytes:
         self._check_size(size)
-        return merkle.tree_root(self._reader, size)
+        return merkle_store.tree_root(self._reader, size)
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         self._check_size(size)
@@ -174,7 +176,7 @@ class SqlLedgerLog:
             raise TreeSizeOutOfRange(
                 f"index {index} is not below tree size {size}", index=index, tree_size=size
             )
-        return merkle.inclusion_proof(self._reader, index, size)
+        return merkle_store.inclusion_proof(self._reader, index, size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         self._check_size(size2)
@@ -184,4 +186,4 @@ class SqlLedgerLog:
                 first=size1,
                 second=size2,
             )
-        return merkle.consistency_proof(self._reader, size1, size2)
+        return merkle_store.consistency_proof(self._reader, size1, size2)

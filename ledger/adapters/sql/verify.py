@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from ledger.adapters.sql.log import node_keys_condition
 from ledger.adapters.sql.orm import ledger_entry, merkle_node
-from ledger.log import merkle
+from ledger.log import merkle, merkle_store
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, MalformedEntry, entry_hash
 
 BATCH = 2000
@@ -61,7 +61,7 @@ def _rows(conn: Connection) -> Iterator[tuple[int, str, bytes, bytes, bytes]]:
         last = batch[-1][0]
 
 
-def _check_nodes(conn: Connection, expected: dict[merkle.NodeKey, bytes]) -> None:
+def _check_nodes(conn: Connection, expected: dict[merkle_store.NodeKey, bytes]) -> None:
     keys = sorted(expected, key=lambda k: (k[1] << k[0], k[0]))
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
@@ -84,7 +84,7 @@ def verify_database(engine: Engine) -> VerifyReport:
     with engine.connect() as conn, conn.begin():
         prev = GENESIS_PREV_HASH
         frontier: list[tuple[int, bytes]] = []
-        pending: dict[merkle.NodeKey, bytes] = {}
+        pending: dict[merkle_store.NodeKey, bytes] = {}
         expected_seq = 0
         try:
             for seq, kind, prev_col, digest_col, body in _rows(conn):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ledger.log import merkle, note
+from ledger.log import merkle, merkle_store, note
 from ledger.log.canonical import JsonValue, canonical_bytes
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash
 from ledger.log.export import (
@@ -57,8 +57,8 @@ class MemoryLog:
     """A tiny ``LedgerLog``: canonical entries, hash chain and an RFC 9162 tree in memory."""
 
     def __init__(self) -> None:
-        self.store = merkle.MemoryNodeStore()
-        self.appender = merkle.MerkleAppender(self.store, 0)
+        self.store = merkle_store.MemoryNodeStore()
+        self.appender = merkle_store.MerkleAppender(self.store, 0)
         self.bodies: list[bytes] = []
         self.head = GENESIS_PREV_HASH
 
@@ -78,13 +78,13 @@ class MemoryLog:
         return self.bodies[start:end]
 
     def root(self, size: int) -> bytes:
-        return merkle.tree_root(self.store, size)
+        return merkle_store.tree_root(self.store, size)
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        return merkle.inclusion_proof(self.store, index, size)
+        return merkle_store.inclusion_proof(self.store, index, size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        return merkle.consistency_proof(self.store, size1, size2)
+        return merkle_store.consistency_proof(self.store, size1, size2)
 
 
 def memory_log(size: int, tag: str = "a") -> MemoryLog:
@@ -390,8 +390,8 @@ def test_a_broken_chain_link_names_its_seq() -> None:
     log.bodies[3] = Entry(
         forged.seq, forged.kind, forged.timestamp, forged.actor, bytes(32), forged.payload
     ).canonical_bytes()
-    log.store = merkle.MemoryNodeStore()  # a tree built over the forged entry
-    appender = merkle.MerkleAppender(log.store, 0)
+    log.store = merkle_store.MemoryNodeStore()  # a tree built over the forged entry
+    appender = merkle_store.MerkleAppender(log.store, 0)
     for body in log.bodies:
         log.store.put_many(appender.append(merkle.leaf_hash(body)))
     with pytest.raises(ExportEntryInvalid, match="hash chain is broken") as caught:

@@ -10,14 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.errors import InvalidInput, ProofError
-from ledger.log.merkle import (
-    InclusionProofInvalid,
-    MemoryNodeStore,
-    MerkleAppender,
-    inclusion_proof,
-    leaf_hash,
-    tree_root,
-)
+from ledger.log.merkle import InclusionProofInvalid, leaf_hash
+from ledger.log.merkle_store import MemoryNodeStore, MerkleAppender, inclusion_proof, tree_root
 from ledger.log.note import (
     SIGNATURE_TYPE_COSIGNATURE_V1,
     SIGNATURE_TYPE_ED25519,
