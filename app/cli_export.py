@@ -76,7 +76,7 @@ def describe(report: ExportReport) -> str:
 
 def _verify_export(args: argparse.Namespace) -> int:
     from ledger.log.export import verify_export, verify_export_files
-    from ledger.log.note import InvalidKey
+    from ledger.log.keys import InvalidKey
 
     path = Path(args.file)
     try:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ledger.log import note
+from ledger.log.keys import generate_signer
 
 
 class SignerKeyMissing(RuntimeError):
@@ -14,7 +15,7 @@ class SignerKeyMissing(RuntimeError):
 
 def write_signer_key(path: Path, name: str) -> str:
     """Create a new signer key file (refusing to overwrite one); return the vkey text."""
-    skey, vkey = note.generate_signer(name)
+    skey, vkey = generate_signer(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:

@@ -12,8 +12,9 @@ from app.auth import ReaderDep
 from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
 from app.problems import problem_responses
 from ledger.errors import InvalidInput
-from ledger.log import merkle, note
+from ledger.log import merkle
 from ledger.log.checkpoints import signed_checkpoint
+from ledger.log.tlog_proof import format_tlog_proof
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 
@@ -192,5 +193,5 @@ def read_proof_bundle(
     signed checkpoint it verifies against, for offline verification with the public key only."""
     checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin, state=state)
     proof = uow.log.inclusion_proof(index, checkpoint.size)
-    bundle = note.format_tlog_proof(index, proof, signed)
+    bundle = format_tlog_proof(index, proof, signed)
     return Response(bundle, media_type="text/plain; charset=utf-8")

@@ -32,6 +32,7 @@ from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import NotFound
 from ledger.log import note, witness
 from ledger.log.checkpoints import checkpoint_of, guard_consistency, signed_checkpoint
+from ledger.log.tlog_checkpoint import Checkpoint
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 
@@ -101,7 +102,7 @@ def _stored(conn: Connection, tree_size: int, key_id: str | None = None) -> list
     return list(conn.execute(query.order_by(checkpoint_cosignature.c.key_id)).mappings().all())
 
 
-def _as_cosignature(row: RowMapping, checkpoint: note.Checkpoint) -> witness.Cosignature:
+def _as_cosignature(row: RowMapping, checkpoint: Checkpoint) -> witness.Cosignature:
     return witness.Cosignature(
         tree_size=checkpoint.size,
         root_hash=checkpoint.root_hash,

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from ledger.errors import IntegrityError
 from ledger.log import note
+from ledger.log.tlog_checkpoint import Checkpoint
 from ledger.ports import LedgerLog
 
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
@@ -100,9 +101,9 @@ def guard_consistency(log: LedgerLog, state: CheckpointState | None) -> None:
         )
 
 
-def checkpoint_of(log: LedgerLog, origin: str, size: int | None = None) -> note.Checkpoint:
+def checkpoint_of(log: LedgerLog, origin: str, size: int | None = None) -> Checkpoint:
     tree_size = log.size() if size is None else size
-    return note.Checkpoint(origin=origin, size=tree_size, root_hash=log.root(tree_size))
+    return Checkpoint(origin=origin, size=tree_size, root_hash=log.root(tree_size))
 
 
 def signed_checkpoint(
@@ -111,7 +112,7 @@ def signed_checkpoint(
     origin: str,
     size: int | None = None,
     state: CheckpointState | None = None,
-) -> tuple[note.Checkpoint, str]:
+) -> tuple[Checkpoint, str]:
     """The checkpoint at ``size`` (default: the current size) and its signed note.
 
     Ed25519 is deterministic and the log is append-only, so signing the same size twice gives the

@@ -97,6 +97,7 @@ from ledger.log.chain import (
     format_timestamp,
     parse_timestamp,
 )
+from ledger.log.keys import SIGNATURE_TYPE_ED25519, InvalidKey
 from ledger.log.merkle import (
     HASH_SIZE,
     ConsistencyProofInvalid,
@@ -106,6 +107,7 @@ from ledger.log.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from ledger.log.tlog_checkpoint import Checkpoint, MalformedCheckpoint, sign_checkpoint
 
 EXPORT_FORMAT = "a6ledger-export/v1"
 """``format`` of the manifest."""
@@ -412,11 +414,11 @@ def build_export(
             tree_size=size,
         )
     first, last = Entry.from_canonical(bodies[0]), Entry.from_canonical(bodies[-1])
-    checkpoint = note.Checkpoint(origin=origin, size=size, root_hash=root)
+    checkpoint = Checkpoint(origin=origin, size=size, root_hash=root)
 
     files: dict[str, bytes] = {
         ENTRIES_FILE: b"".join(body + b"\n" for body in bodies),
-        CHECKPOINT_FILE: note.sign_checkpoint(checkpoint, [signer]).encode("utf-8"),
+        CHECKPOINT_FILE: sign_checkpoint(checkpoint, [signer]).encode("utf-8"),
         PROOFS_FILE: b"".join(
             _json_file(
                 {"audit_path": [_b64(h) for h in path], "leaf_index": seq, "tree_size": size}
@@ -435,11 +437,11 @@ def build_export(
                 previous_size=previous_size,
                 tree_size=size,
             ) from exc
-        previous = note.Checkpoint(origin=origin, size=previous_size, root_hash=previous_root)
+        previous = Checkpoint(origin=origin, size=previous_size, root_hash=previous_root)
         files[CONSISTENCY_FILE] = _json_file(
             {
                 "first": previous_size,
-                "previous_checkpoint": note.sign_checkpoint(previous, [signer]),
+                "previous_checkpoint": sign_checkpoint(previous, [signer]),
                 "proof": [_b64(h) for h in proof],
                 "second": size,
             }
@@ -766,11 +768,11 @@ def _open_signed(
 
 def _open_checkpoint(
     data: bytes | str, verifier: note.Verifier, file: str, what: str
-) -> note.Checkpoint:
+) -> Checkpoint:
     text, _signatures = _open_signed(data, verifier, file, what)
     try:
-        return note.Checkpoint.parse(text)
-    except note.MalformedCheckpoint as exc:
+        return Checkpoint.parse(text)
+    except MalformedCheckpoint as exc:
         raise ExportFormatInvalid(f"{what}: {exc.message}", file=file) from exc
 
 
@@ -783,7 +785,7 @@ def _lines(data: bytes, file: str) -> list[bytes]:
 
 
 def _verify_entries(
-    files: Mapping[str, bytes], manifest: _Manifest, checkpoint: note.Checkpoint
+    files: Mapping[str, bytes], manifest: _Manifest, checkpoint: Checkpoint
 ) -> bytes:
     """Check every entry and its proof; return the entry hash of the last entry."""
     entries = _lines(files[ENTRIES_FILE], ENTRIES_FILE)
@@ -884,7 +886,7 @@ def _verify_entries(
 
 
 def _verify_consistency(
-    data: bytes, manifest: _Manifest, checkpoint: note.Checkpoint, verifier: note.Verifier
+    data: bytes, manifest: _Manifest, checkpoint: Checkpoint, verifier: note.Verifier
 ) -> tuple[int, bytes]:
     fields = _Fields(
         _parse_json_file(data, CONSISTENCY_FILE),
@@ -928,7 +930,7 @@ def verify_export(data: bytes, vkey: str, trusted_checkpoint: str | None = None)
     signed with the log's key.
 
     Raises :class:`ExportInvalid` (a :class:`ledger.errors.ProofError`) naming the file, and the
-    entry seq where there is one; :class:`ledger.log.note.InvalidKey` if ``vkey`` is not usable.
+    entry seq where there is one; :class:`ledger.log.keys.InvalidKey` if ``vkey`` is not usable.
     """
     verifier = _log_verifier(vkey)
     return _verify_files(unpack_export(data), verifier, trusted_checkpoint)
@@ -944,7 +946,7 @@ def verify_export_files(
 def _check_trusted(
     trusted_text: str,
     verifier: note.Verifier,
-    checkpoint: note.Checkpoint,
+    checkpoint: Checkpoint,
     previous: tuple[int, bytes] | None,
 ) -> None:
     trusted = _open_checkpoint(
@@ -979,8 +981,8 @@ def _check_trusted(
 
 def _log_verifier(vkey: str) -> note.Verifier:
     verifier = note.Verifier(vkey)
-    if verifier.signature_type != note.SIGNATURE_TYPE_ED25519:
-        raise note.InvalidKey(
+    if verifier.signature_type != SIGNATURE_TYPE_ED25519:
+        raise InvalidKey(
             f"{verifier.name}+{verifier.key_id:08x} is a cosigner key; an export is verified "
             "with the log's Ed25519 (type 0x01) key"
         )

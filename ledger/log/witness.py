@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from ledger.errors import Conflict, IntegrityError, InvalidInput, ProofError
 from ledger.log import note
 from ledger.log.canonical import MAX_SAFE_INTEGER, JsonValue
+from ledger.log.keys import SIGNATURE_TYPE_COSIGNATURE_V1, InvalidKey
+from ledger.log.tlog_checkpoint import Checkpoint
+from ledger.log.tlog_cosignature import verify_cosignature
 
 KIND_CHECKPOINT_COSIGNED = "checkpoint.cosigned"
 """Ledger entry kind that records an accepted cosignature (payload: :meth:`Cosignature.payload`)."""
@@ -95,7 +98,7 @@ class Cosignature:
 def parse_witness_keys(vkeys: Sequence[str]) -> tuple[note.Verifier, ...]:
     """Verifiers of the configured witness keys: C2SP vkeys of signature type 0x04.
 
-    Raises :class:`ledger.log.note.InvalidKey` for a malformed key, a key of another type, a key
+    Raises :class:`ledger.log.keys.InvalidKey` for a malformed key, a key of another type, a key
     listed twice, or two keys that share a key ID (cosignatures are stored per key ID).
     """
     verifiers: list[note.Verifier] = []
@@ -103,21 +106,21 @@ def parse_witness_keys(vkeys: Sequence[str]) -> tuple[note.Verifier, ...]:
     for text in vkeys:
         verifier = note.Verifier(text)
         label = f"{verifier.name}+{verifier.key_id:08x}"
-        if verifier.signature_type != note.SIGNATURE_TYPE_COSIGNATURE_V1:
-            raise note.InvalidKey(
+        if verifier.signature_type != SIGNATURE_TYPE_COSIGNATURE_V1:
+            raise InvalidKey(
                 f"witness key {label} is not a cosignature/v1 (type 0x04) key", key=label
             )
         other = by_key_id.get(verifier.key_id)
         if other is not None:
             reason = "is listed twice" if other.vkey == verifier.vkey else "shares its key ID"
-            raise note.InvalidKey(f"witness key {label} {reason}", key=label)
+            raise InvalidKey(f"witness key {label} {reason}", key=label)
         by_key_id[verifier.key_id] = verifier
         verifiers.append(verifier)
     return tuple(verifiers)
 
 
 def verify_cosignature_line(
-    checkpoint: note.Checkpoint, line: str, witnesses: Sequence[note.Verifier]
+    checkpoint: Checkpoint, line: str, witnesses: Sequence[note.Verifier]
 ) -> Cosignature:
     """Check one cosignature line of ``checkpoint`` by one of ``witnesses``.
 
@@ -145,7 +148,7 @@ def verify_cosignature_line(
             key_name=signature.name,
             key_id=f"{signature.key_id:08x}",
         )
-    timestamp = note.verify_cosignature(checkpoint, text, verifier)
+    timestamp = verify_cosignature(checkpoint, text, verifier)
     if timestamp > MAX_TIMESTAMP:
         raise CosignatureTimestampOutOfRange(
             f"cosignature timestamp {timestamp} by {label} is beyond 2**53-1", timestamp=timestamp
@@ -178,7 +181,7 @@ def cosigned_note(
     :class:`CosignatureMismatch` for a cosignature of another tree size or root.
     """
     parsed = note.parse_note(signed_checkpoint)
-    checkpoint = note.Checkpoint.parse(parsed.text)
+    checkpoint = Checkpoint.parse(parsed.text)
     by_key = {(w.name, w.key_id): w for w in witnesses}
     present = {(s.name, s.key_id) for s in parsed.signatures}
     lines: list[str] = []
@@ -198,7 +201,7 @@ def cosigned_note(
         verifier = by_key.get(key)
         if verifier is not None:
             try:
-                note.verify_cosignature(checkpoint, cosignature.signature_line, verifier)
+                verify_cosignature(checkpoint, cosignature.signature_line, verifier)
             except ProofError as exc:
                 raise RecordedCosignatureInvalid(
                     f"the recorded cosignature of tree size {checkpoint.size} by "

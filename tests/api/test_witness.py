@@ -15,12 +15,14 @@ from sqlalchemy.exc import DBAPIError
 
 from app.main import create_app
 from app.settings import Settings
-from ledger.log import note
+from ledger.log import keys, note
+from ledger.log.tlog_checkpoint import Checkpoint, open_checkpoint
+from ledger.log.tlog_cosignature import Cosigner, verify_cosignature
 from tests.api.conftest import TokenFactory
 
-THAILAND = note.Cosigner(note.generate_signer("registry.example.th/witness")[0])
-MONGOLIA = note.Cosigner(note.generate_signer("registry.example.mn/witness")[0])
-STRANGER = note.Cosigner(note.generate_signer("registry.example.zz/witness")[0])
+THAILAND = Cosigner(keys.generate_signer("registry.example.th/witness")[0])
+MONGOLIA = Cosigner(keys.generate_signer("registry.example.mn/witness")[0])
+STRANGER = Cosigner(keys.generate_signer("registry.example.zz/witness")[0])
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 PROBLEM = "urn:a6ledger:problem:"
 
@@ -39,14 +41,12 @@ def log_verifier(client: TestClient) -> note.Verifier:
     return note.Verifier(client.get("/v1/log/key").text.strip())
 
 
-def current_checkpoint(client: TestClient) -> note.Checkpoint:
-    checkpoint, _ = note.open_checkpoint(
-        client.get("/v1/log/checkpoint").text, [log_verifier(client)]
-    )
+def current_checkpoint(client: TestClient) -> Checkpoint:
+    checkpoint, _ = open_checkpoint(client.get("/v1/log/checkpoint").text, [log_verifier(client)])
     return checkpoint
 
 
-def checkpoint_at(client: TestClient, size: int, headers: dict[str, str]) -> note.Checkpoint:
+def checkpoint_at(client: TestClient, size: int, headers: dict[str, str]) -> Checkpoint:
     """The checkpoint of an earlier size, built from the root a consistency proof reports."""
     current = current_checkpoint(client)
     if size == current.size:
@@ -56,7 +56,7 @@ def checkpoint_at(client: TestClient, size: int, headers: dict[str, str]) -> not
         params={"first": size, "second": current.size},
         headers=headers,
     ).json()
-    return note.Checkpoint(current.origin, size, base64.b64decode(proof["first_root_hash"]))
+    return Checkpoint(current.origin, size, base64.b64decode(proof["first_root_hash"]))
 
 
 def post_cosignature(
@@ -73,8 +73,8 @@ def post_cosignature(
 def record(
     client: TestClient,
     headers: dict[str, str],
-    checkpoint: note.Checkpoint,
-    cosigner: note.Cosigner,
+    checkpoint: Checkpoint,
+    cosigner: Cosigner,
     timestamp: int,
 ) -> dict[str, object]:
     """Cosign ``checkpoint`` and post it; the cosignature must be accepted."""
@@ -118,15 +118,15 @@ def test_a_partner_cosignature_is_recorded_in_the_log_and_served(
     cosigned = client.get("/v1/log/checkpoint/cosigned")
     assert cosigned.status_code == 200
     assert cosigned.headers["content-type"].startswith("text/plain")
-    by_log, log_signatures = note.open_checkpoint(cosigned.text, [log_verifier(client)])
+    by_log, log_signatures = open_checkpoint(cosigned.text, [log_verifier(client)])
     assert by_log == checkpoint
     assert [s.name for s in log_signatures] == [checkpoint.origin]
     witness_verifier = note.Verifier(THAILAND.vkey)
-    by_witness, witness_signatures = note.open_checkpoint(cosigned.text, [witness_verifier])
+    by_witness, witness_signatures = open_checkpoint(cosigned.text, [witness_verifier])
     assert by_witness == checkpoint
     assert [(s.name, s.timestamp) for s in witness_signatures] == [(THAILAND.name, T0)]
     served_line = cosigned.text.split("\n\n")[1].splitlines()[1]
-    assert note.verify_cosignature(checkpoint, served_line, witness_verifier) == T0
+    assert verify_cosignature(checkpoint, served_line, witness_verifier) == T0
 
     # The acknowledgement is itself in the log.
     entry = client.get(
@@ -154,7 +154,7 @@ def test_every_witness_of_the_size_signs_the_served_note(
     record(client, registry, checkpoint, THAILAND, T0)
     text_note = client.get("/v1/log/checkpoint/cosigned").text
     verifiers = [log_verifier(client), note.Verifier(THAILAND.vkey), note.Verifier(MONGOLIA.vkey)]
-    opened, signatures = note.open_checkpoint(text_note, verifiers)
+    opened, signatures = open_checkpoint(text_note, verifiers)
     assert opened == checkpoint
     assert [(s.name, s.timestamp) for s in signatures] == [
         (checkpoint.origin, None),
@@ -175,7 +175,7 @@ def test_an_earlier_size_may_be_cosigned_and_the_latest_cosigned_size_is_served(
         stale = checkpoint_at(client, size, auditor)
         body = record(client, registry, stale, THAILAND, T0 + 1)
         assert body["root_hash"] == base64.b64encode(stale.root_hash).decode()
-    served, _ = note.open_checkpoint(
+    served, _ = open_checkpoint(
         client.get("/v1/log/checkpoint/cosigned").text, [note.Verifier(THAILAND.vkey)]
     )
     assert served == latest

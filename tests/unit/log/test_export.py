@@ -41,10 +41,13 @@ from ledger.log.export import (
     verify_export,
     verify_export_files,
 )
+from ledger.log.keys import InvalidKey, format_skey, generate_signer
+from ledger.log.tlog_checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.log.tlog_cosignature import Cosigner
 from ledger.ports import AppendedEntry
 
 ORIGIN = "a6ledger.test/unit"
-SIGNER = note.Signer(note.format_skey(ORIGIN, bytes(range(32))))
+SIGNER = note.Signer(format_skey(ORIGIN, bytes(range(32))))
 VKEY = SIGNER.vkey
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -189,8 +192,8 @@ def test_files_hold_the_entries_the_checkpoint_and_standard_proofs(
 ) -> None:
     files = files_of(export)
     assert files[ENTRIES_FILE] == b"".join(body + b"\n" for body in log.bodies[5:17])
-    checkpoint, _ = note.open_checkpoint(files[CHECKPOINT_FILE], [note.Verifier(VKEY)])
-    assert checkpoint == note.Checkpoint(ORIGIN, 23, log.root(23))
+    checkpoint, _ = open_checkpoint(files[CHECKPOINT_FILE], [note.Verifier(VKEY)])
+    assert checkpoint == Checkpoint(ORIGIN, 23, log.root(23))
     proofs = [json.loads(line) for line in files[PROOFS_FILE].splitlines()]
     assert [p["leaf_index"] for p in proofs] == list(range(5, 17))
     for proof in proofs:
@@ -466,10 +469,10 @@ def test_a_wrong_checkpoint_signature_names_the_checkpoint(export: bytes) -> Non
 def test_a_checkpoint_signed_by_another_key_names_the_checkpoint(
     export: bytes, log: MemoryLog
 ) -> None:
-    other = note.Signer(note.format_skey(ORIGIN, bytes(range(1, 33))))
+    other = note.Signer(format_skey(ORIGIN, bytes(range(1, 33))))
     files = files_of(export)
-    forged = note.Checkpoint(ORIGIN, 23, log.root(23))
-    files[CHECKPOINT_FILE] = note.sign_checkpoint(forged, [other]).encode()
+    forged = Checkpoint(ORIGIN, 23, log.root(23))
+    files[CHECKPOINT_FILE] = sign_checkpoint(forged, [other]).encode()
     error = failure(files)
     assert isinstance(error, ExportSignatureInvalid)
     assert error.file == CHECKPOINT_FILE
@@ -478,8 +481,8 @@ def test_a_checkpoint_signed_by_another_key_names_the_checkpoint(
 
 def test_a_checkpoint_for_another_tree_is_refused(export: bytes, log: MemoryLog) -> None:
     files = files_of(export)
-    older = note.Checkpoint(ORIGIN, 22, log.root(22))
-    files[CHECKPOINT_FILE] = note.sign_checkpoint(older, [SIGNER]).encode()
+    older = Checkpoint(ORIGIN, 22, log.root(22))
+    files[CHECKPOINT_FILE] = sign_checkpoint(older, [SIGNER]).encode()
     error = failure(files)
     assert isinstance(error, ExportFormatInvalid)
     assert error.file == CHECKPOINT_FILE
@@ -487,7 +490,7 @@ def test_a_checkpoint_for_another_tree_is_refused(export: bytes, log: MemoryLog)
 
 
 def test_a_cosigned_checkpoint_no_longer_matches_the_manifest_hash(export: bytes) -> None:
-    cosigner = note.Cosigner(note.format_skey("witness.example", bytes(32)), clock=lambda: 1)
+    cosigner = Cosigner(format_skey("witness.example", bytes(32)), clock=lambda: 1)
     files = files_of(export)
     files[CHECKPOINT_FILE] = note.add_signatures(
         files[CHECKPOINT_FILE].decode(), [cosigner]
@@ -515,7 +518,7 @@ def test_an_altered_manifest_names_the_manifest(export: bytes) -> None:
 
 
 def test_an_unknown_key_names_the_manifest_signature(export: bytes) -> None:
-    _, other_vkey = note.generate_signer(ORIGIN)
+    _, other_vkey = generate_signer(ORIGIN)
     error = failure(files_of(export), other_vkey)
     assert isinstance(error, ExportSignatureInvalid)
     assert error.file == MANIFEST_SIGNATURE_FILE
@@ -599,8 +602,8 @@ def test_a_fork_is_caught_by_the_consistency_proof(log: MemoryLog) -> None:
     data = build_export(log, SIGNER, ORIGIN, 5, 17, previous_size=9)
     files = files_of(data)
     consistency = json.loads(files[CONSISTENCY_FILE])
-    forked = note.Checkpoint(ORIGIN, 9, fork.root(9))
-    consistency["previous_checkpoint"] = note.sign_checkpoint(forked, [SIGNER])
+    forked = Checkpoint(ORIGIN, 9, fork.root(9))
+    consistency["previous_checkpoint"] = sign_checkpoint(forked, [SIGNER])
     files[CONSISTENCY_FILE] = canonical_bytes(consistency) + b"\n"
     relist(files, CONSISTENCY_FILE)
     error = failure(files)
@@ -611,11 +614,11 @@ def test_a_fork_is_caught_by_the_consistency_proof(log: MemoryLog) -> None:
 def test_a_previous_checkpoint_signed_by_another_key_is_refused(
     export: bytes, log: MemoryLog
 ) -> None:
-    other = note.Signer(note.format_skey(ORIGIN, bytes(range(1, 33))))
+    other = note.Signer(format_skey(ORIGIN, bytes(range(1, 33))))
     files = files_of(export)
     consistency = json.loads(files[CONSISTENCY_FILE])
-    previous = note.Checkpoint(ORIGIN, 9, log.root(9))
-    consistency["previous_checkpoint"] = note.sign_checkpoint(previous, [other])
+    previous = Checkpoint(ORIGIN, 9, log.root(9))
+    consistency["previous_checkpoint"] = sign_checkpoint(previous, [other])
     files[CONSISTENCY_FILE] = canonical_bytes(consistency) + b"\n"
     relist(files, CONSISTENCY_FILE)
     error = failure(files)
@@ -679,11 +682,11 @@ def test_a_member_not_in_the_manifest_is_refused(log: MemoryLog) -> None:
 
 
 def test_a_cosigner_key_cannot_verify_an_export(export: bytes) -> None:
-    cosigner = note.Cosigner(note.format_skey(ORIGIN, bytes(range(32))))
-    with pytest.raises(note.InvalidKey, match="cosigner"):
+    cosigner = Cosigner(format_skey(ORIGIN, bytes(range(32))))
+    with pytest.raises(InvalidKey, match="cosigner"):
         verify_export(export, cosigner.vkey)
 
 
 def test_a_malformed_vkey_is_an_invalid_key(export: bytes) -> None:
-    with pytest.raises(note.InvalidKey):
+    with pytest.raises(InvalidKey):
         verify_export(export, "not a key")

@@ -11,34 +11,36 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from app.settings import Settings
-from ledger.log import note, witness
+from ledger.log import keys, note, witness
 from ledger.log.canonical import canonical_bytes
+from ledger.log.tlog_checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.log.tlog_cosignature import Cosigner, verify_cosignature
 
 ORIGIN = "a6ledger.example.go.jp/jcm"
 THAILAND = "registry.example.th/witness"
 MONGOLIA = "registry.example.mn/witness"
 ROOT = hashlib.sha256(b"root of 7").digest()
-CHECKPOINT = note.Checkpoint(ORIGIN, 7, ROOT)
+CHECKPOINT = Checkpoint(ORIGIN, 7, ROOT)
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
 @pytest.fixture(scope="module")
 def log_signer() -> note.Signer:
-    return note.Signer(note.generate_signer(ORIGIN)[0])
+    return note.Signer(keys.generate_signer(ORIGIN)[0])
 
 
 @pytest.fixture(scope="module")
-def thailand() -> note.Cosigner:
-    return note.Cosigner(note.generate_signer(THAILAND)[0])
+def thailand() -> Cosigner:
+    return Cosigner(keys.generate_signer(THAILAND)[0])
 
 
 @pytest.fixture(scope="module")
-def mongolia() -> note.Cosigner:
-    return note.Cosigner(note.generate_signer(MONGOLIA)[0])
+def mongolia() -> Cosigner:
+    return Cosigner(keys.generate_signer(MONGOLIA)[0])
 
 
 @pytest.fixture(scope="module")
-def witnesses(thailand: note.Cosigner, mongolia: note.Cosigner) -> tuple[note.Verifier, ...]:
+def witnesses(thailand: Cosigner, mongolia: Cosigner) -> tuple[note.Verifier, ...]:
     return witness.parse_witness_keys([thailand.vkey, mongolia.vkey])
 
 
@@ -53,21 +55,21 @@ def flip_signature_byte(line: str, position: int) -> str:
 # --- witness keys -----------------------------------------------------------------------------
 
 
-def test_witness_keys_are_type_0x04_verifiers(thailand: note.Cosigner) -> None:
+def test_witness_keys_are_type_0x04_verifiers(thailand: Cosigner) -> None:
     (verifier,) = witness.parse_witness_keys([thailand.vkey])
-    assert verifier.signature_type == note.SIGNATURE_TYPE_COSIGNATURE_V1
+    assert verifier.signature_type == keys.SIGNATURE_TYPE_COSIGNATURE_V1
     assert (verifier.name, verifier.key_id) == (THAILAND, thailand.key_id)
     assert witness.parse_witness_keys([]) == ()
 
 
 def test_witness_keys_refuse_other_types_duplicates_and_garbage(
-    thailand: note.Cosigner, log_signer: note.Signer
+    thailand: Cosigner, log_signer: note.Signer
 ) -> None:
-    with pytest.raises(note.InvalidKey, match="type 0x04"):
+    with pytest.raises(keys.InvalidKey, match="type 0x04"):
         witness.parse_witness_keys([log_signer.vkey])
-    with pytest.raises(note.InvalidKey, match="listed twice"):
+    with pytest.raises(keys.InvalidKey, match="listed twice"):
         witness.parse_witness_keys([thailand.vkey, thailand.vkey])
-    with pytest.raises(note.InvalidKey):
+    with pytest.raises(keys.InvalidKey):
         witness.parse_witness_keys(["not a key"])
 
 
@@ -75,25 +77,25 @@ def test_witness_keys_must_not_share_a_key_id() -> None:
     """Cosignatures are stored per (tree size, key ID): two keys with one ID are refused.
 
     Key IDs are 32 bits, so two names for one public key collide after about 2**16 tries."""
-    public_key = note.Cosigner(note.format_skey("seed", bytes(32))).public_key
+    public_key = Cosigner(keys.format_skey("seed", bytes(32))).public_key
     seen: dict[int, str] = {}
     for number in range(1 << 20):
         name = f"w{number}.example"
-        key_id = note.key_id(name, note.SIGNATURE_TYPE_COSIGNATURE_V1, public_key)
+        key_id = keys.key_id(name, keys.SIGNATURE_TYPE_COSIGNATURE_V1, public_key)
         if key_id in seen:
             break
         seen[key_id] = name
     first, second = (
-        note.format_vkey(n, public_key, note.SIGNATURE_TYPE_COSIGNATURE_V1)
+        keys.format_vkey(n, public_key, keys.SIGNATURE_TYPE_COSIGNATURE_V1)
         for n in (seen[key_id], name)
     )
     assert note.Verifier(first).key_id == note.Verifier(second).key_id
-    with pytest.raises(note.InvalidKey, match="shares its key ID"):
+    with pytest.raises(keys.InvalidKey, match="shares its key ID"):
         witness.parse_witness_keys([first, second])
 
 
 def test_settings_validate_witness_keys_at_start_up(
-    thailand: note.Cosigner, log_signer: note.Signer
+    thailand: Cosigner, log_signer: note.Signer
 ) -> None:
     settings = Settings(database_url="sqlite://", witness_keys=[thailand.vkey])
     assert settings.witness_keys == [thailand.vkey]
@@ -105,7 +107,9 @@ def test_settings_validate_witness_keys_at_start_up(
 
 
 def test_settings_read_witness_keys_from_the_environment(
-    thailand: note.Cosigner, mongolia: note.Cosigner, monkeypatch: pytest.MonkeyPatch
+    thailand: Cosigner,
+    mongolia: Cosigner,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("A6LEDGER_WITNESS_KEYS", f'["{thailand.vkey}", "{mongolia.vkey}"]')
     assert Settings(database_url="sqlite://").witness_keys == [thailand.vkey, mongolia.vkey]
@@ -115,7 +119,7 @@ def test_settings_read_witness_keys_from_the_environment(
 
 
 def test_a_witness_cosignature_is_verified_and_recorded(
-    thailand: note.Cosigner, witnesses: tuple[note.Verifier, ...]
+    thailand: Cosigner, witnesses: tuple[note.Verifier, ...]
 ) -> None:
     line = thailand.cosign(CHECKPOINT, T0)
     record = witness.verify_cosignature_line(CHECKPOINT, line, witnesses)
@@ -136,7 +140,7 @@ def test_a_witness_cosignature_is_verified_and_recorded(
 
 
 def test_the_cosignature_is_ed25519_over_the_cosignature_v1_message(
-    thailand: note.Cosigner, witnesses: tuple[note.Verifier, ...]
+    thailand: Cosigner, witnesses: tuple[note.Verifier, ...]
 ) -> None:
     """tlog-cosignature, transcribed: key ID ‖ 8-byte timestamp ‖ Ed25519 over
     ``cosignature/v1\\ntime <t>\\n`` ‖ checkpoint body."""
@@ -152,7 +156,7 @@ def test_the_cosignature_is_ed25519_over_the_cosignature_v1_message(
 def test_an_unknown_witness_is_refused(
     witnesses: tuple[note.Verifier, ...], log_signer: note.Signer
 ) -> None:
-    stranger = note.Cosigner(note.generate_signer("registry.example.zz/witness")[0])
+    stranger = Cosigner(keys.generate_signer("registry.example.zz/witness")[0])
     with pytest.raises(witness.UnknownWitness, match="not a configured witness key") as caught:
         witness.verify_cosignature_line(CHECKPOINT, stranger.cosign(CHECKPOINT, T0), witnesses)
     assert caught.value.details["key_name"] == "registry.example.zz/witness"
@@ -168,14 +172,14 @@ def test_a_known_witness_with_another_key_is_unknown(
     witnesses: tuple[note.Verifier, ...],
 ) -> None:
     """Same name, new key: the key ID differs, so it is not the configured witness."""
-    impostor = note.Cosigner(note.generate_signer(THAILAND)[0])
+    impostor = Cosigner(keys.generate_signer(THAILAND)[0])
     with pytest.raises(witness.UnknownWitness):
         witness.verify_cosignature_line(CHECKPOINT, impostor.cosign(CHECKPOINT, T0), witnesses)
 
 
 @pytest.mark.parametrize("position", [0, 7, 8, 40, 71])
 def test_a_tampered_cosignature_is_refused(
-    thailand: note.Cosigner, witnesses: tuple[note.Verifier, ...], position: int
+    thailand: Cosigner, witnesses: tuple[note.Verifier, ...], position: int
 ) -> None:
     """Any flipped byte, in the timestamp or the signature, fails verification."""
     line = flip_signature_byte(thailand.cosign(CHECKPOINT, T0), position)
@@ -184,13 +188,13 @@ def test_a_tampered_cosignature_is_refused(
 
 
 def test_a_cosignature_of_another_checkpoint_is_refused(
-    thailand: note.Cosigner, witnesses: tuple[note.Verifier, ...]
+    thailand: Cosigner, witnesses: tuple[note.Verifier, ...]
 ) -> None:
     line = thailand.cosign(CHECKPOINT, T0)
     for other in (
-        note.Checkpoint(ORIGIN, 8, ROOT),
-        note.Checkpoint(ORIGIN, 7, hashlib.sha256(b"forked").digest()),
-        note.Checkpoint("another.example/log", 7, ROOT),
+        Checkpoint(ORIGIN, 8, ROOT),
+        Checkpoint(ORIGIN, 7, hashlib.sha256(b"forked").digest()),
+        Checkpoint("another.example/log", 7, ROOT),
     ):
         with pytest.raises(note.SignatureInvalid):
             witness.verify_cosignature_line(other, line, witnesses)
@@ -225,7 +229,7 @@ def test_malformed_lines_are_refused(witnesses: tuple[note.Verifier, ...], line:
 
 
 def test_a_timestamp_beyond_the_ledger_integer_range_is_refused(
-    thailand: note.Cosigner, witnesses: tuple[note.Verifier, ...]
+    thailand: Cosigner, witnesses: tuple[note.Verifier, ...]
 ) -> None:
     line = thailand.cosign(CHECKPOINT, witness.MAX_TIMESTAMP)
     assert witness.verify_cosignature_line(CHECKPOINT, line, witnesses).timestamp == 2**53 - 1
@@ -239,11 +243,11 @@ def test_a_timestamp_beyond_the_ledger_integer_range_is_refused(
 
 def test_the_cosigned_note_verifies_with_the_log_key_and_every_witness_key(
     log_signer: note.Signer,
-    thailand: note.Cosigner,
-    mongolia: note.Cosigner,
+    thailand: Cosigner,
+    mongolia: Cosigner,
     witnesses: tuple[note.Verifier, ...],
 ) -> None:
-    signed = note.sign_checkpoint(CHECKPOINT, [log_signer])
+    signed = sign_checkpoint(CHECKPOINT, [log_signer])
     records = [
         witness.verify_cosignature_line(CHECKPOINT, cosigner.cosign(CHECKPOINT, t), witnesses)
         for cosigner, t in ((mongolia, T0 + 5), (thailand, T0))
@@ -257,21 +261,21 @@ def test_the_cosigned_note_verifies_with_the_log_key_and_every_witness_key(
         records[1].signature_line,
         records[0].signature_line,
     ]
-    checkpoint, by_log = note.open_checkpoint(text, [note.Verifier(log_signer.vkey)])
+    checkpoint, by_log = open_checkpoint(text, [note.Verifier(log_signer.vkey)])
     assert checkpoint == CHECKPOINT
     assert [s.name for s in by_log] == [ORIGIN]
-    _, by_witnesses = note.open_checkpoint(text, witnesses)
+    _, by_witnesses = open_checkpoint(text, witnesses)
     assert {(s.name, s.timestamp) for s in by_witnesses} == {(THAILAND, T0), (MONGOLIA, T0 + 5)}
     for record, verifier in zip(records, reversed(witnesses), strict=True):
-        assert note.verify_cosignature(CHECKPOINT, record.signature_line, verifier) == (
-            record.timestamp
-        )
+        assert verify_cosignature(CHECKPOINT, record.signature_line, verifier) == (record.timestamp)
 
 
 def test_the_cosigned_note_writes_each_key_once(
-    log_signer: note.Signer, thailand: note.Cosigner, witnesses: tuple[note.Verifier, ...]
+    log_signer: note.Signer,
+    thailand: Cosigner,
+    witnesses: tuple[note.Verifier, ...],
 ) -> None:
-    signed = note.sign_checkpoint(CHECKPOINT, [log_signer])
+    signed = sign_checkpoint(CHECKPOINT, [log_signer])
     record = witness.verify_cosignature_line(CHECKPOINT, thailand.cosign(CHECKPOINT, T0), witnesses)
     text = witness.cosigned_note(signed, [record, record], witnesses)
     assert text.count(record.signature_line) == 1
@@ -279,19 +283,23 @@ def test_the_cosigned_note_writes_each_key_once(
 
 
 def test_the_cosigned_note_keeps_lines_of_keys_no_longer_configured(
-    log_signer: note.Signer, thailand: note.Cosigner, witnesses: tuple[note.Verifier, ...]
+    log_signer: note.Signer,
+    thailand: Cosigner,
+    witnesses: tuple[note.Verifier, ...],
 ) -> None:
-    signed = note.sign_checkpoint(CHECKPOINT, [log_signer])
+    signed = sign_checkpoint(CHECKPOINT, [log_signer])
     record = witness.verify_cosignature_line(CHECKPOINT, thailand.cosign(CHECKPOINT, T0), witnesses)
     text = witness.cosigned_note(signed, [record], witnesses=())
     assert record.signature_line in text
-    assert note.open_checkpoint(text, witnesses[:1])[0] == CHECKPOINT
+    assert open_checkpoint(text, witnesses[:1])[0] == CHECKPOINT
 
 
 def test_an_altered_record_of_a_configured_witness_is_an_integrity_failure(
-    log_signer: note.Signer, thailand: note.Cosigner, witnesses: tuple[note.Verifier, ...]
+    log_signer: note.Signer,
+    thailand: Cosigner,
+    witnesses: tuple[note.Verifier, ...],
 ) -> None:
-    signed = note.sign_checkpoint(CHECKPOINT, [log_signer])
+    signed = sign_checkpoint(CHECKPOINT, [log_signer])
     record = witness.verify_cosignature_line(CHECKPOINT, thailand.cosign(CHECKPOINT, T0), witnesses)
     altered = witness.Cosignature(
         record.tree_size,
@@ -306,19 +314,21 @@ def test_an_altered_record_of_a_configured_witness_is_an_integrity_failure(
 
 
 def test_a_record_of_another_checkpoint_is_refused(
-    log_signer: note.Signer, thailand: note.Cosigner, witnesses: tuple[note.Verifier, ...]
+    log_signer: note.Signer,
+    thailand: Cosigner,
+    witnesses: tuple[note.Verifier, ...],
 ) -> None:
     record = witness.verify_cosignature_line(CHECKPOINT, thailand.cosign(CHECKPOINT, T0), witnesses)
-    later = note.sign_checkpoint(note.Checkpoint(ORIGIN, 8, ROOT), [log_signer])
+    later = sign_checkpoint(Checkpoint(ORIGIN, 8, ROOT), [log_signer])
     with pytest.raises(witness.CosignatureMismatch):
         witness.cosigned_note(later, [record], witnesses)
 
 
 def test_the_cosigned_note_holds_at_most_100_signatures(log_signer: note.Signer) -> None:
-    signed = note.sign_checkpoint(CHECKPOINT, [log_signer])
+    signed = sign_checkpoint(CHECKPOINT, [log_signer])
     records = []
     for number in range(note.MAX_SIGNATURES + 5):
-        cosigner = note.Cosigner(note.generate_signer(f"w{number}.example")[0])
+        cosigner = Cosigner(keys.generate_signer(f"w{number}.example")[0])
         line = cosigner.cosign(CHECKPOINT, T0 + number)
         records.append(
             witness.Cosignature(7, ROOT, cosigner.name, cosigner.key_id, T0 + number, line[:-1])
