@@ -1,7 +1,9 @@
-"""``a6ledger export`` and ``a6ledger verify-export``: signed exports (``ledger.log.export``).
+"""``a6ledger export`` and ``a6ledger verify-export``: signed exports (format:
+``ledger.log.export_format``).
 
 ``verify-export`` needs no server and no database: the export file (or the directory it was
-unpacked into) and the log's verifier key are enough. It prints ``OK: ...`` and exits 0, or
+unpacked into) and the log's verifier key are enough, and this module imports neither a web
+framework nor a database driver until ``export`` runs. It prints ``OK: ...`` and exits 0, or
 ``FAIL: <file>, entry seq <n>: <reason>`` and exits 1; it exits 2 when the file or the key cannot
 be read at all.
 
@@ -17,9 +19,9 @@ import hashlib
 import sys
 from pathlib import Path
 
-from app.settings import get_settings
 from ledger.errors import LedgerError
-from ledger.log.export import EXPORT_FILES, ExportFormatInvalid, ExportInvalid, ExportReport
+from ledger.log.export_format import ExportInvalid
+from ledger.log.export_verify import ExportReport
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -43,18 +45,6 @@ def read_vkey(value: str) -> str:
     return value.strip()
 
 
-def read_export_directory(path: Path) -> dict[str, bytes]:
-    """The members of an export unpacked into ``path``; any other file there is refused."""
-    files: dict[str, bytes] = {}
-    for child in sorted(path.iterdir()):
-        if child.name not in EXPORT_FILES:
-            raise ExportFormatInvalid(
-                f"unexpected file in the export directory {path}", file=child.name
-            )
-        files[child.name] = child.read_bytes()
-    return files
-
-
 def describe(report: ExportReport) -> str:
     root = base64.b64encode(report.root_hash).decode("ascii")
     previous = (
@@ -75,7 +65,8 @@ def describe(report: ExportReport) -> str:
 
 
 def _verify_export(args: argparse.Namespace) -> int:
-    from ledger.log.export import verify_export, verify_export_files
+    from ledger.adapters.export_files import read_export_directory, verify_export
+    from ledger.log.export_verify import verify_export_files
     from ledger.log.keys import InvalidKey
 
     path = Path(args.file)
@@ -103,10 +94,12 @@ def _verify_export(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from app.keys import SignerKeyMissing, load_signer
+    from app.settings import get_settings
+    from ledger.adapters.export_files import pack_export
     from ledger.adapters.sql.db import create_ledger_engine
     from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
     from ledger.log.checkpoints import FileCheckpointState, guard_consistency
-    from ledger.log.export import build_export
+    from ledger.log.export_build import build_export
 
     settings = get_settings()
     out = Path(args.out)
@@ -125,14 +118,16 @@ def _export(args: argparse.Namespace) -> int:
             end = size if args.end is None else args.end
             state = FileCheckpointState(settings.checkpoint_state_path)
             guard_consistency(uow.log, state)
-            data = build_export(
-                uow.log,
-                signer,
-                settings.log_origin,
-                args.start,
-                end,
-                args.previous_size,
-                clock=uow.now,
+            data = pack_export(
+                build_export(
+                    uow.log,
+                    signer,
+                    settings.log_origin,
+                    args.start,
+                    end,
+                    args.previous_size,
+                    clock=uow.now,
+                )
             )
             state.record_signed(size, uow.log.root(size))
     except LedgerError as exc:
@@ -169,7 +164,7 @@ def add_export_commands(subparsers: argparse._SubParsersAction[argparse.Argument
         "export",
         help="write a signed, offline-verifiable export of a range of the log",
         description="Entries [START, END) with the current signed checkpoint, one inclusion "
-        "proof per entry and a signed manifest (format: ledger/log/export.py).",
+        "proof per entry and a signed manifest (format: ledger/log/export_format.py).",
     )
     export.add_argument("--start", type=_non_negative, default=0, help="first seq (default 0)")
     export.add_argument(

@@ -1,5 +1,5 @@
 """Signed exports for auditors: one ZIP that verifies offline with the log's public key alone
-(``ledger.log.export`` documents the format; ``a6ledger verify-export`` checks it)."""
+(``ledger.log.export_format`` documents the format; ``a6ledger verify-export`` checks it)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from app.auth import Principal, Role, require_roles
 from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
 from app.problems import problem_responses
 from app.settings import Settings
+from ledger.adapters.export_files import pack_export
 from ledger.errors import InvalidInput
 from ledger.log.checkpoints import guard_consistency
-from ledger.log.export import build_export
+from ledger.log.export_build import build_export
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 
@@ -83,8 +84,10 @@ def download_export(
             end=stop,
             limit=limit,
         )
-    data = build_export(
-        uow.log, signer, settings.log_origin, start, stop, previous_size, clock=uow.now
+    data = pack_export(
+        build_export(
+            uow.log, signer, settings.log_origin, start, stop, previous_size, clock=uow.now
+        )
     )
     state.record_signed(size, uow.log.root(size))
     return Response(

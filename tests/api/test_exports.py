@@ -14,17 +14,11 @@ from sqlalchemy import Engine
 
 from app import cli
 from app.settings import Settings, get_settings
+from ledger.adapters.export_files import pack_export, unpack_export, verify_export
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo
 from ledger.errors import ProofError
-from ledger.log.export import (
-    CONSISTENCY_FILE,
-    ENTRIES_FILE,
-    ExportEntryInvalid,
-    pack_export,
-    unpack_export,
-    verify_export,
-)
+from ledger.log.export_format import CONSISTENCY_FILE, ENTRIES_FILE, ExportEntryInvalid
 from tests.api.conftest import TokenFactory
 
 
@@ -231,7 +225,7 @@ def test_a_tampered_download_fails_with_the_seq(
 def test_an_export_must_extend_the_checkpoint_the_auditor_kept(
     client: TestClient, app: FastAPI, tokens: TokenFactory
 ) -> None:
-    from ledger.log.export import ExportConsistencyInvalid, verify_export
+    from ledger.log.export_format import ExportConsistencyInvalid
 
     auditor = tokens("auditor")
     with SqlAlchemyUnitOfWork(app.state.engine, write=True) as uow:

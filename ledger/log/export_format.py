@@ -1,0 +1,215 @@
+"""Signed exports: a contiguous range of the log that an auditor verifies offline, forever,
+trusting only the log's verifier key (verifiable-log.md §5).
+
+Format ``a6ledger-export/v1``
+=============================
+
+An export is a set of members, named byte strings: ``ledger.log.export_build`` makes them and
+``ledger.log.export_verify`` checks them. Their container is file handling, in
+``ledger.adapters.export_files``: one deterministic ZIP archive (sorted names, fixed timestamps,
+so the same content always gives the same bytes), or the directory it was unpacked into. Every
+JSON document in an export is RFC 8785 canonical JSON (``ledger.log.canonical``): integers and
+strings only, sorted keys, no insignificant whitespace.
+
+``entries.jsonl``
+    The canonical bytes of the entries ``seq = start .. end-1``, one per line, each followed by
+    ``\\n``. Each line is exactly a Merkle leaf (RFC 9162 leaf hash = SHA-256(0x00 ‖ line)) and
+    the input of the entry hash of the hash chain (``ledger.log.chain``).
+
+``checkpoint.txt``
+    The signed checkpoint (C2SP tlog-checkpoint in a C2SP signed note, Ed25519) of the tree of
+    size ``tree_size >= end`` that every entry is proven against.
+
+``proofs.jsonl``
+    One line per entry, in the same order::
+
+        {"audit_path":[<base64 hash>, ...],"leaf_index":<seq>,"tree_size":<tree_size>}
+
+    the RFC 9162 §2.1.3 inclusion proof (leaf level first) of that entry in the checkpoint's
+    tree. Every line can be checked on its own by any RFC 9162 implementation, so every entry is
+    proven individually and a failure names the entry. (A whole-tree export would not need
+    them, but with them the verifier can always say *which* entry does not belong.)
+
+``consistency.json`` (only when the export was asked for with a previous tree size)
+    ``{"first":<previous size>,"previous_checkpoint":"<signed note>","proof":[<base64>, ...],
+    "second":<tree_size>}``: the log's signed checkpoint at the previous size and the RFC 9162
+    §2.1.4 consistency proof that the exported checkpoint's tree extends it. An auditor who kept
+    the previous checkpoint (e.g. from the previous export) compares it with this one.
+
+``manifest.json``
+    One canonical JSON object followed by ``\\n``::
+
+        {"created_at": "<UTC timestamp>", "files": {<name>: {"sha256": <hex>, "size": <bytes>}},
+         "filters": {"end": <end>, "start": <start>}, "first_seq": <start>,
+         "format": "a6ledger-export/v1",
+         "formats": {"checkpoint": "c2sp.org/tlog-checkpoint", "entry": 1,
+                     "proof": "rfc9162-inclusion", "signature": "c2sp.org/signed-note+ed25519"},
+         "key_id": "<8 hex digits>", "key_name": "<log key name>", "last_seq": <end - 1>,
+         "origin": "<checkpoint origin>", "previous_tree_size": <size or null>,
+         "root_hash": "<base64>", "row_count": <end - start>,
+         "time_range": {"first": <timestamp of seq start>, "last": <timestamp of seq end-1>},
+         "tree_size": <tree_size>}
+
+    ``files`` lists every other member except ``manifest.sig``.
+
+``manifest.sig``
+    A C2SP signed note by the log key whose text is two lines::
+
+        a6ledger-export-manifest/v1
+        <SHA-256 of manifest.json, 64 lower-case hex digits>
+
+    The header line separates this signature from every other note the log key signs (a
+    checkpoint has at least three lines and a decimal second line), as tlog-cosignature does with
+    ``cosignature/v1``.
+
+Verification (``ledger.log.export_verify``) checks, in this order, and stops at the first failure
+with an :class:`ExportInvalid` naming the file, and the entry seq where there is one: the
+archive's members; the manifest signature and its digest of ``manifest.json``; the manifest's
+fields and file list; the checkpoint signature and that it is the manifest's checkpoint; every
+entry (canonical, ``seq`` consecutive from ``start``, ``prev_hash`` = entry hash of the entry
+before it, genesis ``prev_hash`` at seq 0, its inclusion proof against the checkpoint root); the
+row count and time range; the consistency proof and the previous checkpoint's signature; finally
+each file's size and SHA-256 against the manifest. Content is checked before file digests so
+that an altered entry is reported by its seq rather than only as an altered file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from ledger.errors import IntegrityError, InvalidInput, ProofError
+from ledger.log.canonical import JsonValue
+from ledger.log.chain import ENTRY_FORMAT_VERSION
+
+EXPORT_FORMAT = "a6ledger-export/v1"
+"""``format`` of the manifest."""
+
+MANIFEST_SIGNATURE_HEADER = "a6ledger-export-manifest/v1"
+"""First line of the note text in ``manifest.sig``."""
+
+FORMATS: Mapping[str, JsonValue] = {
+    "checkpoint": "c2sp.org/tlog-checkpoint",
+    "entry": ENTRY_FORMAT_VERSION,
+    "proof": "rfc9162-inclusion",
+    "signature": "c2sp.org/signed-note+ed25519",
+}
+"""Versions of the formats inside a v1 export (manifest ``formats``)."""
+
+ENTRIES_FILE = "entries.jsonl"
+CHECKPOINT_FILE = "checkpoint.txt"
+PROOFS_FILE = "proofs.jsonl"
+CONSISTENCY_FILE = "consistency.json"
+MANIFEST_FILE = "manifest.json"
+MANIFEST_SIGNATURE_FILE = "manifest.sig"
+
+EXPORT_FILES = frozenset(
+    {
+        ENTRIES_FILE,
+        CHECKPOINT_FILE,
+        PROOFS_FILE,
+        CONSISTENCY_FILE,
+        MANIFEST_FILE,
+        MANIFEST_SIGNATURE_FILE,
+    }
+)
+"""Every member name an export may hold."""
+
+REQUIRED_LISTED = (CHECKPOINT_FILE, ENTRIES_FILE, PROOFS_FILE)
+"""Members every manifest must list."""
+
+MANIFEST_KEYS = frozenset(
+    {
+        "created_at",
+        "files",
+        "filters",
+        "first_seq",
+        "format",
+        "formats",
+        "key_id",
+        "key_name",
+        "last_seq",
+        "origin",
+        "previous_tree_size",
+        "root_hash",
+        "row_count",
+        "time_range",
+        "tree_size",
+    }
+)
+"""The members of ``manifest.json``, all required."""
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+class ExportRangeInvalid(InvalidInput):
+    """An export needs 0 <= start < end <= tree size, and a previous tree size in 1..tree size."""
+
+    rule = "export-range"
+
+
+class ExportSourceInvalid(IntegrityError):
+    """The log's own entries, nodes or proofs do not reproduce its root: nothing was signed."""
+
+    rule = "export-source"
+
+
+class ExportInvalid(ProofError):
+    """An export does not verify. ``file`` names the member, ``seq`` the entry where relevant."""
+
+    rule = "export"
+
+    def __init__(self, message: str, *, file: str, seq: int | None = None, **details: Any) -> None:
+        where = file if seq is None else f"{file}, entry seq {seq}"
+        super().__init__(f"{where}: {message}", file=file, seq=seq, **details)
+        self.file = file
+        self.seq = seq
+
+
+class ExportFormatInvalid(ExportInvalid):
+    """The archive, a member or a manifest field is malformed, missing or unexpected."""
+
+    rule = "export-format"
+
+
+class ExportSignatureInvalid(ExportInvalid):
+    """A signed note in the export (manifest or checkpoint) does not verify with the log key."""
+
+    rule = "export-signature"
+
+
+class ExportFileHashMismatch(ExportInvalid):
+    """A member's size or SHA-256 differs from the one the signed manifest lists."""
+
+    rule = "export-file-hash"
+
+
+class ExportEntryInvalid(ExportInvalid):
+    """An exported entry is not canonical, out of sequence, or breaks the hash chain."""
+
+    rule = "export-entry"
+
+
+class ExportInclusionInvalid(ExportInvalid):
+    """An entry's inclusion proof does not lead to the signed checkpoint's root."""
+
+    rule = "export-inclusion"
+
+
+class ExportConsistencyInvalid(ExportInvalid):
+    """The consistency proof from the previous checkpoint does not verify."""
+
+    rule = "export-consistency"
+
+
+# --------------------------------------------------------------------------------------------
+# The signed manifest
+# --------------------------------------------------------------------------------------------
+
+
+def manifest_signature_text(manifest: bytes) -> str:
+    """The note text ``manifest.sig`` signs: the header line and the SHA-256 of ``manifest``."""
+    return f"{MANIFEST_SIGNATURE_HEADER}\n{hashlib.sha256(manifest).hexdigest()}\n"

@@ -1,0 +1,393 @@
+"""Verifying a signed export (format and check order: ``ledger.log.export_format``) from its
+members as bytes, with the log's verifier key only. Reading them from a ZIP archive or a directory
+is ``ledger.adapters.export_files``. No web framework, no database: this is the offline verifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ledger.log import note
+from ledger.log.chain import GENESIS_PREV_HASH, Entry, MalformedEntry, entry_hash, format_timestamp
+from ledger.log.encoding import b64encode
+from ledger.log.export_format import (
+    CHECKPOINT_FILE,
+    CONSISTENCY_FILE,
+    ENTRIES_FILE,
+    EXPORT_FILES,
+    MANIFEST_FILE,
+    MANIFEST_SIGNATURE_FILE,
+    MANIFEST_SIGNATURE_HEADER,
+    PROOFS_FILE,
+    ExportConsistencyInvalid,
+    ExportEntryInvalid,
+    ExportFileHashMismatch,
+    ExportFormatInvalid,
+    ExportInclusionInvalid,
+    ExportSignatureInvalid,
+    manifest_signature_text,
+)
+from ledger.log.export_manifest import (
+    JSON_LIMIT_ERRORS,
+    Fields,
+    Manifest,
+    parse_json_file,
+    parse_manifest,
+)
+from ledger.log.keys import SIGNATURE_TYPE_ED25519, InvalidKey
+from ledger.log.merkle import (
+    ConsistencyProofInvalid,
+    InclusionProofInvalid,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from ledger.log.tlog_checkpoint import Checkpoint, MalformedCheckpoint
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    """What a verified export proves."""
+
+    origin: str
+    tree_size: int
+    root_hash: bytes
+    key_name: str
+    key_id: int
+    start: int
+    end: int
+    row_count: int
+    first_timestamp: str
+    last_timestamp: str
+    head_hash: bytes
+    """Entry hash of the last exported entry (the chain head at ``end``)."""
+    created_at: str
+    previous_size: int | None
+    previous_root_hash: bytes | None
+    files: tuple[str, ...]
+
+
+def log_verifier(vkey: str) -> note.Verifier:
+    """The verifier of the log's key text ``vkey``: an Ed25519 (type 0x01) key, not a cosigner's.
+
+    Raises :class:`ledger.log.keys.InvalidKey` for any other key text.
+    """
+    verifier = note.Verifier(vkey)
+    if verifier.signature_type != SIGNATURE_TYPE_ED25519:
+        raise InvalidKey(
+            f"{verifier.name}+{verifier.key_id:08x} is a cosigner key; an export is verified "
+            "with the log's Ed25519 (type 0x01) key"
+        )
+    return verifier
+
+
+def verify_export_files(
+    files: Mapping[str, bytes], vkey: str, trusted_checkpoint: str | None = None
+) -> ExportReport:
+    """Verify an export, given as its members, with the log's verifier key only (the checks and
+    their order are in ``ledger.log.export_format``).
+
+    ``trusted_checkpoint`` is a signed checkpoint the auditor kept from before (e.g. the one
+    published with the last report): the export must then prove, with its consistency proof,
+    that its tree extends exactly that one, so rewritten history cannot pass even if it was
+    signed with the log's key.
+
+    Raises :class:`ExportInvalid` (a :class:`ledger.errors.ProofError`) naming the file, and the
+    entry seq where there is one; :class:`ledger.log.keys.InvalidKey` if ``vkey`` is not usable.
+    """
+    return verify_members(files, log_verifier(vkey), trusted_checkpoint)
+
+
+def verify_members(
+    files: Mapping[str, bytes], verifier: note.Verifier, trusted_checkpoint: str | None = None
+) -> ExportReport:
+    """:func:`verify_export_files` with the key already parsed by :func:`log_verifier`."""
+    for name in sorted(files):
+        if name not in EXPORT_FILES:
+            raise ExportFormatInvalid(f"unexpected member {name!r}", file=name)
+    for name in (MANIFEST_SIGNATURE_FILE, MANIFEST_FILE):
+        if name not in files:
+            raise ExportFormatInvalid("the export has no such member", file=name)
+
+    text, _signatures = _open_signed(
+        files[MANIFEST_SIGNATURE_FILE], verifier, MANIFEST_SIGNATURE_FILE, "the manifest signature"
+    )
+    header, _newline, _digest = text.partition("\n")
+    if header != MANIFEST_SIGNATURE_HEADER:
+        raise ExportFormatInvalid(
+            f"the signed text does not start with {MANIFEST_SIGNATURE_HEADER!r}",
+            file=MANIFEST_SIGNATURE_FILE,
+        )
+    if text != manifest_signature_text(files[MANIFEST_FILE]):
+        raise ExportFileHashMismatch(
+            "its SHA-256 is not the one signed in manifest.sig: the manifest was altered",
+            file=MANIFEST_FILE,
+        )
+    manifest = parse_manifest(files[MANIFEST_FILE])
+    if (manifest.key_name, manifest.key_id) != (verifier.name, f"{verifier.key_id:08x}"):
+        raise ExportFormatInvalid(
+            f"names the key {manifest.key_name}+{manifest.key_id}, but it was signed by "
+            f"{verifier.name}+{verifier.key_id:08x}",
+            file=MANIFEST_FILE,
+        )
+    present = set(files) - {MANIFEST_FILE, MANIFEST_SIGNATURE_FILE}
+    for name in sorted(set(manifest.files) | present):
+        if name not in present:
+            raise ExportFormatInvalid("listed in the manifest but missing", file=name)
+        if name not in manifest.files:
+            raise ExportFormatInvalid("present but not listed in the signed manifest", file=name)
+
+    checkpoint = _open_checkpoint(
+        files[CHECKPOINT_FILE], verifier, CHECKPOINT_FILE, "the checkpoint"
+    )
+    if (checkpoint.origin, checkpoint.size, checkpoint.root_hash) != (
+        manifest.origin,
+        manifest.tree_size,
+        manifest.root_hash,
+    ):
+        raise ExportFormatInvalid(
+            f"the checkpoint ({checkpoint.origin}, size {checkpoint.size}, root "
+            f"{b64encode(checkpoint.root_hash)}) is not the manifest's ({manifest.origin}, size "
+            f"{manifest.tree_size}, root {b64encode(manifest.root_hash)})",
+            file=CHECKPOINT_FILE,
+        )
+    head_hash = _verify_entries(files, manifest, checkpoint)
+    previous: tuple[int, bytes] | None = None
+    if manifest.previous_size is not None:
+        previous = _verify_consistency(files[CONSISTENCY_FILE], manifest, checkpoint, verifier)
+    if trusted_checkpoint is not None:
+        _check_trusted(trusted_checkpoint, verifier, checkpoint, previous)
+    for name, (digest, size) in sorted(manifest.files.items()):
+        data = files[name]
+        if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
+            raise ExportFileHashMismatch(
+                f"{len(data)} bytes with SHA-256 {hashlib.sha256(data).hexdigest()}, but the "
+                f"signed manifest lists {size} bytes with SHA-256 {digest}",
+                file=name,
+            )
+    return ExportReport(
+        origin=checkpoint.origin,
+        tree_size=checkpoint.size,
+        root_hash=checkpoint.root_hash,
+        key_name=verifier.name,
+        key_id=verifier.key_id,
+        start=manifest.start,
+        end=manifest.end,
+        row_count=manifest.row_count,
+        first_timestamp=manifest.first_timestamp,
+        last_timestamp=manifest.last_timestamp,
+        head_hash=head_hash,
+        created_at=manifest.created_at,
+        previous_size=None if previous is None else previous[0],
+        previous_root_hash=None if previous is None else previous[1],
+        files=tuple(sorted(files)),
+    )
+
+
+def _open_signed(
+    data: bytes | str, verifier: note.Verifier, file: str, what: str
+) -> tuple[str, tuple[note.NoteSignature, ...]]:
+    try:
+        return note.open_note(data, [verifier])
+    except note.MalformedNote as exc:
+        raise ExportFormatInvalid(
+            f"{what} is not a C2SP signed note: {exc.message}", file=file
+        ) from exc
+    except (note.SignatureInvalid, note.NoKnownSignature) as exc:
+        raise ExportSignatureInvalid(
+            f"{what} does not verify with {verifier.name}+{verifier.key_id:08x}: {exc.message}",
+            file=file,
+        ) from exc
+
+
+def _open_checkpoint(
+    data: bytes | str, verifier: note.Verifier, file: str, what: str
+) -> Checkpoint:
+    text, _signatures = _open_signed(data, verifier, file, what)
+    try:
+        return Checkpoint.parse(text)
+    except MalformedCheckpoint as exc:
+        raise ExportFormatInvalid(f"{what}: {exc.message}", file=file) from exc
+
+
+def _lines(data: bytes, file: str) -> list[bytes]:
+    if data == b"":
+        return []
+    if not data.endswith(b"\n"):
+        raise ExportFormatInvalid("the last line does not end with a newline", file=file)
+    return data[:-1].split(b"\n")
+
+
+def _verify_entries(
+    files: Mapping[str, bytes], manifest: Manifest, checkpoint: Checkpoint
+) -> bytes:
+    """Check every entry and its proof; return the entry hash of the last entry."""
+    entries = _lines(files[ENTRIES_FILE], ENTRIES_FILE)
+    proofs = _lines(files[PROOFS_FILE], PROOFS_FILE)
+    previous_hash: bytes | None = GENESIS_PREV_HASH if manifest.start == 0 else None
+    timestamps: list[str] = []
+    proof_keys = frozenset({"audit_path", "leaf_index", "tree_size"})
+    for position, line in enumerate(entries):
+        seq = manifest.start + position
+        if seq >= manifest.end:
+            raise ExportEntryInvalid(
+                f"line {position + 1} is beyond the last entry seq {manifest.end - 1} of the "
+                f"range; the manifest lists {manifest.row_count} entries",
+                file=ENTRIES_FILE,
+                seq=seq,
+            )
+        try:
+            entry = Entry.from_canonical(line)
+        except (MalformedEntry, *JSON_LIMIT_ERRORS) as exc:
+            reason = exc.message if isinstance(exc, MalformedEntry) else str(exc)
+            raise ExportEntryInvalid(
+                f"line {position + 1} is not a canonical ledger entry: {reason}",
+                file=ENTRIES_FILE,
+                seq=seq,
+            ) from exc
+        if entry.seq != seq:
+            raise ExportEntryInvalid(
+                f"line {position + 1} holds seq {entry.seq} where seq {seq} belongs: an entry "
+                "is missing, repeated or out of order",
+                file=ENTRIES_FILE,
+                seq=seq,
+            )
+        if previous_hash is not None and entry.prev_hash != previous_hash:
+            link = "the genesis value (32 zero bytes)" if seq == 0 else f"entry seq {seq - 1}"
+            raise ExportEntryInvalid(
+                f"prev_hash {entry.prev_hash.hex()} is not the entry hash of {link} "
+                f"({previous_hash.hex()}): the hash chain is broken",
+                file=ENTRIES_FILE,
+                seq=seq,
+            )
+        if position >= len(proofs):
+            raise ExportInclusionInvalid(
+                f"there is no inclusion proof line for this entry ({len(proofs)} lines)",
+                file=PROOFS_FILE,
+                seq=seq,
+            )
+        proof = Fields(
+            parse_json_file(proofs[position], PROOFS_FILE, seq),
+            f"proof line {position + 1}",
+            PROOFS_FILE,
+            proof_keys,
+            seq,
+        )
+        index, size = proof.integer("leaf_index"), proof.integer("tree_size")
+        if (index, size) != (seq, checkpoint.size):
+            raise proof.fail(
+                f"proves leaf {index} in a tree of size {size}, not leaf {seq} in the "
+                f"checkpoint's tree of size {checkpoint.size}"
+            )
+        try:
+            verify_inclusion(
+                leaf_hash(line),
+                seq,
+                checkpoint.size,
+                proof.hashes("audit_path"),
+                checkpoint.root_hash,
+            )
+        except InclusionProofInvalid as exc:
+            raise ExportInclusionInvalid(
+                f"the entry is not proven in the signed checkpoint by its inclusion proof "
+                f"({PROOFS_FILE} line {position + 1}): the entry or the proof was altered; "
+                f"{exc.message}",
+                file=ENTRIES_FILE,
+                seq=seq,
+            ) from exc
+        previous_hash = entry_hash(line)
+        timestamps.append(format_timestamp(entry.timestamp))
+    if len(entries) < manifest.row_count:
+        missing = manifest.start + len(entries)
+        raise ExportEntryInvalid(
+            f"the file ends after {len(entries)} entries; entries seq {missing} to "
+            f"{manifest.end - 1} are missing",
+            file=ENTRIES_FILE,
+            seq=missing,
+        )
+    if len(proofs) > len(entries):
+        raise ExportInclusionInvalid(
+            f"{len(proofs)} proof lines for {len(entries)} entries", file=PROOFS_FILE
+        )
+    if (timestamps[0], timestamps[-1]) != (manifest.first_timestamp, manifest.last_timestamp):
+        raise ExportFormatInvalid(
+            f"time_range [{manifest.first_timestamp}, {manifest.last_timestamp}] is not the "
+            f"entries' [{timestamps[0]}, {timestamps[-1]}]",
+            file=MANIFEST_FILE,
+        )
+    assert previous_hash is not None
+    return previous_hash
+
+
+def _verify_consistency(
+    data: bytes, manifest: Manifest, checkpoint: Checkpoint, verifier: note.Verifier
+) -> tuple[int, bytes]:
+    fields = Fields(
+        parse_json_file(data, CONSISTENCY_FILE),
+        "consistency",
+        CONSISTENCY_FILE,
+        frozenset({"first", "previous_checkpoint", "proof", "second"}),
+    )
+    first, second = fields.integer("first"), fields.integer("second")
+    if (first, second) != (manifest.previous_size, checkpoint.size):
+        raise fields.fail(
+            f"proves sizes {first} to {second}, not {manifest.previous_size} to the "
+            f"checkpoint's {checkpoint.size}"
+        )
+    previous = _open_checkpoint(
+        fields.text("previous_checkpoint"), verifier, CONSISTENCY_FILE, "previous_checkpoint"
+    )
+    if previous.origin != checkpoint.origin or previous.size != first:
+        raise fields.fail(
+            f"previous_checkpoint is for {previous.origin} at size {previous.size}, not "
+            f"{checkpoint.origin} at size {first}"
+        )
+    try:
+        verify_consistency(
+            first, second, fields.hashes("proof"), previous.root_hash, checkpoint.root_hash
+        )
+    except ConsistencyProofInvalid as exc:
+        raise ExportConsistencyInvalid(
+            f"the checkpoint of size {second} is not proven to extend the previous checkpoint "
+            f"of size {first}: {exc.message}",
+            file=CONSISTENCY_FILE,
+        ) from exc
+    return first, previous.root_hash
+
+
+def _check_trusted(
+    trusted_text: str,
+    verifier: note.Verifier,
+    checkpoint: Checkpoint,
+    previous: tuple[int, bytes] | None,
+) -> None:
+    trusted = _open_checkpoint(
+        trusted_text.encode("utf-8"), verifier, "trusted checkpoint", "the trusted checkpoint"
+    )
+    if trusted.origin != checkpoint.origin:
+        raise ExportConsistencyInvalid(
+            f"the trusted checkpoint is of {trusted.origin}, not {checkpoint.origin}",
+            file=CHECKPOINT_FILE,
+        )
+    if trusted.size == checkpoint.size:
+        if trusted.root_hash != checkpoint.root_hash:
+            raise ExportConsistencyInvalid(
+                f"the export's tree of size {checkpoint.size} differs from the trusted one: "
+                "the log signed two inconsistent checkpoints",
+                file=CHECKPOINT_FILE,
+            )
+        return
+    if previous is None or previous[0] != trusted.size:
+        raise ExportConsistencyInvalid(
+            f"the export carries no consistency proof from the trusted size {trusted.size}: "
+            f"ask for it with previous_size={trusted.size}",
+            file=CONSISTENCY_FILE,
+        )
+    if previous[1] != trusted.root_hash:
+        raise ExportConsistencyInvalid(
+            f"the export's previous checkpoint of size {trusted.size} differs from the trusted "
+            "one: the log signed two inconsistent checkpoints",
+            file=CONSISTENCY_FILE,
+        )
