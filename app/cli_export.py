@@ -95,10 +95,11 @@ def _verify_export(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from app.keys import SignerKeyMissing, load_signer
     from app.settings import get_settings
+    from ledger.adapters.checkpoint_state import FileCheckpointState
     from ledger.adapters.export_files import pack_export
     from ledger.adapters.sql.db import create_ledger_engine
     from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
-    from ledger.log.checkpoints import FileCheckpointState, guard_consistency
+    from ledger.log.checkpoints import guard_consistency
     from ledger.log.export_build import build_export
 
     settings = get_settings()

@@ -16,9 +16,9 @@ from app.middleware import RequestContextMiddleware
 from app.problems import add_problem_handlers
 from app.routes import exports, health, log, registry, reports, witness
 from app.settings import Environment, Settings, get_settings
+from ledger.adapters.checkpoint_state import FileCheckpointState
 from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import upgrade_to_head
-from ledger.log.checkpoints import FileCheckpointState
 
 
 def operation_id(route: APIRoute) -> str:

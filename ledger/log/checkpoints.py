@@ -9,20 +9,12 @@ rewritten behind the service's back.
 
 from __future__ import annotations
 
-import base64
-import fcntl
-import os
-import tempfile
-import threading
-from pathlib import Path
 from typing import Protocol
 
 from ledger.errors import IntegrityError
 from ledger.log import note
 from ledger.log.tlog_checkpoint import Checkpoint
 from ledger.ports import LedgerLog
-
-_THREAD_LOCKS: dict[str, threading.Lock] = {}
 
 
 class InconsistentCheckpointRefused(IntegrityError):
@@ -33,56 +25,16 @@ class InconsistentCheckpointRefused(IntegrityError):
 
 
 class CheckpointState(Protocol):
-    def last_signed(self) -> tuple[int, bytes] | None: ...
-
-    def record_signed(self, size: int, root: bytes) -> None: ...
-
-
-class FileCheckpointState:
-    """The largest signed tree (size and root), in a small file beside the signer key, written
-    atomically. Keep it on storage the database administrators cannot rewrite."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    """The largest tree the log has signed, kept where the database administrators cannot rewrite
+    it (``ledger.adapters.checkpoint_state.FileCheckpointState`` keeps it in a file)."""
 
     def last_signed(self) -> tuple[int, bytes] | None:
-        try:
-            text = self.path.read_text(encoding="ascii")
-        except FileNotFoundError:
-            return None
-        try:
-            size_text, root_text = text.split()
-            size, root = int(size_text), base64.b64decode(root_text, validate=True)
-        except ValueError as exc:
-            raise InconsistentCheckpointRefused(
-                f"checkpoint state {self.path} is unreadable: {exc}"
-            ) from exc
-        if size < 0 or len(root) != 32:
-            raise InconsistentCheckpointRefused(f"checkpoint state {self.path} is malformed")
-        return size, root
+        """Size and root of the largest tree signed so far, or ``None`` before the first."""
+        ...
 
     def record_signed(self, size: int, root: bytes) -> None:
-        """Remember ``size`` if it is the largest signed so far. Read-compare-replace runs under
-        a lock shared by threads (one lock per file) and processes (``flock`` on a lock file),
-        so the state never goes backwards when requests sign concurrently."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _THREAD_LOCKS.setdefault(str(self.path.resolve()), threading.Lock()):
-            with open(f"{self.path}.lock", "a", encoding="ascii") as lock_file:
-                fcntl.flock(lock_file, fcntl.LOCK_EX)
-                last = self.last_signed()
-                if last is not None and last[0] >= size:
-                    return
-                fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".checkpoint-")
-                with os.fdopen(fd, "w", encoding="ascii") as handle:
-                    handle.write(f"{size} {base64.b64encode(root).decode('ascii')}\n")
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temporary, self.path)
-                directory = os.open(self.path.parent, os.O_RDONLY)
-                try:
-                    os.fsync(directory)
-                finally:
-                    os.close(directory)
+        """Remember the tree of ``size`` with ``root`` if it is the largest signed so far."""
+        ...
 
 
 def guard_consistency(log: LedgerLog, state: CheckpointState | None) -> None:

@@ -31,21 +31,3 @@ def test_keys_generate_refuses_to_overwrite(tmp_path: Path) -> None:
     before = path.read_text()
     assert main(["keys", "generate", "--out", str(path), "--name", "a/b"]) == 1
     assert path.read_text() == before
-
-
-def test_checkpoint_state_never_goes_backwards_under_concurrent_signing(tmp_path: Path) -> None:
-    import threading
-
-    from ledger.log.checkpoints import FileCheckpointState
-
-    state = FileCheckpointState(tmp_path / "state")
-    sizes = list(range(1, 200))
-    threads = [
-        threading.Thread(target=state.record_signed, args=(size, bytes([size % 256]) * 32))
-        for size in reversed(sizes)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert state.last_signed() == (199, bytes([199]) * 32)
