@@ -27,7 +27,7 @@ from ledger.adapters.aef_xlsx import (
     read_workbook,
     write_workbook,
 )
-from tests.unit.accounting.test_aef import (
+from tests.unit.accounting.aef.jcm import (
     POLICIES,
     first_transfer,
     japan_holding,
