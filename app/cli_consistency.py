@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app.settings import get_settings
 from ledger.accounting import aef, consistency, reporting
+from ledger.adapters import aef_files
 from ledger.adapters.counterpart import fetch_counterpart_aef
 from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
@@ -29,8 +30,8 @@ def _counterpart(args: argparse.Namespace) -> aef.AefReport | None:
     if args.counterpart_file:
         path = Path(args.counterpart_file)
         by_suffix = {".json": "json", ".zip": "csv", ".xlsx": "xlsx"}
-        fmt = reporting.AefFormat(args.format or by_suffix.get(path.suffix.lower(), "json"))
-        return reporting.import_aef(path.read_bytes(), fmt)
+        fmt = aef_files.AefFormat(args.format or by_suffix.get(path.suffix.lower(), "json"))
+        return aef_files.import_aef(path.read_bytes(), fmt)
     return None
 
 
@@ -83,7 +84,7 @@ def add_consistency_commands(
         help="bearer token for --counterpart-url (better: A6LEDGER_COUNTERPART_TOKEN, which "
         "does not show in the process list)",
     )
-    check.add_argument("--format", choices=[f.value for f in reporting.AefFormat])
+    check.add_argument("--format", choices=[f.value for f in aef_files.AefFormat])
     check.add_argument("--tolerance-days", type=int, default=1)
     check.add_argument(
         "--record", action="store_true", help="record the findings and flag the blocks"

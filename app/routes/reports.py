@@ -34,6 +34,7 @@ from app.schemas_reports import (
     SubmissionPublic,
 )
 from ledger.accounting import aef, consistency, reporting
+from ledger.adapters import aef_files
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import InvalidInput, NotFound
 from ledger.registry import services
@@ -226,7 +227,7 @@ def read_aef(
     request: Request,
     uow: ReadUowDep,
     _: ReaderDep,
-    format: Annotated[reporting.AefFormat, Query()] = reporting.AefFormat.JSON,
+    format: Annotated[aef_files.AefFormat, Query()] = aef_files.AefFormat.JSON,
     version: Annotated[str | None, Query(pattern=r"^\d+\.\d+$")] = None,
 ) -> Response:
     """The Party's AEF for the reported year: a submitted ``version`` exactly as submitted, or
@@ -243,10 +244,10 @@ def read_aef(
             version=version,
         )
     report = reporting.aef_report_for(uow, code, reported_year, version)
-    body = reporting.export_aef(report, format)
+    body = aef_files.export_aef(report, format)
     response = _cached(request, uow.log.size(), body, format.media_type)
-    if format is not reporting.AefFormat.JSON:
-        suffix = "zip" if format is reporting.AefFormat.CSV else "xlsx"
+    if format is not aef_files.AefFormat.JSON:
+        suffix = "zip" if format is aef_files.AefFormat.CSV else "xlsx"
         name = f"aef-{code}-{reported_year}-{report.submission.version}.{suffix}"
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

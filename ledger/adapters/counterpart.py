@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 
 from ledger.accounting import aef
-from ledger.accounting.reporting import AefFormat, import_aef
+from ledger.adapters.aef_files import AefFormat, import_aef
 from ledger.errors import InvalidInput
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from app.cli import main
 from app.settings import get_settings
 from ledger.accounting import aef, reporting
+from ledger.adapters import aef_files
 from ledger.adapters.counterpart import CounterpartUnavailable, fetch_counterpart_aef
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo
@@ -40,7 +41,7 @@ def demo(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> 
 def japan_json(engine: Engine) -> bytes:
     with SqlAlchemyUnitOfWork(engine, write=False) as uow:
         report = reporting.aef_report_for(uow, "JPN", YEAR)
-    return reporting.export_aef(report, reporting.AefFormat.JSON)
+    return aef_files.export_aef(report, aef_files.AefFormat.JSON)
 
 
 def test_fetches_the_counterpart_from_another_a6ledger(demo: Engine) -> None:
