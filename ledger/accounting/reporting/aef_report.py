@@ -1,0 +1,115 @@
+"""The AEF (4/CMA.6 annex II) of a Party and reported year, built from the log.
+
+AEF Table 3 rows are one per block and action in the Party's registries; Table 4 replays the log
+up to the last entry dated on or before 31 December of the reported year and lists ITMOs only
+(first transferred units). Table 2 also lists the authorizations of other Parties that the
+Party's actions or holdings cite: the AEF requires every cited Authorization ID to be in Table 2.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ledger.accounting import aef
+from ledger.accounting.reporting.aef_rows import authorization_row, entity_row, holding_row
+from ledger.accounting.reporting.inputs import check_year, declared_ndc
+from ledger.accounting.reporting.replay import replay, scan_party
+from ledger.accounting.reporting.scan import PartyScan
+from ledger.ports import UnitOfWork
+from ledger.registry.model import AccountType
+from ledger.registry.projection import InMemoryProjection, block_key
+
+
+def _holdings(state: InMemoryProjection, party: str) -> tuple[aef.HoldingRow, ...]:
+    """ITMOs (first transferred units) held, not retired, in the holding accounts of the Party's
+    registries hosted here."""
+    registries = {r.registry_id for r in state.registries() if r.party == party and r.hosted}
+    accounts = {
+        a.account_id
+        for a in state.accounts()
+        if a.registry_id in registries and a.account_type is AccountType.HOLDING
+    }
+    held = [
+        b
+        for b in state.active_blocks()
+        if b.account_id in accounts and not b.retired and b.first_transferred
+    ]
+    held.sort(key=lambda b: (block_key(b), b.first))
+    return tuple(holding_row(b) for b in held)
+
+
+def _year_end_state(uow: UnitOfWork, scan: PartyScan) -> InMemoryProjection:
+    """The projection after the last entry dated on or before 31 December of the reported year."""
+    if scan.year_end_size == scan.end:
+        return scan.state
+    year_end = PartyScan(scan.party, None)
+    replay(uow, scan.year_end_size, year_end)
+    return year_end.state
+
+
+def build_report(
+    uow: UnitOfWork, scan: PartyScan, version: str, submitted_on: date
+) -> aef.AefReport:
+    """The AEF of the scan's Party and reported year, as version ``version`` submitted on
+    ``submitted_on``."""
+    assert scan.reported_year is not None
+    party = scan.party
+    declared = scan.state.get_party(party)
+    assert declared is not None
+    ndc = declared_ndc(declared)
+    holdings = _holdings(_year_end_state(uow, scan), party)
+    actions = scan.actions.rows
+    cited = {row.authorization_id for row in actions}
+    cited |= {row.authorization_id for row in holdings}
+    authorizations = [
+        a for a in scan.state.authorizations() if a.party == party or a.authorization_id in cited
+    ]
+    entity_ids = {e for a in authorizations if a.party == party for e in a.authorized_entities}
+    entity_ids |= scan.actions.used_entities
+    entities = [e for e in scan.state.entities() if e.entity_id in entity_ids]
+    return aef.AefReport(
+        submission=aef.SubmissionRow(
+            party=party,
+            version=version,
+            reported_year=scan.reported_year,
+            date_of_submission=submitted_on,
+            ndc_first_year=ndc.period_start,
+            ndc_last_year=ndc.period_end,
+        ),
+        authorizations=tuple(authorization_row(a, scan.state) for a in authorizations),
+        actions=tuple(actions),
+        holdings=holdings,
+        entities=tuple(entity_row(e) for e in entities),
+    )
+
+
+def aef_report_for(
+    uow: UnitOfWork, party: str, reported_year: int, version: str | None = None
+) -> aef.AefReport:
+    """The Party's AEF (4/CMA.6 annex II) for ``reported_year``.
+
+    - Table 1: the submission row; the CARP-populated fields are empty.
+    - Table 2: every version of the Party's authorizations, and of the other Parties'
+      authorizations its Table 3 and 4 rows cite.
+    - Table 3: one row per block and action of the Party's registries dated in the reported year
+      (UTC): authorization of units, first transfer, international transfer (or transfer to the
+      Adaptation Fund), acquisition, use towards the NDC or OIMP, cancellation. Each row's
+      additional information names its ledger entry.
+    - Table 4: the ITMOs held at 31 December of the reported year (replay up to the last entry
+      dated on or before it).
+    - Table 5: the entities the Party's authorizations name, and those its actions name.
+
+    If ``version`` was submitted
+    (:func:`~ledger.accounting.reporting.submissions.record_submission`), the report is rebuilt
+    exactly as submitted, from the tree size and date recorded then. Otherwise it is a draft of
+    the whole ledger dated today; ``version`` defaults to the next version.
+    """
+    check_year("reported_year", reported_year)
+    scan = scan_party(uow, party, uow.log.size(), reported_year)
+    recorded = scan.submissions_of(reported_year)
+    for submission in recorded:
+        if submission.version == version:
+            submitted = scan_party(uow, party, submission.tree_size, reported_year)
+            return build_report(uow, submitted, submission.version, submission.date_of_submission)
+    draft = f"1.{len(recorded)}" if version is None else version
+    return build_report(uow, scan, draft, uow.now().date())

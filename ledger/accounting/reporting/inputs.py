@@ -1,0 +1,214 @@
+"""The inputs the registry does not produce, recorded as ledger entries of their own, never as
+edits: NDC-covered emissions (``emissions.recorded``), the NDC target, trajectory or budget
+(``ndc.target_recorded``) and AEF submissions (``aef.submitted``). A restated year is a new
+entry; a resubmission is a new version.
+
+This module records emissions and targets, and reads all three kinds of entry back; the
+submission use cases are in :mod:`ledger.accounting.reporting.submissions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from ledger.accounting.adjustments import GHG_UNIT, EmissionsFact, NdcProfile
+from ledger.accounting.reporting.entries import (
+    malformed,
+    payload_int,
+    payload_opt_int,
+    payload_str,
+)
+from ledger.errors import InvalidInput, NdcNotDeclared
+from ledger.log.canonical import JsonValue
+from ledger.log.chain import Entry
+from ledger.ports import AppendedEntry, UnitOfWork
+from ledger.recording import record_entry
+from ledger.registry import services
+from ledger.registry.model import Metric, NdcDeclaration, Party
+
+EMISSIONS_RECORDED = "emissions.recorded"
+NDC_TARGET_RECORDED = "ndc.target_recorded"
+AEF_SUBMITTED = "aef.submitted"
+
+
+class EmissionsUnitMismatch(InvalidInput):
+    """Emissions (or the non-GHG indicator) are recorded in the unit the Party's NDC is tracked
+    in: t CO2 eq for a GHG NDC, the declared non-GHG unit otherwise (2/CMA.3 paras 23(a), 23(i))."""
+
+    rule = "emissions-unit"
+
+
+@dataclass(frozen=True, slots=True)
+class NdcTarget:
+    """The latest ``ndc.target_recorded`` entry of a Party: the budget and/or trajectory of its CA
+    method (2/CMA.3 annex para 7) and the target level of its NDC year (para 18(d))."""
+
+    seq: int
+    budget: int | None
+    trajectory: Mapping[int, int]
+    target_level: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """An ``aef.submitted`` entry: the AEF of ``reported_year``, version ``version``, built from
+    the first ``tree_size`` entries; ``report_sha256`` is the SHA-256 of the RFC 8785 bytes of
+    its JSON rendering (:func:`ledger.accounting.aef.to_json`), so anyone can rebuild and compare
+    it."""
+
+    seq: int
+    party: str
+    reported_year: int
+    version: str
+    tree_size: int
+    date_of_submission: date
+    report_sha256: str
+
+
+# --- the NDC profile ----------------------------------------------------------------------------
+
+
+def declared_ndc(party: Party) -> NdcDeclaration:
+    """The Party's NDC declaration; :class:`~ledger.errors.NdcNotDeclared` if it has none."""
+    if party.ndc is None:
+        raise NdcNotDeclared(f"{party.code} has not declared its NDC", party=party.code)
+    return party.ndc
+
+
+def ndc_profile(party: Party, target: NdcTarget | None) -> NdcProfile:
+    """The Party's NDC profile: its NDC declaration and its latest recorded target."""
+    ndc = declared_ndc(party)
+    return NdcProfile(
+        party=party.code,
+        ndc_type=ndc.ndc_type,
+        metric=ndc.metric,
+        period_start=ndc.period_start,
+        period_end=ndc.period_end,
+        method=ndc.method,
+        target_year=ndc.target_year,
+        budget=None if target is None else target.budget,
+        trajectory={} if target is None else dict(target.trajectory),
+        target_level=None if target is None else target.target_level,
+        non_ghg_unit=ndc.non_ghg_unit if ndc.metric is Metric.NON_GHG else None,
+    )
+
+
+def _check_whole(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{name} must be an integer, got {value!r}", field=name)
+    return value
+
+
+def check_year(name: str, value: object) -> int:
+    """``value`` as a four-digit year; :class:`~ledger.errors.InvalidInput` naming ``name``
+    otherwise."""
+    year = _check_whole(name, value)
+    if not 1000 <= year <= 9999:
+        raise InvalidInput(f"{name} must be a four-digit year, got {year}", field=name)
+    return year
+
+
+# --- recording ----------------------------------------------------------------------------------
+
+
+def record_emissions(
+    uow: UnitOfWork,
+    party: str,
+    year: int,
+    value: int,
+    actor: str,
+    *,
+    metric_unit: str | None = None,
+) -> AppendedEntry:
+    """Record the Party's NDC-covered emissions and removals of ``year`` (para 23(a)), or its
+    non-GHG indicator level (para 23(i)), in the NDC's unit. Recording a year again restates it:
+    the later entry counts and the earlier one stays as previously reported."""
+    ndc = declared_ndc(services.party_of(uow, party))
+    check_year("year", year)
+    _check_whole("value", value)
+    unit = ndc.non_ghg_unit if ndc.metric is Metric.NON_GHG else GHG_UNIT
+    if unit is None:
+        raise NdcNotDeclared(f"{party}'s non-GHG NDC declares no unit", party=party)
+    if metric_unit is not None and metric_unit != unit:
+        raise EmissionsUnitMismatch(
+            f"{party}'s NDC is tracked in {unit!r}, not {metric_unit!r}",
+            party=party,
+            expected=unit,
+            given=metric_unit,
+        )
+    payload: dict[str, JsonValue] = {
+        "party": party,
+        "year": year,
+        "value": value,
+        "metric_unit": unit,
+    }
+    return record_entry(uow, EMISSIONS_RECORDED, payload, actor)
+
+
+def record_ndc_target(
+    uow: UnitOfWork,
+    party: str,
+    actor: str,
+    *,
+    budget: int | None = None,
+    trajectory: Mapping[int, int] | None = None,
+    target_level: int | None = None,
+) -> AppendedEntry:
+    """Record the budget and/or (indicative) trajectory of the Party's CA method and the target
+    level of its NDC year. A later entry supersedes the whole earlier one. Refused with
+    :class:`~ledger.accounting.adjustments.InvalidNdcProfile` (or ``MethodNotAllowedForNdc``) if
+    it does not fit the declared NDC, e.g. a budget under the averaging method."""
+    declared = services.party_of(uow, party)
+    points = dict(trajectory or {})
+    ndc_profile(declared, NdcTarget(-1, budget, points, target_level))
+    payload: dict[str, JsonValue] = {
+        "party": party,
+        "budget": budget,
+        "trajectory": [{"year": y, "level": points[y]} for y in sorted(points)],
+        "target_level": target_level,
+    }
+    return record_entry(uow, NDC_TARGET_RECORDED, payload, actor)
+
+
+# --- reading the entries back -------------------------------------------------------------------
+
+
+def read_emissions(entry: Entry) -> EmissionsFact:
+    """An ``emissions.recorded`` entry as the fact of its year."""
+    return EmissionsFact(entry.seq, payload_int(entry, "year"), payload_int(entry, "value"))
+
+
+def read_target(entry: Entry) -> NdcTarget:
+    """An ``ndc.target_recorded`` entry."""
+    points = entry.payload.get("trajectory")
+    if not isinstance(points, list):
+        raise malformed(entry, "trajectory", "a list")
+    trajectory: dict[int, int] = {}
+    for point in points:
+        if not isinstance(point, dict):
+            raise malformed(entry, "trajectory", "a list of {year, level} objects")
+        year, level = point.get("year"), point.get("level")
+        if not isinstance(year, int) or not isinstance(level, int):
+            raise malformed(entry, "trajectory", "a list of integer {year, level} objects")
+        trajectory[year] = level
+    return NdcTarget(
+        entry.seq,
+        payload_opt_int(entry, "budget"),
+        trajectory,
+        payload_opt_int(entry, "target_level"),
+    )
+
+
+def read_submission(entry: Entry) -> Submission:
+    """An ``aef.submitted`` entry."""
+    return Submission(
+        seq=entry.seq,
+        party=payload_str(entry, "party"),
+        reported_year=payload_int(entry, "reported_year"),
+        version=payload_str(entry, "version"),
+        tree_size=payload_int(entry, "tree_size"),
+        date_of_submission=date.fromisoformat(payload_str(entry, "date_of_submission")),
+        report_sha256=payload_str(entry, "report_sha256"),
+    )

@@ -1,0 +1,289 @@
+"""The log scan: replaying entries ``0 .. end-1`` into a :class:`PartyScan`, one handler per
+entry kind.
+
+Every entry is applied to an in-memory projection (:func:`ledger.registry.projection.apply_entry`)
+after its handler ran, so a handler sees the state just before its entry: the authorization
+version, account and entity it names. Handlers collect
+
+- the Party's inputs: emissions, its latest NDC target and its AEF submissions;
+- first transfers (``itmo.first_transfer``) of the first transferring Party, booked to the
+  vintage (2/CMA.3 annex para 8(a)); uses towards the NDC (``itmo.use``) booked to the calendar
+  year of use (para 8(b)); MOs authorized for OIMP (``units.authorized``, and ``mo.issued``
+  shares issued under an OIMP authorization) for para 23(d);
+- AEF Table 3 rows, one per block and action in the Party's registries dated in the reported
+  year. ``Using/cancelling participating Party ID`` is given on OIMP uses and cancellations, not
+  on NDC uses (annex footnote).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+
+from ledger.accounting import aef
+from ledger.accounting.adjustments import FirstTransferFact, OimpAuthorizationFact, UseFact
+from ledger.accounting.reporting.entries import (
+    acted_blocks,
+    day,
+    entries,
+    payload_int,
+    payload_opt_str,
+    payload_str,
+)
+from ledger.accounting.reporting.inputs import (
+    AEF_SUBMITTED,
+    EMISSIONS_RECORDED,
+    NDC_TARGET_RECORDED,
+    read_emissions,
+    read_submission,
+    read_target,
+)
+from ledger.accounting.reporting.scan import PartyScan
+from ledger.errors import PartyNotFound
+from ledger.log.chain import Entry
+from ledger.ports import UnitOfWork
+from ledger.registry import services
+from ledger.registry.model import AccountType, Authorization, UnitBlock
+from ledger.registry.projection import apply_entry
+
+
+def scan_party(
+    uow: UnitOfWork, party: str, end: int, reported_year: int | None = None
+) -> PartyScan:
+    """The Party's scan of entries ``0 .. end-1``, collecting the AEF actions of
+    ``reported_year`` if given; :class:`~ledger.errors.PartyNotFound` if the Party is not
+    registered by then."""
+    scan = PartyScan(party, reported_year)
+    replay(uow, end, scan)
+    if scan.state.get_party(party) is None:
+        raise PartyNotFound(f"Party {party} is not registered", party=party)
+    return scan
+
+
+def replay(uow: UnitOfWork, end: int, scan: PartyScan) -> None:
+    """Read entries ``0 .. end-1`` into ``scan``."""
+    for entry in entries(uow.log, end):
+        read(scan, entry)
+    scan.end = end
+
+
+def read(scan: PartyScan, entry: Entry) -> None:
+    """Read one entry: its handler, then the projection."""
+    handler = _HANDLERS.get(entry.kind)
+    if handler is not None:
+        handler(scan, entry)
+    if scan.reported_year is not None and day(entry).year <= scan.reported_year:
+        scan.year_end_size = entry.seq + 1
+    apply_entry(scan.state, entry.seq, entry.kind, entry.payload)
+
+
+# --- inputs
+
+
+def _on_emissions(scan: PartyScan, entry: Entry) -> None:
+    if payload_str(entry, "party") == scan.party:
+        scan.facts.emissions.append(read_emissions(entry))
+
+
+def _on_target(scan: PartyScan, entry: Entry) -> None:
+    if payload_str(entry, "party") == scan.party:
+        scan.facts.target = read_target(entry)
+
+
+def _on_submission(scan: PartyScan, entry: Entry) -> None:
+    if payload_str(entry, "party") == scan.party:
+        scan.facts.submissions.append(read_submission(entry))
+
+
+# --- registry actions: facts of the Party's accounting, and its AEF Table 3 rows
+
+
+def _on_issuance(scan: PartyScan, entry: Entry) -> None:
+    """Shares issued under an authorization: the units are authorized at issuance."""
+    authorized = [
+        b
+        for b in acted_blocks(entry)
+        if b.authorization_id is not None and b.attributes.first_transferring_party == scan.party
+    ]
+    _authorized(scan, entry, authorized, version=None)
+
+
+def _on_units_authorized(scan: PartyScan, entry: Entry) -> None:
+    authorization = scan.authorization(
+        payload_str(entry, "authorization_id"), payload_int(entry, "version")
+    )
+    if authorization.party == scan.party:
+        _authorized(scan, entry, acted_blocks(entry), version=authorization.version)
+
+
+def _authorized(
+    scan: PartyScan, entry: Entry, blocks: Sequence[UnitBlock], version: int | None
+) -> None:
+    groups: dict[tuple[str, str, int], list[UnitBlock]] = defaultdict(list)
+    names: dict[tuple[str, str, int], tuple[str, ...]] = {}
+    for block in blocks:
+        assert block.authorization_id is not None
+        authorization = scan.authorization(block.authorization_id, version)
+        if scan.actions.covers(entry):
+            scan.actions.add(entry, block, aef.ActionType.AUTHORIZATION)
+        if not authorization.purposes.covers_oimp:
+            continue
+        a = block.attributes
+        key = (a.ca_id, a.sector, a.vintage)
+        groups[key].append(block)
+        names[key] = tuple(scan.entity_name(e) for e in authorization.authorized_entities)
+    for (ca_id, sector, vintage), members in groups.items():
+        scan.facts.oimp_authorizations.append(
+            OimpAuthorizationFact(
+                seq=entry.seq,
+                year=day(entry).year,
+                quantity=sum(b.quantity for b in members),
+                entities=names[(ca_id, sector, vintage)],
+                cooperative_approach=ca_id,
+                sector=sector,
+                transferring_party=scan.party,
+                vintage=vintage,
+            )
+        )
+
+
+def _on_first_transfer(scan: PartyScan, entry: Entry) -> None:
+    subtype = payload_str(entry, "subtype")
+    acquiring = payload_opt_str(entry, "acquiring_party")
+    oimp_definition = subtype in {d.value for d in aef.FirstTransferDefinition}
+    groups: dict[tuple[int, str, str, str], int] = defaultdict(int)
+    purposes: dict[tuple[int, str, str, str], Authorization] = {}
+    for block in acted_blocks(entry):
+        a = block.attributes
+        if a.first_transferring_party != scan.party:
+            continue
+        authorization = scan.authorization(
+            block.authorization_id or "", block.authorization_version
+        )
+        key = (a.vintage, authorization.purposes.value, a.ca_id, a.sector)
+        groups[key] += block.quantity
+        purposes[key] = authorization
+        if scan.actions.covers(entry):
+            scan.actions.add(
+                entry,
+                block,
+                aef.ActionType.FIRST_TRANSFER,
+                subtype=subtype,
+                acquiring=acquiring,
+                oimp_purpose=authorization.oimp_authorized if oimp_definition else None,
+            )
+    for key, quantity in groups.items():
+        vintage, _, ca_id, sector = key
+        scan.facts.first_transfers.append(
+            FirstTransferFact(
+                seq=entry.seq,
+                vintage=vintage,
+                quantity=quantity,
+                purpose=purposes[key].purposes,
+                cooperative_approach=ca_id,
+                sector=sector,
+                transferring_party=scan.party,
+                using_party=acquiring,
+            )
+        )
+
+
+def _on_transfer(scan: PartyScan, entry: Entry) -> None:
+    if not scan.actions.covers(entry) or scan.account_party(payload_str(entry, "from_account")) != (
+        scan.party
+    ):
+        return
+    destination = scan.state.get_account(payload_str(entry, "to_account"))
+    to_fund = destination is not None and (destination.account_type is AccountType.ADAPTATION_FUND)
+    if not (entry.payload.get("international") is True or to_fund):
+        return  # a move between the Party's own accounts is no AEF action
+    for block in acted_blocks(entry):
+        scan.actions.add(
+            entry,
+            block,
+            aef.ActionType.TRANSFER,
+            subtype=services.ADAPTATION_FUND_SUBTYPE if to_fund else None,
+            acquiring=payload_opt_str(entry, "acquiring_party"),
+        )
+
+
+def _on_acquisition(scan: PartyScan, entry: Entry) -> None:
+    if (
+        scan.actions.covers(entry)
+        and scan.account_party(payload_str(entry, "to_account")) == scan.party
+    ):
+        for block in acted_blocks(entry):
+            scan.actions.add(
+                entry,
+                block,
+                aef.ActionType.ACQUISITION,
+                transferring=payload_str(entry, "transferring_party"),
+            )
+
+
+def _on_use(scan: PartyScan, entry: Entry) -> None:
+    if payload_str(entry, "using_party") != scan.party:
+        return
+    use_year = payload_int(entry, "use_year")
+    groups: dict[tuple[int, str, str, str], int] = defaultdict(int)
+    for block in acted_blocks(entry):
+        a = block.attributes
+        groups[(a.vintage, a.ca_id, a.sector, a.first_transferring_party)] += block.quantity
+        if scan.actions.covers(entry):
+            scan.actions.add(entry, block, aef.ActionType.USE, ndc_use_year=use_year)
+    for (vintage, ca_id, sector, transferring), quantity in groups.items():
+        scan.facts.uses.append(
+            UseFact(
+                seq=entry.seq,
+                use_year=use_year,
+                vintage=vintage,
+                quantity=quantity,
+                cooperative_approach=ca_id,
+                sector=sector,
+                transferring_party=transferring,
+                using_party=scan.party,
+            )
+        )
+
+
+def _on_oimp_use(scan: PartyScan, entry: Entry) -> None:
+    if not scan.actions.covers(entry) or payload_str(entry, "using_party") != scan.party:
+        return
+    entity = scan.entity_identification(payload_opt_str(entry, "entity_id"))
+    for block in acted_blocks(entry):
+        scan.actions.add(
+            entry,
+            block,
+            aef.ActionType.USE,
+            oimp_purpose=payload_str(entry, "oimp_purpose"),
+            using_party=scan.party,
+            using_entity=entity,
+        )
+
+
+def _on_cancellation(scan: PartyScan, entry: Entry) -> None:
+    if not scan.actions.covers(entry) or payload_str(entry, "cancelling_party") != scan.party:
+        return
+    for block in acted_blocks(entry):
+        scan.actions.add(
+            entry,
+            block,
+            aef.ActionType.CANCELLATION,
+            subtype=payload_str(entry, "subtype"),
+            using_party=scan.party,
+        )
+
+
+_HANDLERS: Mapping[str, Callable[[PartyScan, Entry], None]] = {
+    EMISSIONS_RECORDED: _on_emissions,
+    NDC_TARGET_RECORDED: _on_target,
+    AEF_SUBMITTED: _on_submission,
+    "mo.issued": _on_issuance,
+    "units.authorized": _on_units_authorized,
+    "itmo.first_transfer": _on_first_transfer,
+    "itmo.transfer": _on_transfer,
+    "itmo.acquisition": _on_acquisition,
+    "itmo.use": _on_use,
+    "itmo.oimp_use": _on_oimp_use,
+    "itmo.cancellation": _on_cancellation,
+}

@@ -1,0 +1,87 @@
+"""What one pass over the log holds for one Party: the projection replayed so far, the Party's
+accounting facts, and the AEF Table 3 rows of one reported year.
+
+:mod:`ledger.accounting.reporting.replay` fills a :class:`PartyScan` entry by entry; the
+reports read it at the end of the pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ledger.accounting.adjustments import (
+    EmissionsFact,
+    FirstTransferFact,
+    OimpAuthorizationFact,
+    UseFact,
+)
+from ledger.accounting.reporting.aef_rows import ActionTable
+from ledger.accounting.reporting.inputs import NdcTarget, Submission
+from ledger.errors import AuthorizationNotFound
+from ledger.registry.model import Authorization
+from ledger.registry.projection import InMemoryProjection
+
+
+@dataclass
+class CollectedFacts:
+    """The Party's facts met so far, in ``seq`` order, each carrying the seq of its entry."""
+
+    emissions: list[EmissionsFact] = field(default_factory=list)
+    first_transfers: list[FirstTransferFact] = field(default_factory=list)
+    uses: list[UseFact] = field(default_factory=list)
+    oimp_authorizations: list[OimpAuthorizationFact] = field(default_factory=list)
+    target: NdcTarget | None = None
+    """The latest NDC target recorded."""
+    submissions: list[Submission] = field(default_factory=list)
+
+
+@dataclass
+class PartyScan:
+    """One pass over the log for one Party: its facts, its AEF actions of one reported year,
+    and the replayed projection at the end of the pass."""
+
+    party: str
+    reported_year: int | None
+    end: int = 0
+    """Tree size read: entries ``0 .. end-1``."""
+    state: InMemoryProjection = field(default_factory=InMemoryProjection)
+    facts: CollectedFacts = field(default_factory=CollectedFacts)
+    actions: ActionTable = field(init=False)
+    year_end_size: int = 0
+    """Tree size up to the last entry dated on or before 31 December of the reported year."""
+
+    def __post_init__(self) -> None:
+        self.actions = ActionTable(self.reported_year)
+
+    def submissions_of(self, reported_year: int) -> list[Submission]:
+        """The Party's submissions of the AEF for ``reported_year``, oldest first."""
+        return [s for s in self.facts.submissions if s.reported_year == reported_year]
+
+    # --- context from the projection replayed so far
+
+    def authorization(self, authorization_id: str, version: int | None = None) -> Authorization:
+        found = self.state.get_authorization(authorization_id, version)
+        if found is None:
+            raise AuthorizationNotFound(
+                f"authorization {authorization_id} v{version} is not in the ledger",
+                authorization_id=authorization_id,
+            )
+        return found
+
+    def account_party(self, account_id: str) -> str | None:
+        """The Party whose registry holds the account, if both are known."""
+        account = self.state.get_account(account_id)
+        registry = None if account is None else self.state.get_registry(account.registry_id)
+        return None if registry is None else registry.party
+
+    def entity_name(self, entity_id: str) -> str:
+        entity = self.state.get_entity(entity_id)
+        return entity_id if entity is None else entity.name
+
+    def entity_identification(self, entity_id: str | None) -> str | None:
+        """The entity's identification number, for a Table 3 row; the entity goes to Table 5."""
+        if entity_id is None:
+            return None
+        self.actions.used_entities.add(entity_id)
+        entity = self.state.get_entity(entity_id)
+        return entity_id if entity is None else entity.identification
