@@ -31,10 +31,6 @@ from tests.unit.accounting.aef.jcm import (
     with_actions,
 )
 
-# --------------------------------------------------------------------------------------------
-# Conditional columns (Table 3 fields 20-25 and the metric-dependent columns)
-# --------------------------------------------------------------------------------------------
-
 
 def test_transferring_party_applies_only_to_acquisitions() -> None:
     report = with_actions(

@@ -1,10 +1,10 @@
 """Corresponding adjustments: golden cases T1-T6 of article6.md §2.3 as exact values, the policy
-variants of §2.2, restatement, explain-seqs and the errors (decision 2/CMA.3, annex, paras 7-9)."""
+variants of §2.2, explain-seqs and properties (decision 2/CMA.3, annex, paras 7-9).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from collections.abc import Iterable
 from fractions import Fraction
 
 import pytest
@@ -13,102 +13,29 @@ from hypothesis import strategies as st
 
 from ledger.accounting.adjustments import (
     AdjustmentPolicy,
-    AdjustmentReport,
     AverageNotDefined,
     AveragingBasis,
     CaKind,
-    DuplicateSeq,
-    EmissionsFact,
-    EmissionsNotReported,
-    FactNotOfParty,
     Figure,
     FirstTransferFact,
-    IncomparableReports,
-    InvalidFact,
-    InvalidNdcProfile,
-    MethodNotAllowedForNdc,
-    NdcProfile,
-    OutsideNdcPeriod,
-    Restatement,
     RowField,
     UseFact,
     compute_adjustments,
-    render_decimal,
     restate,
 )
-from ledger.errors import InvalidInput, RuleViolation, UseOutsideNdcPeriod, VintageBefore2021
-from ledger.registry.model import CaMethod, Metric, NdcType, Purpose
-
-HOST, BUYER = "THA", "JPN"
-
-
-def profile(
-    party: str = BUYER,
-    method: CaMethod = CaMethod.AVERAGING,
-    period: tuple[int, int] = (2021, 2030),
-    *,
-    metric: Metric = Metric.GHG,
-    budget: int | None = None,
-    trajectory: Mapping[int, int] | None = None,
-    target_level: int | None = None,
-    non_ghg_unit: str | None = None,
-) -> NdcProfile:
-    ndc_type = NdcType.MULTI_YEAR if method is CaMethod.ANNUAL else NdcType.SINGLE_YEAR
-    return NdcProfile(
-        party=party,
-        ndc_type=ndc_type,
-        metric=metric,
-        period_start=period[0],
-        period_end=period[1],
-        method=method,
-        target_year=period[1],
-        budget=budget,
-        trajectory=trajectory or {},
-        target_level=target_level,
-        non_ghg_unit=non_ghg_unit,
-    )
-
-
-def ft(
-    seq: int,
-    vintage: int,
-    quantity: int,
-    purpose: Purpose = Purpose.NDC,
-    *,
-    party: str = HOST,
-    to: str | None = BUYER,
-    approach: str = "CA0001",
-    sector: str = "Energy generation",
-) -> FirstTransferFact:
-    return FirstTransferFact(seq, vintage, quantity, purpose, approach, sector, party, to)
-
-
-def use(
-    seq: int,
-    use_year: int,
-    quantity: int,
-    vintage: int = 2021,
-    *,
-    party: str = BUYER,
-    source: str = HOST,
-    approach: str = "CA0001",
-    sector: str = "Energy generation",
-) -> UseFact:
-    return UseFact(seq, use_year, vintage, quantity, approach, sector, source, party)
-
-
-def emissions(values: Mapping[int, int], first_seq: int = 1000) -> list[EmissionsFact]:
-    return [
-        EmissionsFact(first_seq + i, year, value) for i, (year, value) in enumerate(values.items())
-    ]
-
-
-def by_year(report: AdjustmentReport, field: RowField) -> dict[int, Fraction | None]:
-    return {
-        row.year: (None if (fig := row.figures()[field]) is None else fig.value)
-        for row in report.rows
-    }
-
+from ledger.registry.model import CaMethod, Metric, Purpose
+from tests.unit.accounting.adjustments.builders import (
+    BUYER,
+    HOST,
+    T3_USES,
+    by_year,
+    emissions,
+    ft,
+    profile,
+    t3_report,
+    t4_transfers,
+    use,
+)
 
 # --------------------------------------------------------------------------------------------
 # Golden cases, article6.md §2.3
@@ -192,7 +119,6 @@ class TestT2TrajectoryAcquirer:
         assert report.emissions_balance(2030).value == 480_000
 
 
-T3_USES = {2025: 1_009, 2026: 5_000, 2027: 10_000, 2028: 20_000, 2029: 30_000, 2030: 33_991}
 T3_AVERAGES = {
     2021: Fraction(0),
     2022: Fraction(0),
@@ -205,14 +131,6 @@ T3_AVERAGES = {
     2029: Fraction(-22003, 3),  # -7,334.333...
     2030: Fraction(-10_000),
 }
-
-
-DEFAULT = AdjustmentPolicy()
-
-
-def t3_report(policy: AdjustmentPolicy = DEFAULT) -> AdjustmentReport:
-    uses = [use(i, year, qty) for i, (year, qty) in enumerate(T3_USES.items(), start=1)]
-    return compute_adjustments(profile(), emissions({2030: 1_000_000}), [], uses, policy)
 
 
 class TestT3AveragingAcquirer:
@@ -237,16 +155,6 @@ class TestT3AveragingAcquirer:
         assert average is not None
         assert average.value * 9 == -66_009
         assert average.render(3) == "-7334.333"
-
-
-def t4_transfers(oimp_purpose: Purpose = Purpose.OIMP) -> list[FirstTransferFact]:
-    return [
-        ft(1, 2021, 1_009),
-        ft(2, 2023, 4_000),
-        ft(3, 2025, 6_000),
-        # authorized for CORSIA, OIMP first-transfer definition "Authorization"
-        ft(4, 2026, 3_000, oimp_purpose, to=None),
-    ]
 
 
 class TestT4AveragingHost:
@@ -402,70 +310,6 @@ class TestOimpFirstTransfersInNet:
 
 
 # --------------------------------------------------------------------------------------------
-# Emissions restatement and report restatement
-# --------------------------------------------------------------------------------------------
-
-
-class TestRestatement:
-    PROFILE = profile(HOST, CaMethod.ANNUAL, (2021, 2022), budget=10_000)
-
-    def test_later_emissions_fact_wins_and_keeps_the_earlier(self) -> None:
-        facts = [EmissionsFact(7, 2021, 5_000), EmissionsFact(3, 2021, 4_800)]
-        report = compute_adjustments(self.PROFILE, facts, [], [])
-        row = report.row(2021)
-        assert row.emissions == Figure(Fraction(5_000), (7,))
-        assert row.emissions_superseded == (Figure(Fraction(4_800), (3,)),)
-
-    def test_restated_emissions_show_up(self) -> None:
-        first = [EmissionsFact(3, 2021, 4_800)]
-        before = compute_adjustments(self.PROFILE, first, [ft(1, 2021, 100)], [])
-        after = compute_adjustments(
-            self.PROFILE, [*first, EmissionsFact(7, 2021, 5_000)], [ft(1, 2021, 100)], []
-        )
-        assert restate(before, after) == [
-            Restatement(
-                2021,
-                RowField.EMISSIONS,
-                Figure(Fraction(4_800), (3,)),
-                Figure(Fraction(5_000), (7,)),
-            ),
-            Restatement(
-                2021,
-                RowField.EMISSIONS_BALANCE,
-                Figure(Fraction(4_900), (1, 3)),
-                Figure(Fraction(5_100), (1, 7)),
-            ),
-        ]
-
-    def test_first_report_of_a_figure_is_not_a_restatement(self) -> None:
-        before = compute_adjustments(self.PROFILE, [], [], [])
-        after = compute_adjustments(self.PROFILE, emissions({2021: 1, 2022: 2}), [], [])
-        assert restate(before, after) == []
-
-    def test_identical_reports_restate_nothing(self) -> None:
-        report = t3_report()
-        assert restate(report, report) == []
-
-    def test_averaging_restates_every_later_indicative_year(self) -> None:
-        before = t3_report()
-        uses = [use(i, y, q) for i, (y, q) in enumerate(T3_USES.items(), start=1)]
-        uses.append(use(99, 2022, 10))
-        after = compute_adjustments(profile(), emissions({2030: 1_000_000}), [], uses)
-        changed = {r.year for r in restate(before, after) if r.field is RowField.CA}
-        assert changed == set(range(2022, 2031))
-
-    def test_rejects_reports_under_another_policy(self) -> None:
-        with pytest.raises(IncomparableReports):
-            restate(t3_report(), t3_report(AdjustmentPolicy(elapsed_years_inclusive=False)))
-
-    def test_rejects_reports_of_another_party(self) -> None:
-        other = compute_adjustments(profile(HOST), [], [], [])
-        with pytest.raises(IncomparableReports) as caught:
-            restate(t3_report(), other)
-        assert caught.value.details["fields"] == ["party"]
-
-
-# --------------------------------------------------------------------------------------------
 # Every figure explains itself
 # --------------------------------------------------------------------------------------------
 
@@ -498,221 +342,6 @@ class TestExplainSeqs:
         uses = [use(i, y, q) for i, (y, q) in enumerate(T3_USES.items(), start=1)]
         shuffled = compute_adjustments(profile(), emissions({2030: 1_000_000}), [], uses[::-1])
         assert shuffled == t3_report()
-
-
-# --------------------------------------------------------------------------------------------
-# Errors
-# --------------------------------------------------------------------------------------------
-
-
-class TestProfileErrors:
-    def test_averaging_on_a_multi_year_ndc(self) -> None:
-        with pytest.raises(MethodNotAllowedForNdc) as caught:
-            NdcProfile(BUYER, NdcType.MULTI_YEAR, Metric.GHG, 2021, 2030, CaMethod.AVERAGING, 2030)
-        assert isinstance(caught.value, RuleViolation)
-        assert caught.value.rule == "ca-method-ndc-type"
-        assert caught.value.details["allowed"] == ["annual"]
-
-    def test_annual_on_a_single_year_ndc(self) -> None:
-        with pytest.raises(MethodNotAllowedForNdc):
-            NdcProfile(
-                BUYER,
-                NdcType.SINGLE_YEAR,
-                Metric.GHG,
-                2021,
-                2030,
-                CaMethod.ANNUAL,
-                2030,
-                budget=1,
-            )
-
-    @pytest.mark.parametrize(
-        ("changes", "message"),
-        [
-            ({"party": "jpn"}, "alpha-3"),
-            ({"party": "JAPAN"}, "alpha-3"),
-            ({"period_start": 2031}, "after period_end"),
-            ({"target_year": 2029}, "last year of its period"),
-            ({"target_year": 2035}, "outside the NDC period"),
-            ({"metric": "CO2"}, "metric must be one of"),
-            ({"method": "average"}, "method must be one of"),
-            ({"period_end": 2030.0}, "must be an int"),
-            ({"trajectory": {2030: 1}}, "takes no trajectory"),
-            ({"method": "trajectory"}, "needs a trajectory or a budget"),
-            ({"method": "trajectory", "trajectory": {2031: 5}}, "trajectory year outside"),
-            ({"method": "trajectory", "trajectory": {2030: 5.5}}, "must be an int"),
-            ({"metric": "non-GHG"}, "non_ghg_unit must be a non-empty string"),
-            ({"non_ghg_unit": "MWh"}, "a GHG NDC has no non-GHG unit"),
-            (
-                {"metric": "non-GHG", "non_ghg_unit": "MWh", "method": "trajectory", "budget": 9},
-                "needs the GHG metric",
-            ),
-        ],
-    )
-    def test_invalid_profile(self, changes: dict[str, object], message: str) -> None:
-        fields: dict[str, object] = {
-            "party": BUYER,
-            "ndc_type": "single-year",
-            "metric": "GHG",
-            "period_start": 2021,
-            "period_end": 2030,
-            "method": "averaging",
-            "target_year": 2030,
-        }
-        fields.update(changes)
-        with pytest.raises(InvalidNdcProfile, match=message):
-            NdcProfile(**fields)  # type: ignore[arg-type]
-
-    def test_profile_is_immutable_and_hashable(self) -> None:
-        party = profile(BUYER, CaMethod.TRAJECTORY, trajectory={2030: 5, 2025: 9})
-        assert list(party.trajectory) == [2025, 2030]
-        with pytest.raises(TypeError):
-            party.trajectory[2026] = 1  # type: ignore[index]
-        assert hash(party) == hash(profile(BUYER, CaMethod.TRAJECTORY, trajectory={2030: 6}))
-        assert party.period_label == "2021-2030"
-        assert profile(period=(2030, 2030)).period_label == "2030"
-
-
-class TestFactErrors:
-    def test_use_of_a_vintage_before_2021(self) -> None:
-        with pytest.raises(VintageBefore2021):
-            compute_adjustments(profile(), [], [], [use(1, 2025, 10, vintage=2020)])
-
-    def test_use_for_a_year_after_the_period(self) -> None:
-        with pytest.raises(UseOutsideNdcPeriod) as caught:
-            compute_adjustments(profile(), [], [], [use(1, 2031, 10, vintage=2030)])
-        assert caught.value.details["field"] == "use_year"
-        assert caught.value.details["seq"] == 1
-
-    def test_use_of_a_vintage_of_another_period(self) -> None:
-        with pytest.raises(UseOutsideNdcPeriod) as caught:
-            compute_adjustments(profile(), [], [], [use(1, 2030, 10, vintage=2031)])
-        assert caught.value.details["field"] == "vintage"
-
-    def test_first_transfer_of_another_period(self) -> None:
-        with pytest.raises(OutsideNdcPeriod):
-            compute_adjustments(profile(HOST), [], [ft(1, 2031, 10)], [])
-
-    def test_emissions_of_another_period(self) -> None:
-        with pytest.raises(OutsideNdcPeriod):
-            compute_adjustments(profile(), [EmissionsFact(1, 2019, 5)], [], [])
-
-    def test_first_transfer_by_another_party(self) -> None:
-        with pytest.raises(FactNotOfParty) as caught:
-            compute_adjustments(profile(BUYER), [], [ft(1, 2025, 10, party=HOST)], [])
-        assert caught.value.details["party"] == HOST
-
-    def test_use_by_another_party(self) -> None:
-        with pytest.raises(FactNotOfParty):
-            compute_adjustments(profile(HOST), [], [], [use(1, 2025, 10, party=BUYER)])
-
-    def test_duplicate_seq(self) -> None:
-        with pytest.raises(DuplicateSeq):
-            compute_adjustments(profile(), [], [], [use(1, 2025, 10), use(1, 2026, 10)])
-        with pytest.raises(DuplicateSeq):
-            compute_adjustments(profile(), [], [], [use(1, 2025, 10)] * 2)
-        with pytest.raises(DuplicateSeq):
-            compute_adjustments(profile(), [EmissionsFact(1, 2025, 1)] * 2, [], [])
-        with pytest.raises(DuplicateSeq):
-            compute_adjustments(profile(HOST), [], [ft(1, 2025, 10)] * 2, [])
-
-    def test_one_entry_may_carry_several_vintages(self) -> None:
-        """A first transfer entry acting on blocks of two vintages books each to its vintage."""
-        report = compute_adjustments(profile(HOST), [], [ft(1, 2023, 10), ft(1, 2024, 7)], [])
-        assert report.row(2023).first_transferred.value == 10
-        assert report.row(2024).first_transferred.value == 7
-        assert report.row(2024).first_transferred.seqs == (1,)
-
-    @pytest.mark.parametrize("quantity", [0, -5, 1.5, True, Fraction(3)])
-    def test_quantity_must_be_a_positive_int(self, quantity: object) -> None:
-        with pytest.raises(InvalidFact):
-            use(1, 2025, quantity)  # type: ignore[arg-type]
-
-    @pytest.mark.parametrize(
-        "build",
-        [
-            lambda: ft(-1, 2025, 10),
-            lambda: ft(1, 2025, 10, purpose="CORSIA"),  # type: ignore[arg-type]
-            lambda: ft(1, 2025, 10, to="jp"),
-            lambda: ft(1, 2025, 10, approach=" "),
-            lambda: use(1, 2025, 10, sector=""),
-            lambda: use(1, "2025", 10),  # type: ignore[arg-type]
-            lambda: EmissionsFact(1, 2025, 1.0),  # type: ignore[arg-type]
-            lambda: EmissionsFact(-1, 2025, 1),
-        ],
-    )
-    def test_malformed_facts(self, build: object) -> None:
-        assert callable(build)
-        with pytest.raises(InvalidFact):
-            build()
-
-    def test_purpose_accepts_the_aef_spelling(self) -> None:
-        fact = ft(1, 2025, 10, "NDC and OIMP")  # type: ignore[arg-type]
-        assert fact.purpose is Purpose.NDC_AND_OIMP
-
-    def test_missing_emissions_when_the_balance_is_asked(self) -> None:
-        report = t3_report()
-        assert report.row(2029).emissions_balance is None
-        with pytest.raises(EmissionsNotReported) as caught:
-            report.emissions_balance(2029)
-        assert caught.value.details == {"year": 2029}
-        assert isinstance(caught.value, InvalidInput)
-
-    def test_budget_waits_for_every_year(self) -> None:
-        party = profile(HOST, CaMethod.ANNUAL, (2021, 2023), budget=10)
-        report = compute_adjustments(party, emissions({2021: 1, 2023: 1}), [], [])
-        assert report.budget_assessment is None
-        assert report.missing_emissions_years == (2022,)
-
-    def test_row_outside_the_period(self) -> None:
-        with pytest.raises(OutsideNdcPeriod):
-            t3_report().row(2031)
-
-
-class TestFigureAndRendering:
-    def test_figure_normalizes(self) -> None:
-        figure = Figure(3, (5, 2, 5))  # type: ignore[arg-type]
-        assert figure.value == Fraction(3)
-        assert isinstance(figure.value, Fraction)
-        assert figure.seqs == (2, 5)
-        assert figure.is_integral
-        assert not Figure(Fraction(1, 3)).is_integral
-
-    @pytest.mark.parametrize("value", [1.5, Decimal("1.5"), "1", True])
-    def test_figure_rejects_inexact_values(self, value: object) -> None:
-        with pytest.raises(InvalidInput):
-            Figure(value)  # type: ignore[arg-type]
-
-    def test_figure_arithmetic_unions_seqs(self) -> None:
-        a, b = Figure(Fraction(10), (1,)), Figure(Fraction(4), (2,))
-        assert a + b == Figure(Fraction(14), (1, 2))
-        assert a - b == Figure(Fraction(6), (1, 2))
-        assert -a == Figure(Fraction(-10), (1,))
-        assert a / 4 == Figure(Fraction(5, 2), (1,))
-
-    @pytest.mark.parametrize(
-        ("value", "places", "text"),
-        [
-            (Fraction(5, 2), 0, "2"),
-            (Fraction(7, 2), 0, "4"),
-            (Fraction(-5, 2), 0, "-2"),
-            (Fraction(14009, 10), 1, "1400.9"),
-            (Fraction(14009, 10), 0, "1401"),
-            (Fraction(-22003, 3), 3, "-7334.333"),
-            (Fraction(2, 3), 2, "0.67"),
-            (Fraction(-1, 1000), 2, "0.00"),
-            (Fraction(1, 8), 2, "0.12"),
-            (Fraction(3, 8), 2, "0.38"),
-            (Fraction(5), 2, "5.00"),
-        ],
-    )
-    def test_render_rounds_half_to_even(self, value: Fraction, places: int, text: str) -> None:
-        assert render_decimal(value, places) == text
-
-    @pytest.mark.parametrize("places", [-1, 1.0])
-    def test_render_rejects_bad_places(self, places: object) -> None:
-        with pytest.raises(InvalidInput):
-            render_decimal(Fraction(1), places)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -814,16 +443,3 @@ def test_balance_is_emissions_plus_ca(
     for row in indicator.rows:
         assert row.emissions_balance is not None
         assert row.emissions_balance.value == level - row.first_transferred.value + row.used.value
-
-
-@given(
-    numerator=st.integers(-(10**12), 10**12),
-    scale=st.integers(0, 6),
-    places=st.integers(0, 6),
-)
-def test_render_matches_decimal_half_even(numerator: int, scale: int, places: int) -> None:
-    exact = Decimal(numerator).scaleb(-scale)
-    expected = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
-    if expected == 0:
-        expected = abs(expected)  # no negative zero on display
-    assert render_decimal(Fraction(numerator, 10**scale), places) == f"{expected:f}"

@@ -1,0 +1,182 @@
+"""What the computation is given besides the facts: the Party's NDC profile (paras 7, 18(c)-(e))
+and the policy for the points the decision leaves open."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from ledger.accounting.adjustments.checks import check_int, check_party, check_text, coerce_enum
+from ledger.accounting.adjustments.errors import InvalidNdcProfile, MethodNotAllowedForNdc
+from ledger.errors import InvalidInput
+from ledger.registry.model import CaMethod, Metric, NdcType
+
+GHG_UNIT = "t CO2 eq"
+
+
+class AveragingBasis(StrEnum):
+    """What the averaging method averages; the decision does not say (article6.md §2.2)."""
+
+    NET = "net"
+    """Average ``NET[t] = FT[t] - U[t]``."""
+    SEPARATE = "separate"
+    """Average ``FT`` and ``U`` separately and report both; the CA is their difference."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustmentPolicy:
+    """Settings for the points decision 2/CMA.3 leaves open (article6.md §2.2).
+
+    - ``averaging_basis``: average ``NET`` (default) or ``FT`` and ``U`` separately (para
+      7(a)(ii) says "ITMOs first transferred and used"). With exact arithmetic both give the
+      same CA; ``SEPARATE`` also reports the two averages.
+    - ``elapsed_years_inclusive``: *unverified* reading of "number of elapsed years" in para
+      7(a)(ii). ``True`` (default): the reporting year y counts, ``n(y) = y - T0 + 1`` and the
+      cumulative sum runs over T0..y. ``False``: only the years completed before y count,
+      ``n(y) = y - T0`` over T0..y-1, so the first year has no indicative average. The actual
+      CA of the NDC year is over the whole period (N years) either way.
+    - ``oimp_first_transfers_in_net``: whether first transfers of ITMOs authorized for OIMP
+      only (``OIMP``, ``IMP``, ``OP``) enter ``NET`` and the CA (para 23(f) "resulting from
+      paragraph 23(c-e)"; para 16 applies CAs to them). Default ``True``. They stay in the
+      23(c) first-transferred figure either way; authorizations alone (23(d)) never enter NET.
+    """
+
+    averaging_basis: AveragingBasis = AveragingBasis.NET
+    elapsed_years_inclusive: bool = True
+    oimp_first_transfers_in_net: bool = True
+
+    def __post_init__(self) -> None:
+        coerce_enum(self, "averaging_basis", AveragingBasis, InvalidInput)
+        for name in ("elapsed_years_inclusive", "oimp_first_transfers_in_net"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidInput(f"{name} must be a bool", field=name)
+
+
+DEFAULT_POLICY = AdjustmentPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class NdcProfile:
+    """What a Party declared about its NDC and CA method (para 18(c)-(e), para 7).
+
+    - ``party``: ISO 3166-1 alpha-3 code.
+    - ``period_start``/``period_end``: first and last year of the NDC implementation period.
+    - ``target_year``: the NDC year; for a single-year NDC it is the last year of the period
+      (the formal definitions in article6.md §2.2 place the NDC year at T1).
+    - ``budget``: multi-year emissions budget for the period (para 7(b)), or the indicative
+      budget of a single-year NDC under the trajectory option (para 7(a)(i)); GHG only.
+    - ``trajectory``: year -> emissions (or indicator) level of the multi-year trajectory
+      (para 7(b)) or indicative trajectory (para 7(a)(i)).
+    - ``target_level``: the NDC target level in :attr:`unit` for the target year, if
+      quantified (para 18(d)); used for the end-of-period comparison (para 23(l)).
+    - ``non_ghg_unit``: the unit of a non-GHG metric (e.g. ``"MWh"``, para 22(d)); required
+      for ``Metric.NON_GHG``, absent for GHG (as in :class:`ledger.registry.model.NdcDeclaration`).
+
+    ``ndc_type``, ``metric`` and ``method`` take the enums of :mod:`ledger.registry.model` (or their
+    string values).
+    """
+
+    party: str
+    ndc_type: NdcType
+    metric: Metric
+    period_start: int
+    period_end: int
+    method: CaMethod
+    target_year: int
+    budget: int | None = None
+    trajectory: Mapping[int, int] = field(default_factory=dict, hash=False)
+    target_level: int | None = None
+    non_ghg_unit: str | None = None
+
+    def __post_init__(self) -> None:
+        check_party(InvalidNdcProfile, "party", self.party)
+        coerce_enum(self, "ndc_type", NdcType, InvalidNdcProfile)
+        coerce_enum(self, "metric", Metric, InvalidNdcProfile)
+        coerce_enum(self, "method", CaMethod, InvalidNdcProfile)
+        for name in ("period_start", "period_end", "target_year"):
+            check_int(InvalidNdcProfile, name, getattr(self, name))
+        if self.period_start > self.period_end:
+            raise InvalidNdcProfile(
+                "period_start is after period_end",
+                period_start=self.period_start,
+                period_end=self.period_end,
+            )
+        self._check_method()
+        self._check_target()
+        self._check_budget_and_trajectory()
+        if self.metric is Metric.NON_GHG:
+            check_text(InvalidNdcProfile, "non_ghg_unit", self.non_ghg_unit)
+        elif self.non_ghg_unit is not None:
+            raise InvalidNdcProfile("a GHG NDC has no non-GHG unit", field="non_ghg_unit")
+
+    def _check_method(self) -> None:
+        allowed = (
+            (CaMethod.ANNUAL,)
+            if self.ndc_type is NdcType.MULTI_YEAR
+            else (CaMethod.TRAJECTORY, CaMethod.AVERAGING)
+        )
+        if self.method not in allowed:
+            raise MethodNotAllowedForNdc(
+                f"method {self.method.value!r} does not apply to a {self.ndc_type.value} NDC",
+                method=self.method.value,
+                ndc_type=self.ndc_type.value,
+                allowed=[m.value for m in allowed],
+            )
+
+    def _check_target(self) -> None:
+        if not self.period_start <= self.target_year <= self.period_end:
+            raise InvalidNdcProfile(
+                "target_year is outside the NDC period", target_year=self.target_year
+            )
+        if self.ndc_type is NdcType.SINGLE_YEAR and self.target_year != self.period_end:
+            raise InvalidNdcProfile(
+                "the NDC year of a single-year NDC is the last year of its period",
+                target_year=self.target_year,
+                period_end=self.period_end,
+            )
+        if self.target_level is not None:
+            check_int(InvalidNdcProfile, "target_level", self.target_level)
+
+    def _check_budget_and_trajectory(self) -> None:
+        if not isinstance(self.trajectory, Mapping):
+            raise InvalidNdcProfile("trajectory must be a mapping year -> level")
+        points = dict(sorted(self.trajectory.items()))
+        for year, level in points.items():
+            check_int(InvalidNdcProfile, "trajectory year", year)
+            check_int(InvalidNdcProfile, "trajectory level", level)
+            if not self.period_start <= year <= self.period_end:
+                raise InvalidNdcProfile("trajectory year outside the NDC period", year=year)
+        object.__setattr__(self, "trajectory", MappingProxyType(points))
+        if self.budget is not None:
+            check_int(InvalidNdcProfile, "budget", self.budget)
+            if self.metric is not Metric.GHG:
+                raise InvalidNdcProfile("an emissions budget needs the GHG metric")
+        if self.method is CaMethod.AVERAGING:
+            if self.budget is not None or points:
+                raise InvalidNdcProfile(
+                    "the averaging method (para 7(a)(ii)) takes no trajectory or budget"
+                )
+        elif self.budget is None and not points:
+            raise InvalidNdcProfile(
+                f"the {self.method.value} method needs a trajectory or a budget "
+                "(para 7(a)(i), 7(b))"
+            )
+
+    @property
+    def unit(self) -> str:
+        """``"t CO2 eq"`` for a GHG NDC, else the non-GHG metric unit."""
+        return self.non_ghg_unit if self.non_ghg_unit is not None else GHG_UNIT
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """The years of the NDC implementation period, in order."""
+        return tuple(range(self.period_start, self.period_end + 1))
+
+    @property
+    def period_label(self) -> str:
+        """The period as ``"T0-T1"`` (or one year)."""
+        if self.period_start == self.period_end:
+            return str(self.period_start)
+        return f"{self.period_start}-{self.period_end}"
