@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint typecheck imports check migrate openapi bench demo
+.PHONY: help install run test coverage lint typecheck imports check migrate openapi bench demo
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,6 +22,9 @@ run: $(STAMP) ## Install, then start the service on SQLite at http://127.0.0.1:8
 
 test: $(STAMP) ## Install, then run every test (SQLite and PostgreSQL; see A6LEDGER_TEST_DATABASES)
 	$(BIN)/pytest
+
+coverage: $(STAMP) ## Run every test with a coverage report; fails under the floor in pyproject.toml
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
