@@ -1,17 +1,27 @@
-"""SQLAlchemy unit of work: one connection, one transaction, committed explicitly."""
+"""SQLAlchemy unit of work: one connection, one transaction, committed explicitly; and the
+:class:`SqlStorage` that opens units of work on one engine."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DataError
 
-from ledger.adapters.sql.db import begin_read, begin_write
+from ledger.adapters.sql.cosignatures import SqlCosignatureRepository
+from ledger.adapters.sql.db import begin_read, begin_write, create_ledger_engine
+from ledger.adapters.sql.idempotency import SqlIdempotencyRepository
+from ledger.adapters.sql.listing import SqlProjectionListing
 from ledger.adapters.sql.log import SqlLedgerLog
 from ledger.adapters.sql.projection import SqlProjection
+from ledger.adapters.sql.tokens import SqlTokenRepository
+from ledger.ports import UnstorableValue
+
+logger = logging.getLogger("a6ledger.storage")
 
 
 def utc_now() -> datetime:
@@ -23,6 +33,10 @@ class SqlAlchemyUnitOfWork:
 
     A writing unit of work holds the chain's append lock from its first statement, so the
     checks a service makes and the entries it appends see the same head.
+
+    A value the database refuses to store (``DataError``: a NUL character PostgreSQL text
+    cannot hold, a string longer than its column) leaves the block as :class:`UnstorableValue`,
+    a client error, with the transaction rolled back.
     """
 
     def __init__(
@@ -43,6 +57,10 @@ class SqlAlchemyUnitOfWork:
         self._conn = begin_write(self._engine) if self._write else begin_read(self._engine)
         self.log = SqlLedgerLog(self._conn, self._clock)
         self.projection = SqlProjection(self._conn)
+        self.listing = SqlProjectionListing(self._conn)
+        self.tokens = SqlTokenRepository(self._conn)
+        self.idempotency = SqlIdempotencyRepository(self._conn)
+        self.cosignatures = SqlCosignatureRepository(self._conn)
         return self
 
     def __exit__(
@@ -53,13 +71,18 @@ class SqlAlchemyUnitOfWork:
     ) -> None:
         conn = self._conn
         self._conn = None
-        if conn is None:
-            return
-        try:
-            if conn.in_transaction():
-                conn.rollback()
-        finally:
-            conn.close()
+        if conn is not None:
+            try:
+                if conn.in_transaction():
+                    conn.rollback()
+            finally:
+                conn.close()
+        if isinstance(exc, DataError):
+            logger.warning("the database refused a value: %s", exc.orig)
+            raise UnstorableValue(
+                "a value in the request cannot be stored (control characters such as NUL, or "
+                "a value longer than its field)"
+            ) from exc
 
     def now(self) -> datetime:
         return self._clock()
@@ -70,3 +93,32 @@ class SqlAlchemyUnitOfWork:
 
     def rollback(self) -> None:
         self.connection.rollback()
+
+
+class SqlStorage:
+    """The service's database: opens units of work on one engine (``ledger.ports.Storage``)."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = engine
+        self._clock = clock
+
+    @classmethod
+    def open(cls, database_url: str) -> SqlStorage:
+        """Storage on a new engine for ``database_url`` (SQLite or PostgreSQL)."""
+        return cls(create_ledger_engine(database_url))
+
+    def unit_of_work(self, *, write: bool) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.engine, write=write, clock=self._clock)
+
+    def check(self) -> None:
+        """Raise unless the database answers a trivial query."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def describe(self) -> str:
+        """The database URL without its password, for logs."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        """Close the engine's pooled connections."""
+        self.engine.dispose()
