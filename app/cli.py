@@ -75,16 +75,15 @@ def _verify_db(_args: argparse.Namespace) -> int:
 
 
 def _demo(_args: argparse.Namespace) -> int:
-    from ledger.adapters.sql.db import create_ledger_engine
     from ledger.adapters.sql.migrations import upgrade_to_head
-    from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+    from ledger.adapters.sql.uow import SqlStorage
     from ledger.demo import load_demo
 
     settings = get_settings()
     upgrade_to_head(settings.database_url)
-    engine = create_ledger_engine(settings.database_url)
+    storage = SqlStorage.open(settings.database_url)
     try:
-        with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+        with storage.unit_of_work(write=True) as uow:
             if uow.log.size() and uow.projection.get_party("JPN") is not None:
                 print("the demo scenario needs a fresh database: this one already has Parties")
                 return 1
@@ -92,7 +91,7 @@ def _demo(_args: argparse.Namespace) -> int:
             size = uow.log.size()
             uow.commit()
     finally:
-        engine.dispose()
+        storage.dispose()
     print(f"loaded the JCM demo scenario: {size} ledger entries")
     return 0
 

@@ -18,8 +18,7 @@ from app.settings import get_settings
 from ledger.accounting import aef, consistency, reporting
 from ledger.adapters import aef_files
 from ledger.adapters.counterpart import fetch_counterpart_aef
-from ledger.adapters.sql.db import create_ledger_engine
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.uow import SqlStorage
 from ledger.errors import LedgerError
 
 
@@ -41,9 +40,9 @@ def _consistency_check(args: argparse.Namespace) -> int:
     except LedgerError as exc:
         print(f"counterpart: {exc.message}", file=sys.stderr)
         return 2
-    engine = create_ledger_engine(get_settings().database_url)
+    storage = SqlStorage.open(get_settings().database_url)
     try:
-        with SqlAlchemyUnitOfWork(engine, write=args.record) as uow:
+        with storage.unit_of_work(write=args.record) as uow:
             own = reporting.aef_report_for(uow, args.party, args.year, args.version)
             result = consistency.check_against_counterpart(
                 own, counterpart, date_tolerance=timedelta(days=args.tolerance_days)
@@ -56,7 +55,7 @@ def _consistency_check(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     finally:
-        engine.dispose()
+        storage.dispose()
     print(f"{args.party} {args.year}: {result.notation.value}")
     for finding in result.findings:
         rows = ", ".join(str(r) for r in finding.rows)

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from app.settings import get_settings
-from ledger.adapters.sql.orm_api import TOKEN_ROLES
+from ledger.access import Role
 from ledger.errors import LedgerError
 
 CLI_ACTOR = "cli"
@@ -25,19 +25,19 @@ def _err(line: str) -> None:
 
 
 def _tokens_create(args: argparse.Namespace) -> int:
-    from app.auth import create_token
-    from ledger.adapters.sql.db import create_ledger_engine
+    from ledger.access import create_token
+    from ledger.adapters.sql.uow import SqlStorage
 
-    engine = create_ledger_engine(get_settings().database_url)
+    storage = SqlStorage.open(get_settings().database_url)
     try:
         principal, token = create_token(
-            engine, args.name, args.role, args.registry, actor=CLI_ACTOR
+            storage, args.name, args.role, args.registry, actor=CLI_ACTOR
         )
     except LedgerError as exc:
         _err(f"error: {exc.message}")
         return 1
     finally:
-        engine.dispose()
+        storage.dispose()
     bound = f" for registry {principal.registry_id}" if principal.registry_id else ""
     _err(
         f"created {principal.token_id} (role {principal.role.value}{bound}); "
@@ -48,30 +48,30 @@ def _tokens_create(args: argparse.Namespace) -> int:
 
 
 def _tokens_revoke(args: argparse.Namespace) -> int:
-    from app.auth import revoke_token
-    from ledger.adapters.sql.db import create_ledger_engine
+    from ledger.access import revoke_token
+    from ledger.adapters.sql.uow import SqlStorage
 
-    engine = create_ledger_engine(get_settings().database_url)
+    storage = SqlStorage.open(get_settings().database_url)
     try:
-        info = revoke_token(engine, args.token_id, actor=CLI_ACTOR)
+        info = revoke_token(storage, args.token_id, actor=CLI_ACTOR)
     except LedgerError as exc:
         _err(f"error: {exc.message}")
         return 1
     finally:
-        engine.dispose()
+        storage.dispose()
     _out(f"revoked {info.token_id}")
     return 0
 
 
 def _tokens_list(_args: argparse.Namespace) -> int:
-    from app.auth import list_tokens
-    from ledger.adapters.sql.db import create_ledger_engine
+    from ledger.access import list_tokens
+    from ledger.adapters.sql.uow import SqlStorage
 
-    engine = create_ledger_engine(get_settings().database_url)
+    storage = SqlStorage.open(get_settings().database_url)
     try:
-        tokens = list_tokens(engine)
+        tokens = list_tokens(storage)
     finally:
-        engine.dispose()
+        storage.dispose()
     _out("TOKEN_ID\tROLE\tREGISTRY\tSTATUS\tCREATED\tNAME")
     for token in tokens:
         status = "revoked" if token.revoked else "active"
@@ -90,7 +90,7 @@ def add_token_commands(
         dest="tokens", required=True
     )
     create = tokens.add_parser("create", help="issue a token and print it (only this once)")
-    create.add_argument("--role", required=True, choices=TOKEN_ROLES)
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
     create.add_argument("--registry", help="registry id such as JPN01 (registry tokens only)")
     create.add_argument("--name", required=True, help="who or what holds the token")
     create.set_defaults(func=_tokens_create)

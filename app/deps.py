@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
 
 from app.settings import Settings
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.log import note
 from ledger.log.checkpoints import CheckpointState
+from ledger.ports import Storage, UnitOfWork
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -19,9 +18,9 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+def get_storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
 
 
 def get_signer(request: Request) -> note.Signer:
@@ -34,14 +33,14 @@ def get_checkpoint_state(request: Request) -> CheckpointState:
     return state
 
 
-def read_uow(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[SqlAlchemyUnitOfWork]:
+def read_uow(storage: Annotated[Storage, Depends(get_storage)]) -> Iterator[UnitOfWork]:
     """A read-only unit of work: one consistent snapshot for the whole request."""
-    with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+    with storage.unit_of_work(write=False) as uow:
         yield uow
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
 SignerDep = Annotated[note.Signer, Depends(get_signer)]
-ReadUowDep = Annotated[SqlAlchemyUnitOfWork, Depends(read_uow)]
+ReadUowDep = Annotated[UnitOfWork, Depends(read_uow)]
 CheckpointStateDep = Annotated[CheckpointState, Depends(get_checkpoint_state)]

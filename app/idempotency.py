@@ -35,19 +35,16 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, overload
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, insert, select
 
 from app.auth import Principal, PrincipalDep
-from app.deps import EngineDep
+from app.deps import StorageDep
 from app.problems import problem_responses
-from ledger.adapters.sql.orm_api import idempotency_record
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, utc_now
 from ledger.errors import InvalidInput
+from ledger.ports import IdempotencyRecord, Storage, UnitOfWork
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -60,7 +57,7 @@ _FINGERPRINT_DOMAIN = b"a6ledger-request-fingerprint-v1\n"
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ResultT = TypeVar("ResultT")
-Operation = Callable[[SqlAlchemyUnitOfWork], ResultT]
+Operation = Callable[[UnitOfWork], ResultT]
 
 
 class IdempotencyKeyReused(InvalidInput):
@@ -130,46 +127,11 @@ def request_fingerprint(method: str, path: str, query: str, body: bytes) -> byte
 # --- stored responses -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    fingerprint: bytes
-    method: str
-    path: str
-
-    def replay(self) -> Response:
-        headers = dict(self.headers)
-        headers[REPLAYED_HEADER] = "true"
-        return Response(content=self.body, status_code=self.status, headers=headers)
-
-
-def load_record(conn: Connection, token_id: str, key: str) -> StoredResponse | None:
-    row = conn.execute(
-        select(
-            idempotency_record.c.response_status,
-            idempotency_record.c.response_headers,
-            idempotency_record.c.response_body,
-            idempotency_record.c.request_fingerprint,
-            idempotency_record.c.request_method,
-            idempotency_record.c.request_path,
-        ).where(
-            idempotency_record.c.token_id == token_id,
-            idempotency_record.c.idempotency_key == key,
-        )
-    ).first()
-    if row is None:
-        return None
-    headers = [(str(name), str(value)) for name, value in json.loads(row.response_headers)]
-    return StoredResponse(
-        status=int(row.response_status),
-        headers=headers,
-        body=bytes(row.response_body),
-        fingerprint=bytes(row.request_fingerprint),
-        method=str(row.request_method),
-        path=str(row.request_path),
-    )
+def replay(record: IdempotencyRecord) -> Response:
+    """The stored response again, marked ``Idempotent-Replayed: true``."""
+    headers = dict(record.headers)
+    headers[REPLAYED_HEADER] = "true"
+    return Response(content=record.body, status_code=record.status, headers=headers)
 
 
 # --- the write wrapper ------------------------------------------------------------------------
@@ -180,7 +142,7 @@ class IdempotentWrite:
 
     def __init__(
         self,
-        engine: Engine,
+        storage: Storage,
         principal: Principal,
         key: str | None,
         fingerprint: bytes,
@@ -188,7 +150,7 @@ class IdempotentWrite:
         path: str,
         default_status: int,
     ) -> None:
-        self.engine = engine
+        self.storage = storage
         self.principal = principal
         self.key = key
         self.fingerprint = fingerprint
@@ -199,7 +161,7 @@ class IdempotentWrite:
     @overload
     def run(
         self,
-        operation: Callable[[SqlAlchemyUnitOfWork], ModelT],
+        operation: Callable[[UnitOfWork], ModelT],
         present: None = None,
         *,
         status_code: int | None = None,
@@ -209,7 +171,7 @@ class IdempotentWrite:
     @overload
     def run(
         self,
-        operation: Callable[[SqlAlchemyUnitOfWork], ResultT],
+        operation: Callable[[UnitOfWork], ResultT],
         present: Callable[[ResultT], ModelT],
         *,
         status_code: int | None = None,
@@ -218,7 +180,7 @@ class IdempotentWrite:
 
     def run(
         self,
-        operation: Callable[[SqlAlchemyUnitOfWork], Any],
+        operation: Callable[[UnitOfWork], Any],
         present: Callable[[Any], BaseModel] | None = None,
         *,
         status_code: int | None = None,
@@ -229,9 +191,9 @@ class IdempotentWrite:
         ``operation`` returns a pydantic model (or a value that ``present`` turns into one);
         ``status_code`` defaults to the route's; ``location`` derives a ``Location`` header from
         the model. The response body is the model as JSON (by alias)."""
-        with SqlAlchemyUnitOfWork(self.engine, write=True) as uow:
+        with self.storage.unit_of_work(write=True) as uow:
             if self.key is not None:
-                stored = load_record(uow.connection, self.principal.token_id, self.key)
+                stored = uow.idempotency.get(self.principal.token_id, self.key)
                 if stored is not None:
                     if not hmac.compare_digest(stored.fingerprint, self.fingerprint):
                         raise IdempotencyKeyReused(
@@ -240,7 +202,7 @@ class IdempotentWrite:
                             idempotency_key=self.key,
                             first_request=f"{stored.method} {stored.path}",
                         )
-                    return stored.replay()
+                    return replay(stored)
             size_before = uow.log.size()
             result = operation(uow)
             model = result if present is None else present(result)
@@ -259,17 +221,17 @@ class IdempotentWrite:
             if location is not None:
                 headers.append(("location", location(model)))
             if self.key is not None:
-                uow.connection.execute(
-                    insert(idempotency_record).values(
+                uow.idempotency.add(
+                    IdempotencyRecord(
                         token_id=self.principal.token_id,
-                        idempotency_key=self.key,
-                        request_fingerprint=self.fingerprint,
-                        request_method=self.method,
-                        request_path=self.path,
-                        response_status=status,
-                        response_headers=json.dumps(headers, separators=(",", ":")),
-                        response_body=body,
-                        created_at=utc_now(),
+                        key=self.key,
+                        fingerprint=self.fingerprint,
+                        method=self.method,
+                        path=self.path,
+                        status=status,
+                        headers=tuple(headers),
+                        body=body,
+                        created_at=uow.now(),
                         first_seq=first_seq,
                         last_seq=last_seq,
                         tree_size=size_after,
@@ -299,14 +261,14 @@ IdempotencyKey = Annotated[
 async def get_idempotent_write(
     request: Request,
     principal: PrincipalDep,
-    engine: EngineDep,
+    storage: StorageDep,
     idempotency_key: IdempotencyKey = None,
 ) -> IdempotentWrite:
     body = await request.body()
     route = request.scope.get("route")
     default_status = getattr(route, "status_code", None) or 200
     return IdempotentWrite(
-        engine=engine,
+        storage=storage,
         principal=principal,
         key=idempotency_key,
         fingerprint=request_fingerprint(request.method, request.url.path, request.url.query, body),

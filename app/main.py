@@ -8,17 +8,25 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import text
 
 from app import __version__
 from app.keys import load_signer
 from app.middleware import RequestContextMiddleware
 from app.problems import add_problem_handlers
-from app.routes import exports, health, log, registry, reports, witness
+from app.routes import (
+    authorizations,
+    exports,
+    health,
+    log,
+    parties,
+    reports,
+    units,
+    witness,
+)
 from app.settings import Environment, Settings, get_settings
 from ledger.adapters.checkpoint_state import FileCheckpointState
-from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import upgrade_to_head
+from ledger.adapters.sql.uow import SqlStorage
 
 
 def operation_id(route: APIRoute) -> str:
@@ -28,7 +36,7 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     production = settings.environment is Environment.production
-    engine = create_ledger_engine(settings.database_url)
+    storage = SqlStorage.open(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -37,15 +45,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.signer = load_signer(
             settings.signer_key_path, settings.log_origin, create=settings.sets_itself_up
         )
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        storage.check()
         logging.getLogger("a6ledger").info(
             "a6ledger ready: origin=%s database=%s",
             settings.log_origin,
-            engine.url.render_as_string(hide_password=True),
+            storage.describe(),
         )
         yield
-        engine.dispose()
+        storage.dispose()
 
     app = FastAPI(
         title="a6ledger",
@@ -65,14 +72,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None if production else "/openapi.json",
     )
     app.state.settings = settings
-    app.state.engine = engine
+    app.state.storage = storage
     app.state.checkpoint_state = FileCheckpointState(settings.checkpoint_state_path)
     add_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(log.router)
     app.include_router(witness.router)
-    app.include_router(registry.router)
+    app.include_router(parties.router)
+    app.include_router(authorizations.router)
+    app.include_router(units.router)
     app.include_router(reports.router)
     app.include_router(exports.router)
     return app

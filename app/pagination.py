@@ -1,16 +1,17 @@
-"""Opaque cursor pagination over an increasing key (keyset pagination).
+"""Opaque cursor pagination over an increasing key (keyset pagination): cursors and limits.
 
-A list route takes :data:`LimitDep` and :data:`CursorDep`, selects the rows whose key is greater
-than the cursor's, ordered by that key, at most ``limit + 1`` of them (:func:`keyset`), and
-returns :func:`page_of` the rows. Because ledger seqs only grow and entries are never changed,
-pages never skip or repeat an item, however many entries are appended between two fetches::
+A list route takes :data:`LimitDep` and :data:`CursorDep`, asks a repository's paged listing
+method (``ledger.ports.ProjectionListing``) for the records whose key is greater than the
+cursor's, in key order, at most ``limit + 1`` of them, and returns :func:`page_of` them (the
+extra record tells whether there is a next page). Because a record's key never changes, pages
+never skip or repeat a record, however many are added between two fetches (seqs only grow, so
+a list by seq also shows every record added meanwhile)::
 
     @router.get("/v1/things")
     def list_things(uow: ReadUowDep, _: ReaderDep, limit: LimitDep,
                     cursor: CursorDep) -> Page[ThingPublic]:
-        query = keyset(select(thing), thing.c.seq, cursor.after_seq(), limit)
-        rows = uow.connection.execute(query).all()
-        return page_of([ThingPublic.from_row(r) for r in rows], limit, lambda t: t.seq)
+        things = uow.listing.things(cursor.after_seq(), limit + 1)
+        return page_of([ThingPublic.from_domain(t) for t in things], limit, lambda t: t.seq)
 
 A cursor is the unpadded URL-safe base64 of the canonical JSON ``{"after":<key>}``, where the
 key is a non-negative integer (a seq) or a string. Clients must treat it as opaque. Anything
@@ -28,13 +29,11 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select
 
 from app.deps import SettingsDep
 from ledger.errors import InvalidInput
 
 T = TypeVar("T")
-SelectT = TypeVar("SelectT", bound=Select[Any])
 
 MAX_CURSOR_LENGTH = 1024
 MAX_KEY_LENGTH = 512
@@ -152,14 +151,6 @@ def get_cursor(
 
 LimitDep = Annotated[int, Depends(get_limit)]
 CursorDep = Annotated[Cursor, Depends(get_cursor)]
-
-
-def keyset(query: SelectT, key: ColumnElement[Any], after: CursorKey | None, limit: int) -> SelectT:
-    """``query`` restricted to keys after the cursor, in key order, ``limit + 1`` rows at most
-    (the extra row tells :func:`page_of` whether there is a next page)."""
-    if after is not None:
-        query = query.where(key > after)
-    return query.order_by(key).limit(limit + 1)
 
 
 def page_of(items: Sequence[T], limit: int, key: Callable[[T], CursorKey]) -> Page[T]:

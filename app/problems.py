@@ -14,7 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.errors import (
@@ -180,23 +179,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unstorable_value(request: Request, exc: Exception) -> JSONResponse:
-    """The database refused a value the schema let through (e.g. a NUL character, which
-    PostgreSQL text cannot hold): a client error, reported without database internals."""
-    logger.warning("database refused a request value at %s: %s", request.url.path, exc)
-    return problem_response(
-        422,
-        "unstorable-value",
-        "A value cannot be stored",
-        "a value in the request cannot be stored (control characters such as NUL, or a value "
-        "longer than its field)",
-        request.url.path,
-        rule="storable-values",
-    )
-
-
 def add_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(LedgerError, _ledger_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -6,8 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.deps import EngineDep
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from app.deps import StorageDep
 from ledger.errors import LedgerError
 from ledger.log.chain import ChainFault, entry_hash, verify_chain
 
@@ -37,10 +36,10 @@ def read_health() -> HealthPublic:
     response_model=ReadinessPublic,
     responses={503: {"model": ReadinessPublic, "description": "Not ready"}},
 )
-def read_readiness(engine: EngineDep) -> ReadinessPublic | JSONResponse:
+def read_readiness(storage: StorageDep) -> ReadinessPublic | JSONResponse:
     """Readiness: the database answers and the last entry links to its predecessor."""
     try:
-        with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+        with storage.unit_of_work(write=False) as uow:
             size = uow.log.size()
             fault = _check_head(uow.log.read_entries(max(0, size - 3), size), size)
             if fault is not None:

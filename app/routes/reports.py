@@ -35,8 +35,8 @@ from app.schemas_reports import (
 )
 from ledger.accounting import aef, consistency, reporting
 from ledger.adapters import aef_files
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import InvalidInput, NotFound
+from ledger.ports import UnitOfWork
 from ledger.registry import services
 
 router = APIRouter(prefix="/v1", tags=["reports"])
@@ -53,7 +53,7 @@ PartyCode = Annotated[str, Path(pattern=r"^[A-Z]{3}$")]
 ReportedYear = Annotated[int, Path(ge=1990, le=2100)]
 
 
-def _ensure_party_writer(uow: SqlAlchemyUnitOfWork, principal: Principal, party: str) -> None:
+def _ensure_party_writer(uow: UnitOfWork, principal: Principal, party: str) -> None:
     """Admin, or a registry token of one of the Party's registries."""
     services.party_of(uow, party)
     if principal.role is Role.admin:
@@ -90,7 +90,7 @@ def record_emissions(
     """Record the Party's NDC-covered emissions (or non-GHG indicator) for a year. Restating a
     year appends a new entry; reports show both the earlier and the restated value."""
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> EmissionsPublic:
+    def operation(uow: UnitOfWork) -> EmissionsPublic:
         _ensure_party_writer(uow, principal, code)
         appended = reporting.record_emissions(
             uow, code, body.year, body.value, principal.actor, metric_unit=body.metric_unit
@@ -118,7 +118,7 @@ def record_target(
         except ValueError as exc:
             raise InvalidInput("trajectory keys must be years", field="trajectory") from exc
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> NdcTargetPublic:
+    def operation(uow: UnitOfWork) -> NdcTargetPublic:
         _ensure_party_writer(uow, principal, code)
         appended = reporting.record_ndc_target(
             uow,
@@ -271,7 +271,7 @@ def create_submission(
     if body is not None and body.reported_year != reported_year:
         raise InvalidInput("the body's reported_year differs from the path", field="reported_year")
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> SubmissionPublic:
+    def operation(uow: UnitOfWork) -> SubmissionPublic:
         _ensure_party_writer(uow, principal, code)
         version = reporting.record_submission(uow, code, reported_year, principal.actor)
         recorded = [
@@ -318,7 +318,7 @@ def create_consistency_check(
     registry token flags only blocks held in its own Party's registries."""
     counterpart = None if body.counterpart is None else aef.from_json(body.counterpart)
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> ConsistencyCheckPublic:
+    def operation(uow: UnitOfWork) -> ConsistencyCheckPublic:
         if principal.role is Role.registry:
             _ensure_party_writer(uow, principal, body.party)
         own = reporting.aef_report_for(uow, body.party, body.reported_year, body.version)

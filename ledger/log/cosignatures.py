@@ -25,6 +25,7 @@ from ledger.log.checkpoints import (
     guard_consistency,
     signed_checkpoint,
 )
+from ledger.log.tlog_checkpoint import Checkpoint
 from ledger.ports import StoredCosignature, UnitOfWork
 from ledger.recording import record_entry
 
@@ -44,7 +45,7 @@ class RecordedCosignature:
     recorded_at: datetime
 
 
-def _as_cosignature(stored: StoredCosignature, checkpoint: note.Checkpoint) -> witness.Cosignature:
+def _as_cosignature(stored: StoredCosignature, checkpoint: Checkpoint) -> witness.Cosignature:
     return witness.Cosignature(
         tree_size=checkpoint.size,
         root_hash=checkpoint.root_hash,

@@ -20,9 +20,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.auth import Principal, Role, create_token
 from app.main import create_app
 from app.settings import Environment, Settings
+from ledger.access import Principal, Role, create_token
+from ledger.adapters.sql.uow import SqlStorage
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ class TokenFactory:
     """``tokens("admin")`` or ``tokens("registry", "JPN01")`` returns ``Authorization`` headers;
     ``tokens.issue(...)`` returns the principal and token text as well."""
 
-    engine: Engine
+    storage: SqlStorage
     issued: list[IssuedToken] = field(default_factory=list)
 
     def issue(
@@ -72,7 +73,7 @@ class TokenFactory:
     ) -> IssuedToken:
         role = Role(role)
         label = name or f"test {role.value} {registry_id or ''}".strip()
-        principal, token = create_token(self.engine, label, role, registry_id, actor="test")
+        principal, token = create_token(self.storage, label, role, registry_id, actor="test")
         issued = IssuedToken(principal, token)
         self.issued.append(issued)
         return issued
@@ -84,8 +85,14 @@ class TokenFactory:
 
 
 @pytest.fixture
-def tokens(engine: Engine) -> TokenFactory:
-    return TokenFactory(engine)
+def storage(engine: Engine) -> SqlStorage:
+    """The test database as the service's storage (the app has its own engine on it)."""
+    return SqlStorage(engine)
+
+
+@pytest.fixture
+def tokens(storage: SqlStorage) -> TokenFactory:
+    return TokenFactory(storage)
 
 
 # The JCM scenario fixture (parties, registries, accounts and tokens), shared by API tests.

@@ -19,27 +19,20 @@ from sqlalchemy.engine import make_url
 from app import cli
 from app.auth import (
     AdminDep,
-    InvalidTokenRequest,
     PrincipalDep,
     ReaderDep,
     RegistryWriterDep,
     Role,
-    TokenAlreadyRevoked,
-    TokenNotFound,
-    create_token,
     ensure_registry,
-    format_token,
-    hash_secret,
-    list_tokens,
-    parse_token,
-    revoke_token,
 )
 from app.idempotency import IdempotentWriteDep
 from app.settings import get_settings
+from ledger.access import format_token, hash_secret, list_tokens, parse_token, revoke_token
 from ledger.adapters.sql.orm import metadata
-from ledger.adapters.sql.orm_api import TOKEN_ROLES, api_token
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.orm_api import api_token
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, SqlStorage
 from ledger.log.chain import Entry
+from ledger.ports import UnitOfWork
 from tests.api.conftest import TokenFactory
 
 router = APIRouter(prefix="/test")
@@ -83,7 +76,7 @@ def move_units(
 ) -> Response:
     ensure_registry(principal, registry_id)
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> MovePublic:
+    def operation(uow: UnitOfWork) -> MovePublic:
         entry = uow.log.append("test.move", {"registry": registry_id}, actor=principal.actor)
         return MovePublic(registry_id=registry_id, seq=entry.seq)
 
@@ -123,71 +116,6 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str
 
 
 # --- token text and management ----------------------------------------------------------------
-
-
-def test_roles_match_the_database_constraint() -> None:
-    assert tuple(role.value for role in Role) == TOKEN_ROLES
-
-
-def test_token_text_round_trips_and_hides_nothing_in_the_id(engine: Engine) -> None:
-    principal, token = create_token(engine, "ops", Role.admin)
-    parsed = parse_token(token)
-    assert parsed is not None
-    token_id, secret = parsed
-    assert token_id == principal.token_id
-    assert token == format_token(token_id, secret)
-    assert token.startswith("a6l_tok_")
-    assert len(secret) == 43  # 32 bytes, unpadded URL-safe base64
-    assert parse_token(token + "x") is None
-    assert parse_token(token.replace("a6l_", "a6x_")) is None
-
-
-@pytest.mark.parametrize(
-    ("role", "registry_id"),
-    [
-        ("registry", None),
-        ("registry", "jpn01"),
-        ("registry", "JPN1"),
-        ("admin", "JPN01"),
-        ("auditor", "JPN01"),
-        ("superuser", None),
-    ],
-)
-def test_create_token_enforces_the_role_binding(
-    engine: Engine, role: str, registry_id: str | None
-) -> None:
-    with pytest.raises(InvalidTokenRequest):
-        create_token(engine, "bad", role, registry_id)
-    assert list_tokens(engine) == []
-    assert ledger_size(engine) == 0
-
-
-def test_create_token_refuses_an_empty_name(engine: Engine) -> None:
-    with pytest.raises(InvalidTokenRequest):
-        create_token(engine, "", Role.admin)
-
-
-def test_revoke_unknown_or_twice_is_refused(engine: Engine) -> None:
-    principal, _ = create_token(engine, "ops", Role.auditor)
-    with pytest.raises(TokenNotFound):
-        revoke_token(engine, "tok_aaaaaaaaaaaa")
-    info = revoke_token(engine, principal.token_id)
-    assert info.revoked
-    with pytest.raises(TokenAlreadyRevoked):
-        revoke_token(engine, principal.token_id)
-    assert [entry.kind for entry in ledger_entries(engine)] == ["token.created", "token.revoked"]
-
-
-def test_list_tokens_shows_roles_and_revocation(engine: Engine) -> None:
-    admin, _ = create_token(engine, "ops", Role.admin)
-    registry, _ = create_token(engine, "jp registry", Role.registry, "JPN01")
-    revoke_token(engine, admin.token_id)
-    listed = {info.token_id: info for info in list_tokens(engine)}
-    assert listed[admin.token_id].revoked
-    assert listed[admin.token_id].role is Role.admin
-    assert not listed[registry.token_id].revoked
-    assert listed[registry.token_id].registry_id == "JPN01"
-    assert listed[registry.token_id].name == "jp registry"
 
 
 # --- 401 / 403 --------------------------------------------------------------------------------
@@ -238,11 +166,11 @@ def test_valid_token_identifies_the_principal(client: TestClient, tokens: TokenF
 
 
 def test_revoked_token_is_401_at_once(
-    client: TestClient, tokens: TokenFactory, engine: Engine
+    client: TestClient, tokens: TokenFactory, storage: SqlStorage
 ) -> None:
     issued = tokens.issue(Role.auditor)
     assert client.get("/test/read", headers=issued.headers).status_code == 200
-    revoke_token(engine, issued.principal.token_id)
+    revoke_token(storage, issued.principal.token_id)
     response = client.get("/test/read", headers=issued.headers)
     assert_problem(response, 401, "unauthenticated")
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
@@ -428,10 +356,10 @@ def test_cli_creates_lists_and_revokes_tokens(
 
 @pytest.mark.usefixtures("cli_database")
 def test_cli_refuses_a_registry_token_without_registry(
-    engine: Engine, capsys: pytest.CaptureFixture[str]
+    storage: SqlStorage, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["tokens", "create", "--role", "registry", "--name", "x"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
     assert "registry" in err
-    assert list_tokens(engine) == []
+    assert list_tokens(storage) == []

@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from app import cli
 from app.settings import Settings, get_settings
 from ledger.adapters.export_files import pack_export, unpack_export, verify_export
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo
 from ledger.errors import ProofError
 from ledger.log.export_format import CONSISTENCY_FILE, ENTRIES_FILE, ExportEntryInvalid
@@ -24,8 +22,7 @@ from tests.api.conftest import TokenFactory
 
 @pytest.fixture
 def loaded(client: TestClient, app: FastAPI) -> TestClient:
-    engine: Engine = app.state.engine
-    with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+    with app.state.storage.unit_of_work(write=True) as uow:
         load_demo(uow)
         uow.commit()
     return client
@@ -228,13 +225,13 @@ def test_an_export_must_extend_the_checkpoint_the_auditor_kept(
     from ledger.log.export_format import ExportConsistencyInvalid
 
     auditor = tokens("auditor")
-    with SqlAlchemyUnitOfWork(app.state.engine, write=True) as uow:
+    with app.state.storage.unit_of_work(write=True) as uow:
         load_demo(uow)
         uow.commit()
     kept = client.get("/v1/log/checkpoint").text
     kept_size = int(kept.splitlines()[1])
     vkey = client.get("/v1/log/key").text.strip()
-    with SqlAlchemyUnitOfWork(app.state.engine, write=True) as uow:
+    with app.state.storage.unit_of_work(write=True) as uow:
         uow.log.append("test.note", {"n": 1}, actor="test")
         uow.commit()
     plain = client.get("/v1/exports", params={"start": 0}, headers=auditor).content

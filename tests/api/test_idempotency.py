@@ -24,6 +24,7 @@ from app.idempotency import (
 from ledger.adapters.sql.orm_api import idempotency_record
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.errors import InvalidInput
+from ledger.ports import UnitOfWork
 from tests.api.conftest import TokenFactory
 
 router = APIRouter(prefix="/test")
@@ -48,7 +49,7 @@ class NoteRefused(InvalidInput):
     rule = "test-note"
 
 
-def _append_notes(uow: SqlAlchemyUnitOfWork, body: NoteCreate, actor: str) -> NotePublic:
+def _append_notes(uow: UnitOfWork, body: NoteCreate, actor: str) -> NotePublic:
     seqs = [
         uow.log.append("test.note", {"text": body.text, "n": n}, actor=actor).seq
         for n in range(body.count)
@@ -80,7 +81,7 @@ def create_other_note(body: NoteCreate, write: IdempotentWriteDep) -> Response:
 def create_slow_note(body: NoteCreate, write: IdempotentWriteDep) -> Response:
     barrier.wait()
 
-    def operation(uow: SqlAlchemyUnitOfWork) -> NotePublic:
+    def operation(uow: UnitOfWork) -> NotePublic:
         # Hold the append lock long enough for the other requests to queue behind it.
         time.sleep(0.3)
         return _append_notes(uow, body, write.principal.actor)

@@ -11,9 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo
 from ledger.log import note
 from ledger.log.tlog_checkpoint import open_checkpoint
@@ -26,8 +24,7 @@ def loaded(client: TestClient, app: FastAPI, tokens: TokenFactory) -> TestClient
     """The demo scenario loaded; the client reads as an auditor (entries and proofs need a
     token; the checkpoint and the key are public)."""
     client.headers.update(tokens("auditor"))
-    engine: Engine = app.state.engine
-    with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+    with app.state.storage.unit_of_work(write=True) as uow:
         load_demo(uow)
         uow.commit()
     return client

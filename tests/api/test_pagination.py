@@ -9,7 +9,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from app.auth import ReaderDep, Role
 from app.deps import ReadUowDep
@@ -21,13 +21,13 @@ from app.pagination import (
     Page,
     decode_cursor,
     encode_cursor,
-    keyset,
     page_of,
 )
 from app.settings import Settings
-from ledger.adapters.sql.orm import ledger_entry
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.log.chain import Entry
 from tests.api.conftest import TokenFactory
+from tests.api.scenario import collect, post, run_jcm_flow
 
 MAX_PAGE = 7
 DEFAULT_PAGE = 3
@@ -48,23 +48,20 @@ class KindItem(BaseModel):
 def list_entries(
     uow: ReadUowDep, _: ReaderDep, limit: LimitDep, cursor: CursorDep
 ) -> Page[EntryItem]:
-    query = keyset(
-        select(ledger_entry.c.seq, ledger_entry.c.kind),
-        ledger_entry.c.seq,
-        cursor.after_seq(),
-        limit,
-    )
-    rows = uow.connection.execute(query).all()
-    return page_of([EntryItem(seq=r.seq, kind=r.kind) for r in rows], limit, lambda e: e.seq)
+    after = cursor.after_seq()
+    start = 0 if after is None else after + 1
+    end = min(uow.log.size(), start + limit + 1)
+    entries = [Entry.from_canonical(b) for b in uow.log.read_entries(start, end)]
+    return page_of([EntryItem(seq=e.seq, kind=e.kind) for e in entries], limit, lambda e: e.seq)
 
 
 @router.get("/kinds")
 def list_kinds(uow: ReadUowDep, _: ReaderDep, limit: LimitDep, cursor: CursorDep) -> Page[KindItem]:
-    query = keyset(
-        select(ledger_entry.c.kind).distinct(), ledger_entry.c.kind, cursor.after_key(), limit
-    )
-    rows = uow.connection.execute(query).all()
-    return page_of([KindItem(kind=r.kind) for r in rows], limit, lambda k: k.kind)
+    after = cursor.after_key()
+    size = uow.log.size()
+    kinds = sorted({Entry.from_canonical(b).kind for b in uow.log.read_entries(0, size)})
+    found = [k for k in kinds if after is None or k > after][: limit + 1]
+    return page_of([KindItem(kind=k) for k in found], limit, lambda k: k.kind)
 
 
 @pytest.fixture
@@ -279,3 +276,62 @@ def test_openapi_names_the_page_schema(client: TestClient) -> None:
 def test_cursor_wire_format_is_documented_json() -> None:
     raw = base64.urlsafe_b64decode(encode_cursor(42) + "==")
     assert json.loads(raw) == {"after": 42}
+
+
+# --- the registry's lists -----------------------------------------------------------------------
+
+
+def test_string_keys_page_in_code_point_order_on_every_database(
+    client: TestClient, jcm: dict[str, dict[str, str]]
+) -> None:
+    """A collation that ignores punctuation would put JPN01-AB before JPN01-A-Z; cursors compare
+    code points, so the lists must too, or pages would skip and repeat accounts."""
+    admin = jcm["admin"]
+    for account_id in ("JPN01-AB", "JPN01-A-Z", "JPN01-A", "JPN01-A0", "JPN01-Z"):
+        post(
+            client,
+            "/v1/accounts",
+            admin,
+            {
+                "account_id": account_id,
+                "registry_id": "JPN01",
+                "account_type": "holding",
+                "name": account_id,
+            },
+        )
+    listed = [a["account_id"] for a in collect(client, "/v1/accounts", admin)]
+    assert listed == sorted(listed)
+    assert listed.index("JPN01-A-Z") < listed.index("JPN01-A0") < listed.index("JPN01-AB")
+    japan = [a["account_id"] for a in collect(client, "/v1/accounts", admin, registry_id="JPN01")]
+    assert japan == [a for a in listed if a.startswith("JPN01-")]
+    assert [p["code"] for p in collect(client, "/v1/parties", admin)] == ["JPN", "THA"]
+    assert [r["registry_id"] for r in collect(client, "/v1/registries", admin)] == [
+        "JPN01",
+        "THA01",
+    ]
+
+
+def test_a_string_cursor_holding_nul_pages_as_if_cut_there(
+    client: TestClient, jcm: dict[str, dict[str, str]]
+) -> None:
+    """PostgreSQL text cannot hold NUL: a cursor key with one still pages, on both databases."""
+    page = client.get(
+        "/v1/accounts", params={"cursor": encode_cursor("JPN01-GOV\u0000x")}, headers=jcm["admin"]
+    )
+    assert page.status_code == 200, page.text
+    assert [a["account_id"] for a in page.json()["items"]][:1] == ["JPN01-NDC"]
+
+
+def test_block_lists_page_by_block_id(client: TestClient, jcm: dict[str, dict[str, str]]) -> None:
+    run_jcm_flow(client, jcm)
+    reader = jcm["reconciler"]
+    current = collect(client, "/v1/blocks", reader)
+    every = collect(client, "/v1/blocks", reader, include_superseded="true")
+    ids = [b["block_id"] for b in every]
+    assert ids == sorted(ids)
+    assert {b["block_id"] for b in current} < set(ids)
+    japan = collect(client, "/v1/blocks", reader, account_id="JPN01-NDC")
+    assert japan
+    assert all(b["account_id"] == "JPN01-NDC" for b in japan)
+    holdings = client.get("/v1/accounts/JPN01-NDC/holdings", headers=reader).json()
+    assert [b["block_id"] for b in holdings["blocks"]] == [b["block_id"] for b in japan]

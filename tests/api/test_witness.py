@@ -269,7 +269,7 @@ def test_the_database_keeps_cosignatures_append_only(
     client: TestClient, app: FastAPI, registry: dict[str, str], statement: str
 ) -> None:
     record(client, registry, current_checkpoint(client), THAILAND, T0)
-    engine: Engine = app.state.engine
+    engine: Engine = app.state.storage.engine
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(text(statement))
     assert client.get("/v1/log/checkpoint/cosigned").status_code == 200
@@ -281,6 +281,6 @@ def test_postgresql_rejects_truncating_cosignatures(
     if backend != "postgresql":
         pytest.skip("TRUNCATE exists only on PostgreSQL")
     record(client, registry, current_checkpoint(client), THAILAND, T0)
-    engine: Engine = app.state.engine
+    engine: Engine = app.state.storage.engine
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(text("TRUNCATE checkpoint_cosignature"))

@@ -1,0 +1,146 @@
+"""Authorizations (and their versions), the binding of held units to an authorization, and
+authorized entities. Only a registry of the authorizing Party records an authorization.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.auth import ReaderDep, RegistryWriterDep
+from app.auth import ensure_registry as ensure_acting_registry
+from app.deps import ReadUowDep
+from app.idempotency import IdempotentWriteDep, write_responses
+from app.pagination import CursorDep, LimitDep, Page, page_of
+from app.routes.common import READ_PROBLEMS, AuthorizationPath, ensure_acts_for_party, move_units
+from app.schemas import (
+    AuthorizationCreate,
+    AuthorizationPublic,
+    AuthorizedEntityCreate,
+    AuthorizedEntityPublic,
+    AuthorizeUnitsCreate,
+    BlocksPublic,
+)
+from ledger.errors import InvalidInput
+from ledger.ports import UnitOfWork
+from ledger.registry import services
+
+router = APIRouter(prefix="/v1")
+
+
+# --- authorizations and entities -----------------------------------------------------------------
+
+
+@router.post(
+    "/authorizations",
+    tags=["authorizations"],
+    status_code=201,
+    response_model=AuthorizationPublic,
+    responses=write_responses(201, 404, 409),
+)
+def create_authorization(
+    body: AuthorizationCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
+) -> Response:
+    """Record an authorization, or a new version of one (same id). Only a registry of the
+    authorizing Party may record it."""
+    try:
+        draft = body.to_domain()
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="first_transfer_definition") from exc
+
+    def operation(uow: UnitOfWork) -> AuthorizationPublic:
+        ensure_acts_for_party(uow, principal, draft.party)
+        return AuthorizationPublic.from_domain(
+            services.record_authorization(uow, draft, principal.actor)
+        )
+
+    return write.run(operation)
+
+
+@router.get("/authorizations", tags=["authorizations"], responses=READ_PROBLEMS)
+def list_authorizations(
+    uow: ReadUowDep,
+    _: ReaderDep,
+    limit: LimitDep,
+    cursor: CursorDep,
+    party: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+) -> Page[AuthorizationPublic]:
+    """Every version of every authorization, ordered by the seq that recorded it."""
+    found = uow.listing.authorizations(cursor.after_seq(), limit + 1, party=party)
+    return page_of(
+        [AuthorizationPublic.from_domain(a) for a in found], limit, lambda a: a.recorded_seq
+    )
+
+
+@router.get("/authorizations/{authorization_id}", tags=["authorizations"], responses=READ_PROBLEMS)
+def read_authorization(
+    authorization_id: AuthorizationPath,
+    uow: ReadUowDep,
+    _: ReaderDep,
+    version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+) -> AuthorizationPublic:
+    """The latest version, or the given ``version``."""
+    return AuthorizationPublic.from_domain(
+        services.authorization_of(uow, authorization_id, version)
+    )
+
+
+@router.post(
+    "/authorizations/{authorization_id}/units",
+    tags=["authorizations"],
+    status_code=201,
+    response_model=BlocksPublic,
+    responses=write_responses(201, 404, 409),
+)
+def authorize_units(
+    authorization_id: AuthorizationPath,
+    body: AuthorizeUnitsCreate,
+    principal: RegistryWriterDep,
+    write: IdempotentWriteDep,
+) -> Response:
+    """Bind held mitigation outcomes to the authorization (AEF action "Authorization"); the
+    first transfer is recorded now where the Party's OIMP definition says so."""
+
+    selection = body.selection.to_domain()
+    return move_units(
+        write,
+        principal,
+        body.account_id,
+        lambda uow: services.authorize_units(
+            uow, authorization_id, body.account_id, selection, principal.actor
+        ),
+    )
+
+
+@router.post(
+    "/authorized-entities",
+    tags=["authorizations"],
+    status_code=201,
+    response_model=AuthorizedEntityPublic,
+    responses=write_responses(201, 404, 409),
+)
+def create_authorized_entity(
+    body: AuthorizedEntityCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
+) -> Response:
+    entity = body.to_domain()
+
+    def operation(uow: UnitOfWork) -> AuthorizedEntityPublic:
+        approach = services.approach_of(uow, entity.ca_id)
+        registry = services.registry_of(uow, principal.registry_id or "")
+        if registry.party not in approach.parties:
+            ensure_acting_registry(principal, f"a registry of a Party in {entity.ca_id}")
+        services.record_authorized_entity(uow, entity, principal.actor)
+        return AuthorizedEntityPublic.from_domain(entity)
+
+    return write.run(operation)
+
+
+@router.get("/authorized-entities", tags=["authorizations"], responses=READ_PROBLEMS)
+def list_authorized_entities(
+    uow: ReadUowDep, _: ReaderDep, limit: LimitDep, cursor: CursorDep
+) -> Page[AuthorizedEntityPublic]:
+    found = uow.listing.authorized_entities(cursor.after_key(), limit + 1)
+    return page_of(
+        [AuthorizedEntityPublic.from_domain(e) for e in found], limit, lambda e: e.entity_id
+    )

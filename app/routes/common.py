@@ -1,0 +1,55 @@
+"""What the registry resource routes share: path patterns, read problems, and the checks that
+a token acts for the registry an action concerns (403 otherwise)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Path, Response
+
+from app.auth import Principal, Role
+from app.auth import ensure_registry as ensure_acting_registry
+from app.idempotency import IdempotentWrite
+from app.problems import problem_responses
+from app.schemas import BlocksPublic
+from ledger.ports import UnitOfWork
+from ledger.registry import services
+from ledger.registry.model import UnitBlock
+
+ACCOUNT_PATTERN = r"^[A-Z]{3}\d{2}-[A-Z0-9-]{1,40}$"
+AUTHORIZATION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,63}$"
+AccountPath = Annotated[str, Path(pattern=ACCOUNT_PATTERN)]
+AuthorizationPath = Annotated[str, Path(pattern=AUTHORIZATION_PATTERN)]
+READ_PROBLEMS = problem_responses(401, 403, 404, 422)
+
+
+def ensure_acts_for_account(uow: UnitOfWork, principal: Principal, account_id: str) -> None:
+    """403 unless ``principal`` is the registry token of the registry holding the account."""
+    account = services.account_of(uow, account_id)
+    ensure_acting_registry(principal, account.registry_id)
+
+
+def ensure_acts_for_party(uow: UnitOfWork, principal: Principal, party: str) -> None:
+    """403 unless ``principal`` is the registry token of one of the Party's registries."""
+    services.party_of(uow, party)
+    if principal.role is Role.registry and principal.registry_id is not None:
+        registry = services.registry_of(uow, principal.registry_id)
+        if registry.party == party:
+            return
+    ensure_acting_registry(principal, f"a registry of {party}")
+
+
+def move_units(
+    write: IdempotentWrite,
+    principal: Principal,
+    account_id: str,
+    action: Callable[[UnitOfWork], list[UnitBlock]],
+) -> Response:
+    """Run a unit action for the registry that holds ``account_id`` (only its own token may)."""
+
+    def operation(uow: UnitOfWork) -> BlocksPublic:
+        ensure_acts_for_account(uow, principal, account_id)
+        return BlocksPublic.from_domain(action(uow))
+
+    return write.run(operation)
