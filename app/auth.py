@@ -60,8 +60,6 @@ class RegistryForbidden(HTTPException):
         super().__init__(status_code=403, detail=detail)
 
 
-# --- FastAPI dependencies ---------------------------------------------------------------------
-
 bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="bearerToken",
