@@ -29,9 +29,6 @@ from ledger.registry import services
 router = APIRouter(prefix="/v1")
 
 
-# --- authorizations and entities -----------------------------------------------------------------
-
-
 @router.post(
     "/authorizations",
     tags=["authorizations"],

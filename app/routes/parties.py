@@ -35,9 +35,6 @@ from ledger.registry import services
 router = APIRouter(prefix="/v1")
 
 
-# --- parties -------------------------------------------------------------------------------------
-
-
 @router.post(
     "/parties",
     tags=["parties"],
@@ -92,9 +89,6 @@ def declare_ndc(
         return PartyPublic.from_domain(services.party_of(uow, code))
 
     return write.run(operation)
-
-
-# --- registries, approaches, accounts ------------------------------------------------------------
 
 
 @router.post(

@@ -35,10 +35,6 @@ from ledger.registry import services
 from ledger.registry.model import parse_itmo_id
 
 router = APIRouter(prefix="/v1")
-
-
-# --- unit actions --------------------------------------------------------------------------------
-
 ACTION_RESPONSES = write_responses(201, 404, 409)
 
 
@@ -204,9 +200,6 @@ def create_cancellation(
         body.from_account,
         lambda uow: services.cancel(uow, order, principal.actor),
     )
-
-
-# --- blocks and per-serial history ---------------------------------------------------------------
 
 
 @router.get("/blocks", tags=["units"], responses=READ_PROBLEMS)
