@@ -5,6 +5,19 @@
 """
 
 from tests.fakes.log import FakeLedgerLog
+from tests.fakes.records import (
+    InMemoryCosignatures,
+    InMemoryIdempotency,
+    InMemoryListing,
+    InMemoryTokens,
+)
 from tests.fakes.uow import FakeUnitOfWork
 
-__all__ = ["FakeLedgerLog", "FakeUnitOfWork"]
+__all__ = [
+    "FakeLedgerLog",
+    "FakeUnitOfWork",
+    "InMemoryCosignatures",
+    "InMemoryIdempotency",
+    "InMemoryListing",
+    "InMemoryTokens",
+]
