@@ -63,6 +63,8 @@ Operation = Callable[[UnitOfWork], ResultT]
 class IdempotencyKeyReused(InvalidInput):
     """An Idempotency-Key identifies one request: it was already used with a different one."""
 
+    problem_type = "idempotency-key-reused"
+    title = "An Idempotency-Key identifies one request: it was already used with a different one"
     rule = "idempotency-key-single-request"
 
 

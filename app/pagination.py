@@ -44,6 +44,8 @@ CursorKey = int | str
 class InvalidCursor(InvalidInput):
     """A page cursor must be one returned by this service, unchanged."""
 
+    problem_type = "invalid-cursor"
+    title = "A page cursor must be one returned by this service, unchanged"
     rule = "cursor"
 
 

@@ -103,18 +103,26 @@ class InvalidTokenRequest(InvalidInput):
     """A token needs a known role and a name; registry tokens need exactly one registry id
     (Party alpha-3 code + 2 digits) and other roles none."""
 
+    problem_type = "invalid-token-request"
+    title = (
+        "A token needs a known role, a name, and a registry id exactly when its role is registry"
+    )
     rule = "token-role-binding"
 
 
 class TokenNotFound(NotFound):
     """No token with that id exists."""
 
+    problem_type = "token-not-found"
+    title = "No token with that id exists"
     rule = "token-exists"
 
 
 class TokenAlreadyRevoked(Conflict):
     """A revoked token stays revoked; it cannot be revoked again."""
 
+    problem_type = "token-already-revoked"
+    title = "A revoked token stays revoked; it cannot be revoked again"
     rule = "token-revoked-once"
 
 

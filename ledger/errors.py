@@ -3,6 +3,11 @@
 HTTP status codes do not live here: ``app/problems.py`` maps these classes to RFC 9457 problems.
 Every error carries ``rule`` (a short stable identifier of the rule) and ``details`` (extension
 members such as the offending serial range or quantities).
+
+Every class also declares, in its own body, the public face of its problem: ``problem_type`` (the
+slug of the problem ``type``, which clients switch on) and ``title`` (a short, complete summary).
+Both are part of the API and pinned by the ``x-problem-types`` table of the OpenAPI document:
+renaming a class or rewording its docstring changes neither.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from typing import Any, ClassVar
 class LedgerError(Exception):
     """Base class of every error raised by the domain core."""
 
+    problem_type: ClassVar[str] = "ledger-error"
+    """Slug of the problem ``type`` (``urn:a6ledger:problem:<problem_type>``); never changes."""
+    title: ClassVar[str] = "Unexpected ledger error"
+    """The problem ``title``: the same for every occurrence of the type, no trailing period."""
     rule: ClassVar[str] = "ledger"
 
     def __init__(self, message: str, **details: Any) -> None:
@@ -25,36 +34,48 @@ class LedgerError(Exception):
 class NotFound(LedgerError):
     """A referenced record does not exist."""
 
+    problem_type = "not-found"
+    title = "A referenced record does not exist"
     rule = "not-found"
 
 
 class Conflict(LedgerError):
     """The request conflicts with the current state of the ledger."""
 
+    problem_type = "conflict"
+    title = "The request conflicts with the current state of the ledger"
     rule = "conflict"
 
 
 class RuleViolation(LedgerError):
     """An Article 6.2 accounting rule would be broken; nothing was recorded."""
 
+    problem_type = "rule-violation"
+    title = "An Article 6.2 accounting rule would be broken; nothing was recorded"
     rule = "article6"
 
 
 class InvalidInput(LedgerError):
     """The input is well-formed but its values are not acceptable to the domain."""
 
+    problem_type = "invalid-input"
+    title = "The input is well-formed but its values are not acceptable to the domain"
     rule = "invalid-input"
 
 
 class IntegrityError(LedgerError):
     """Stored data does not verify: hashes, chain links or Merkle nodes were altered."""
 
+    problem_type = "integrity-error"
+    title = "Stored data does not verify: hashes, chain links or Merkle nodes were altered"
     rule = "integrity"
 
 
 class ProofError(LedgerError):
     """A Merkle proof, checkpoint or signature failed verification."""
 
+    problem_type = "proof-error"
+    title = "A Merkle proof, checkpoint or signature failed verification"
     rule = "proof"
 
 
@@ -64,48 +85,64 @@ class ProofError(LedgerError):
 class PartyNotFound(NotFound):
     """The Party is not registered on this instance."""
 
+    problem_type = "party-not-found"
+    title = "The Party is not registered on this instance"
     rule = "party-registered"
 
 
 class RegistryNotFound(NotFound):
     """The registry is not known to this instance."""
 
+    problem_type = "registry-not-found"
+    title = "The registry is not known to this instance"
     rule = "registry-known"
 
 
 class CooperativeApproachNotFound(NotFound):
     """The cooperative approach is not registered."""
 
+    problem_type = "cooperative-approach-not-found"
+    title = "The cooperative approach is not registered"
     rule = "cooperative-approach-registered"
 
 
 class AuthorizationNotFound(NotFound):
     """The authorization (or that version of it) does not exist."""
 
+    problem_type = "authorization-not-found"
+    title = "The authorization (or that version of it) does not exist"
     rule = "authorization-exists"
 
 
 class AuthorizedEntityNotFound(NotFound):
     """The authorized entity does not exist."""
 
+    problem_type = "authorized-entity-not-found"
+    title = "The authorized entity does not exist"
     rule = "authorized-entity-exists"
 
 
 class AccountNotFound(NotFound):
     """The account does not exist."""
 
+    problem_type = "account-not-found"
+    title = "The account does not exist"
     rule = "account-exists"
 
 
 class BlockNotFound(NotFound):
     """No unit block holds that serial."""
 
+    problem_type = "block-not-found"
+    title = "No unit block holds that serial"
     rule = "block-exists"
 
 
 class AlreadyRegistered(Conflict):
     """A record with this identifier already exists; identifiers are never reused."""
 
+    problem_type = "already-registered"
+    title = "A record with this identifier already exists; identifiers are never reused"
     rule = "unique-identifier"
 
 
@@ -113,12 +150,16 @@ class FirstTransferDefinitionConflict(RuleViolation):
     """A Party must specify its OIMP first-transfer definition consistently per cooperative
     approach (4/CMA.6 para 11-13): it cannot change once declared."""
 
+    problem_type = "first-transfer-definition-conflict"
+    title = "A Party's OIMP first-transfer definition cannot change once declared"
     rule = "first-transfer-definition-consistent"
 
 
 class VintageBefore2021(RuleViolation):
     """ITMOs must represent mitigation from 2021 onwards (2/CMA.3 annex para 1(e))."""
 
+    problem_type = "vintage-before2021"
+    title = "ITMOs must represent mitigation from 2021 onwards (2/CMA.3 annex para 1(e))"
     rule = "vintage-from-2021"
 
 
@@ -126,6 +167,8 @@ class UnitsNotAuthorized(RuleViolation):
     """Only authorized mitigation outcomes can be first transferred (2/CMA.3 para 2; 4/CMA.6
     para 11)."""
 
+    problem_type = "units-not-authorized"
+    title = "Only authorized mitigation outcomes can be first transferred"
     rule = "authorization-before-first-transfer"
 
 
@@ -133,6 +176,8 @@ class AuthorizationLimitExceeded(RuleViolation):
     """The action is outside what the authorization allows: quantity, vintages, timeframe,
     purposes, authorized Parties or entities (4/CMA.6 para 5)."""
 
+    problem_type = "authorization-limit-exceeded"
+    title = "The action is outside what the authorization allows"
     rule = "authorization-limits"
 
 
@@ -140,6 +185,10 @@ class AuthorizationChangeForbidden(RuleViolation):
     """A new authorization version cannot change ITMOs already first transferred, nor change
     the authorizing Party or cooperative approach (4/CMA.6 paras 7-9)."""
 
+    problem_type = "authorization-change-forbidden"
+    title = (
+        "A new authorization version cannot change its Party, approach or first-transferred ITMOs"
+    )
     rule = "authorization-change"
 
 
@@ -147,24 +196,34 @@ class UnitsAlreadyRetired(RuleViolation):
     """One-time use: used or cancelled ITMOs can never be transferred, used or cancelled again
     (2/CMA.3 annex para 21(e))."""
 
+    problem_type = "units-already-retired"
+    title = (
+        "One-time use: used or cancelled ITMOs can never be transferred, used or cancelled again"
+    )
     rule = "one-time-use"
 
 
 class SerialsNotHeld(RuleViolation):
     """A serial sits in exactly one account; the named serials are not in the source account."""
 
+    problem_type = "serials-not-held"
+    title = "A serial sits in exactly one account; the named serials are not in the source account"
     rule = "serial-held-by-account"
 
 
 class InsufficientHoldings(RuleViolation):
     """Holdings never go negative: the account holds fewer matching units than requested."""
 
+    problem_type = "insufficient-holdings"
+    title = "Holdings never go negative: the account holds fewer matching units than requested"
     rule = "holdings-non-negative"
 
 
 class RegistryDoesNotOwnUnits(RuleViolation):
     """Only the registry that holds units can move them."""
 
+    problem_type = "registry-does-not-own-units"
+    title = "Only the registry that holds units can move them"
     rule = "owning-registry-moves"
 
 
@@ -172,6 +231,8 @@ class UseOutsideNdcPeriod(RuleViolation):
     """Use towards an NDC: the calendar year of use and the vintage must fall in the same NDC
     implementation period (2/CMA.3 annex para 8(b))."""
 
+    problem_type = "use-outside-ndc-period"
+    title = "The year of use and the vintage must fall in the same NDC implementation period"
     rule = "use-within-ndc-period"
 
 
@@ -179,18 +240,24 @@ class UnitsFlaggedInconsistent(RuleViolation):
     """Parties are requested not to use ITMOs flagged inconsistent by a consistency check
     towards their NDC (4/CMA.6 para 40)."""
 
+    problem_type = "units-flagged-inconsistent"
+    title = "Parties are requested not to use ITMOs flagged inconsistent towards their NDC"
     rule = "no-ndc-use-of-inconsistent-units"
 
 
 class PurposeNotAuthorized(RuleViolation):
     """The units are not authorized for this purpose (NDC or OIMP)."""
 
+    problem_type = "purpose-not-authorized"
+    title = "The units are not authorized for this purpose (NDC or OIMP)"
     rule = "authorized-purpose"
 
 
 class AccountTypeMismatch(RuleViolation):
     """The account cannot take part in this action (wrong type or terminal account)."""
 
+    problem_type = "account-type-mismatch"
+    title = "The account cannot take part in this action (wrong type or terminal account)"
     rule = "account-type"
 
 
@@ -198,6 +265,8 @@ class AlreadyFirstTransferred(RuleViolation):
     """At most one first transfer per serial: these units were already first transferred
     (2/CMA.3 annex para 2; article6.md §4)."""
 
+    problem_type = "already-first-transferred"
+    title = "At most one first transfer per serial: these units were already first transferred"
     rule = "one-first-transfer"
 
 
@@ -205,6 +274,8 @@ class NotFirstTransferred(RuleViolation):
     """Only ITMOs, i.e. mitigation outcomes authorized and first transferred, are used towards
     an NDC (2/CMA.3 annex paras 1-2 and 8(b))."""
 
+    problem_type = "not-first-transferred"
+    title = "Only ITMOs (authorized and first transferred) are used towards an NDC"
     rule = "ndc-use-of-itmos-only"
 
 
@@ -213,6 +284,8 @@ class OwnUnitsNotUsable(RuleViolation):
     mitigation outcomes (even first transferred for OIMP) are not ITMOs for its own NDC
     (2/CMA.3 annex paras 1-2 and 8)."""
 
+    problem_type = "own-units-not-usable"
+    title = "A Party uses towards its NDC only ITMOs first transferred to it by another Party"
     rule = "use-of-acquired-itmos-only"
 
 
@@ -221,6 +294,8 @@ class FirstTransferPending(RuleViolation):
     happened, cannot leave the first transferring Party's registries: their first transfer and
     corresponding adjustment could then never be recorded (2/CMA.3 annex para 2(b))."""
 
+    problem_type = "first-transfer-pending"
+    title = "OIMP-only units cannot leave the first transferring Party before their first transfer"
     rule = "first-transfer-recordable"
 
 
@@ -228,10 +303,14 @@ class NdcAlreadyDeclared(Conflict):
     """A Party applies one corresponding-adjustment method consistently over its NDC period
     (2/CMA.3 annex para 7): a declared NDC is not changed."""
 
+    problem_type = "ndc-already-declared"
+    title = "A declared NDC is not changed"
     rule = "ndc-declared-once"
 
 
 class NdcNotDeclared(RuleViolation):
     """The Party has not declared its NDC (type, period, method) needed for this action."""
 
+    problem_type = "ndc-not-declared"
+    title = "The Party has not declared its NDC (type, period, method) needed for this action"
     rule = "ndc-declared"

@@ -245,4 +245,6 @@ class UnstorableValue(InvalidInput):
     Raised by a unit of work when the database refuses a value that passed validation (a NUL
     character, which PostgreSQL text cannot hold, or a value longer than its field)."""
 
+    problem_type = "unstorable-value"
+    title = "A value cannot be stored"
     rule = "storable-values"

@@ -35,6 +35,8 @@ ExportReaderDep = Annotated[
 class ExportRangeTooLarge(InvalidInput):
     """An export holds at most max_page_size * 10 entries; ask for several smaller ranges."""
 
+    problem_type = "export-range-too-large"
+    title = "An export holds at most max_page_size * 10 entries; ask for several smaller ranges"
     rule = "export-range-size"
 
 

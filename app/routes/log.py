@@ -25,6 +25,8 @@ Position = Annotated[int, Query(ge=0, le=MAX_INT64)]
 class EntryRangeInvalid(InvalidInput):
     """The requested entry range is empty, reversed or beyond the log."""
 
+    problem_type = "entry-range-invalid"
+    title = "The requested entry range is empty, reversed or beyond the log"
     rule = "entry-range"
 
 

@@ -45,6 +45,8 @@ router = APIRouter(prefix="/v1", tags=["reports"])
 class SubmissionNotFound(NotFound):
     """No AEF submission of that Party, reported year and version was recorded."""
 
+    problem_type = "submission-not-found"
+    title = "No AEF submission of that Party, reported year and version was recorded"
     rule = "submission-exists"
 
 

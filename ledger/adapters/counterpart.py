@@ -17,6 +17,8 @@ from ledger.errors import InvalidInput
 class CounterpartUnavailable(InvalidInput):
     """The counterpart's AEF could not be fetched (network error or a non-200 answer)."""
 
+    problem_type = "counterpart-unavailable"
+    title = "The counterpart's AEF could not be fetched (network error or a non-200 answer)"
     rule = "counterpart-available"
 
 

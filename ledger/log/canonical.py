@@ -24,6 +24,8 @@ MAX_SAFE_INTEGER = 2**53 - 1
 class NotCanonicalJson(InvalidInput):
     """A value cannot be written as canonical JSON: floats, unsafe integers or non-JSON types."""
 
+    problem_type = "not-canonical-json"
+    title = "A value cannot be written as canonical JSON: floats, unsafe integers or non-JSON types"
     rule = "canonical-json"
 
 

@@ -24,6 +24,8 @@ _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 class MalformedEntry(IntegrityError):
     """Stored entry bytes are not a well-formed, canonical ledger entry."""
 
+    problem_type = "malformed-entry"
+    title = "Stored entry bytes are not a well-formed, canonical ledger entry"
     rule = "entry-format"
 
 

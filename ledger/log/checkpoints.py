@@ -21,6 +21,8 @@ class InconsistentCheckpointRefused(IntegrityError):
     """The log's storage no longer contains the tree it last signed: signing now could publish
     a checkpoint inconsistent with one already published, so the log refuses to sign."""
 
+    problem_type = "inconsistent-checkpoint-refused"
+    title = "The log no longer holds the tree it last signed, so it refuses to sign"
     rule = "never-sign-inconsistent-checkpoints"
 
 

@@ -33,6 +33,8 @@ from ledger.recording import record_entry
 class NoCosignedCheckpoint(NotFound):
     """No checkpoint of this log has been cosigned by a witness yet."""
 
+    problem_type = "no-cosigned-checkpoint"
+    title = "No checkpoint of this log has been cosigned by a witness yet"
     rule = "cosigned-checkpoint-exists"
 
 

@@ -148,18 +148,26 @@ MANIFEST_KEYS = frozenset(
 class ExportRangeInvalid(InvalidInput):
     """An export needs 0 <= start < end <= tree size, and a previous tree size in 1..tree size."""
 
+    problem_type = "export-range-invalid"
+    title = (
+        "An export needs 0 <= start < end <= tree size, and a previous tree size in 1..tree size"
+    )
     rule = "export-range"
 
 
 class ExportSourceInvalid(IntegrityError):
     """The log's own entries, nodes or proofs do not reproduce its root: nothing was signed."""
 
+    problem_type = "export-source-invalid"
+    title = "The log's own entries, nodes or proofs do not reproduce its root: nothing was signed"
     rule = "export-source"
 
 
 class ExportInvalid(ProofError):
     """An export does not verify. ``file`` names the member, ``seq`` the entry where relevant."""
 
+    problem_type = "export-invalid"
+    title = "An export does not verify"
     rule = "export"
 
     def __init__(self, message: str, *, file: str, seq: int | None = None, **details: Any) -> None:
@@ -172,36 +180,48 @@ class ExportInvalid(ProofError):
 class ExportFormatInvalid(ExportInvalid):
     """The archive, a member or a manifest field is malformed, missing or unexpected."""
 
+    problem_type = "export-format-invalid"
+    title = "The archive, a member or a manifest field is malformed, missing or unexpected"
     rule = "export-format"
 
 
 class ExportSignatureInvalid(ExportInvalid):
     """A signed note in the export (manifest or checkpoint) does not verify with the log key."""
 
+    problem_type = "export-signature-invalid"
+    title = "A signed note in the export (manifest or checkpoint) does not verify with the log key"
     rule = "export-signature"
 
 
 class ExportFileHashMismatch(ExportInvalid):
     """A member's size or SHA-256 differs from the one the signed manifest lists."""
 
+    problem_type = "export-file-hash-mismatch"
+    title = "A member's size or SHA-256 differs from the one the signed manifest lists"
     rule = "export-file-hash"
 
 
 class ExportEntryInvalid(ExportInvalid):
     """An exported entry is not canonical, out of sequence, or breaks the hash chain."""
 
+    problem_type = "export-entry-invalid"
+    title = "An exported entry is not canonical, out of sequence, or breaks the hash chain"
     rule = "export-entry"
 
 
 class ExportInclusionInvalid(ExportInvalid):
     """An entry's inclusion proof does not lead to the signed checkpoint's root."""
 
+    problem_type = "export-inclusion-invalid"
+    title = "An entry's inclusion proof does not lead to the signed checkpoint's root"
     rule = "export-inclusion"
 
 
 class ExportConsistencyInvalid(ExportInvalid):
     """The consistency proof from the previous checkpoint does not verify."""
 
+    problem_type = "export-consistency-invalid"
+    title = "The consistency proof from the previous checkpoint does not verify"
     rule = "export-consistency"
 
 

@@ -36,6 +36,8 @@ _KEY_ID_RE = re.compile(r"\A[0-9a-fA-F]{8}\Z")
 class InvalidKey(InvalidInput):
     """A signer or verifier key text is malformed, inconsistent or of an unsupported type."""
 
+    problem_type = "invalid-key"
+    title = "A signer or verifier key text is malformed, inconsistent or of an unsupported type"
     rule = "note-key"
 
 

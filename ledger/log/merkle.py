@@ -37,12 +37,16 @@ _NODE_PREFIX = b"\x01"
 class InclusionProofInvalid(ProofError):
     """An inclusion proof (RFC 9162 §2.1.3) does not prove the leaf is in the tree."""
 
+    problem_type = "inclusion-proof-invalid"
+    title = "An inclusion proof (RFC 9162 §2.1.3) does not prove the leaf is in the tree"
     rule = "inclusion-proof"
 
 
 class ConsistencyProofInvalid(ProofError):
     """A consistency proof (RFC 9162 §2.1.4) does not prove the second tree extends the first."""
 
+    problem_type = "consistency-proof-invalid"
+    title = "A consistency proof (RFC 9162 §2.1.4) does not prove the second tree extends the first"
     rule = "consistency-proof"
 
 

@@ -33,18 +33,24 @@ NodeKey = tuple[int, int]
 class ProofRangeInvalid(InvalidInput):
     """A proof or root was requested for an index or tree sizes that cannot have one."""
 
+    problem_type = "proof-range-invalid"
+    title = "A proof or root was requested for an index or tree sizes that cannot have one"
     rule = "proof-range"
 
 
 class MerkleNodeMissing(IntegrityError):
     """The node store lacks (or holds a malformed hash for) a subtree the tree must contain."""
 
+    problem_type = "merkle-node-missing"
+    title = "The node store lacks (or holds a malformed hash for) a subtree the tree must contain"
     rule = "merkle-node-missing"
 
 
 class MerkleNodeConflict(IntegrityError):
     """A node would be stored with a hash different from the one already stored for its key."""
 
+    problem_type = "merkle-node-conflict"
+    title = "A node would be stored with a hash different from the one already stored for its key"
     rule = "merkle-node-conflict"
 
 

@@ -55,24 +55,32 @@ _ED25519_SIGNATURE_SIZE = 64
 class AmbiguousVerifiers(InvalidInput):
     """Two configured verifier keys share both key name and key ID."""
 
+    problem_type = "ambiguous-verifiers"
+    title = "Two configured verifier keys share both key name and key ID"
     rule = "note-verifiers"
 
 
 class MalformedNote(ProofError):
     """A signed note does not follow c2sp.org/signed-note."""
 
+    problem_type = "malformed-note"
+    title = "A signed note does not follow c2sp.org/signed-note"
     rule = "note-format"
 
 
 class SignatureInvalid(ProofError):
     """A signature line from a known key does not verify: the whole note is rejected."""
 
+    problem_type = "signature-invalid"
+    title = "A signature line from a known key does not verify: the whole note is rejected"
     rule = "note-signature"
 
 
 class NoKnownSignature(ProofError):
     """No signature from a known key verifies, so the note's text must not be trusted."""
 
+    problem_type = "no-known-signature"
+    title = "No signature from a known key verifies, so the note's text must not be trusted"
     rule = "note-unverified"
 
 

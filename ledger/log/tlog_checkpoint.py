@@ -26,6 +26,8 @@ from ledger.log.note import NoteSignature, NoteSigner, Verifier, open_note, sign
 class MalformedCheckpoint(ProofError):
     """A checkpoint body does not follow c2sp.org/tlog-checkpoint."""
 
+    problem_type = "malformed-checkpoint"
+    title = "A checkpoint body does not follow c2sp.org/tlog-checkpoint"
     rule = "checkpoint-format"
 
 

@@ -21,6 +21,8 @@ TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 class MalformedProofBundle(ProofError):
     """A proof bundle does not follow c2sp.org/tlog-proof@v1."""
 
+    problem_type = "malformed-proof-bundle"
+    title = "A proof bundle does not follow c2sp.org/tlog-proof@v1"
     rule = "tlog-proof-format"
 
 

@@ -35,12 +35,16 @@ MAX_TIMESTAMP = MAX_SAFE_INTEGER
 class UnknownWitness(InvalidInput):
     """A cosignature is accepted only from a configured witness key (A6LEDGER_WITNESS_KEYS)."""
 
+    problem_type = "unknown-witness"
+    title = "A cosignature is accepted only from a configured witness key (A6LEDGER_WITNESS_KEYS)"
     rule = "witness-known"
 
 
 class CosignatureTimestampOutOfRange(InvalidInput):
     """A cosignature timestamp must fit a ledger integer (at most 2**53 - 1 seconds)."""
 
+    problem_type = "cosignature-timestamp-out-of-range"
+    title = "A cosignature timestamp must fit a ledger integer (at most 2**53 - 1 seconds)"
     rule = "cosignature-timestamp"
 
 
@@ -48,18 +52,24 @@ class CosignatureConflict(Conflict):
     """A witness cosigns a checkpoint once: a different cosignature by the same key of the same
     tree size is refused."""
 
+    problem_type = "cosignature-conflict"
+    title = "A witness cosigns a checkpoint once"
     rule = "cosignature-once"
 
 
 class CosignatureMismatch(ProofError):
     """A cosignature covers another checkpoint than the note it is added to."""
 
+    problem_type = "cosignature-mismatch"
+    title = "A cosignature covers another checkpoint than the note it is added to"
     rule = "cosignature-checkpoint"
 
 
 class RecordedCosignatureInvalid(IntegrityError):
     """A recorded cosignature by a configured witness no longer verifies: it was altered."""
 
+    problem_type = "recorded-cosignature-invalid"
+    title = "A recorded cosignature by a configured witness no longer verifies: it was altered"
     rule = "cosignature-recorded"
 
 

@@ -33,6 +33,10 @@ class AefValidationError(InvalidInput):
     ``problems`` lists every problem found, not only the first.
     """
 
+    problem_type = "aef-validation-error"
+    title = (
+        "An AEF report or file breaks the format of 4/CMA.6 annex II or the common nomenclatures"
+    )
     rule = "aef-format"
 
     def __init__(self, problems: Sequence[AefProblem]) -> None:

@@ -25,6 +25,8 @@ class NonGhgTonnesUnknown(InvalidInput):
     """AEF Tables 3 and 4 need every block's quantity in t CO2 eq; the ledger counts non-GHG
     units in their own metric and records no conversion factor to t CO2 eq."""
 
+    problem_type = "non-ghg-tonnes-unknown"
+    title = "AEF Tables 3 and 4 need t CO2 eq, and the ledger has no conversion for non-GHG units"
     rule = "non-ghg-tonnes"
 
 

@@ -19,6 +19,8 @@ BATCH = 1_000
 class TreeSizeBeyondLog(InvalidInput):
     """A report *as of* a tree size needs 0 <= tree size <= the current log size."""
 
+    problem_type = "tree-size-beyond-log"
+    title = "A report as of a tree size needs 0 <= tree size <= the current log size"
     rule = "tree-size"
 
 

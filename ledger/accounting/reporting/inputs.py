@@ -37,6 +37,8 @@ class EmissionsUnitMismatch(InvalidInput):
     """Emissions (or the non-GHG indicator) are recorded in the unit the Party's NDC is tracked
     in: t CO2 eq for a GHG NDC, the declared non-GHG unit otherwise (2/CMA.3 paras 23(a), 23(i))."""
 
+    problem_type = "emissions-unit-mismatch"
+    title = "Emissions are recorded in the unit the Party's NDC is tracked in"
     rule = "emissions-unit"
 
 

@@ -33,6 +33,8 @@ class ReportedYearNotOver(InvalidInput):
     """An AEF covers the actions of a whole calendar year and is submitted after it ends (by 15
     April of the following year, 2/CMA.3 annex para 20)."""
 
+    problem_type = "reported-year-not-over"
+    title = "An AEF covering a calendar year is submitted after the year ends"
     rule = "reported-year-over"
 
 

@@ -21,6 +21,8 @@ Clock = Callable[[], datetime]
 class TreeSizeOutOfRange(InvalidInput):
     """A requested index or tree size lies beyond the current log."""
 
+    problem_type = "tree-size-out-of-range"
+    title = "A requested index or tree size lies beyond the current log"
     rule = "tree-size"
 
 
