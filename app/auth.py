@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.deps import StorageDep
+from app.problems import HttpProblem
 from ledger.access import READ_ROLES, Principal, Role, authenticate
 
 __all__ = [
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 
-class RegistryForbidden(HTTPException):
+class RegistryForbidden(HttpProblem):
     """403: a registry token acts only for its own registry; other roles never move units."""
 
     def __init__(self, principal: Principal, registry_id: str) -> None:
@@ -57,7 +58,7 @@ class RegistryForbidden(HTTPException):
             detail = (
                 f"only the registry {registry_id} may do this; role {principal.role.value} may not"
             )
-        super().__init__(status_code=403, detail=detail)
+        super().__init__(403, detail, rule="registry-token-own-registry")
 
 
 bearer_scheme = HTTPBearer(
@@ -68,11 +69,13 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def _unauthenticated(detail: str, error: str | None) -> HTTPException:
+def _unauthenticated(detail: str, error: str | None) -> HttpProblem:
     challenge = 'Bearer realm="a6ledger"'
     if error is not None:
         challenge += f', error="{error}"'
-    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": challenge})
+    return HttpProblem(
+        401, detail, rule="bearer-token-valid", headers={"WWW-Authenticate": challenge}
+    )
 
 
 def get_principal(
@@ -100,9 +103,10 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
     async def dependency(principal: PrincipalDep) -> Principal:
         if principal.role not in allowed:
-            raise HTTPException(
-                status_code=403,
-                detail=f"role {principal.role.value} may not do this; allowed: {names}",
+            raise HttpProblem(
+                403,
+                f"role {principal.role.value} may not do this; allowed: {names}",
+                rule="role-allowed",
             )
         return principal
 

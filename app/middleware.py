@@ -8,20 +8,21 @@ import time
 import uuid
 from typing import Any
 
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX
+from app.problems import PAYLOAD_TOO_LARGE, PROBLEM_MEDIA_TYPE, HttpProblem, problem_body
 
 access_log = logging.getLogger("a6ledger.access")
 
 
-class BodyTooLarge(StarletteHTTPException):
+class BodyTooLarge(HttpProblem):
     """Raised while the body is read. An HTTPException, so that FastAPI's body parser passes it
     on unchanged (it turns other exceptions into a 400) and it becomes a 413 problem."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"request bodies are limited to {limit} bytes")
+        super().__init__(
+            413, f"request bodies are limited to {limit} bytes", rule="body-size-limit", limit=limit
+        )
 
 
 class RequestContextMiddleware:
@@ -89,15 +90,15 @@ class RequestContextMiddleware:
         )
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
+        refusal = BodyTooLarge(self.max_body_bytes)
         body = json.dumps(
-            {
-                "type": PROBLEM_TYPE_PREFIX + "payload-too-large",
-                "title": "Request body too large",
-                "status": 413,
-                "detail": f"request bodies are limited to {self.max_body_bytes} bytes",
-                "instance": scope["path"],
-                "limit": self.max_body_bytes,
-            }
+            problem_body(
+                PAYLOAD_TOO_LARGE,
+                str(refusal.detail),
+                scope["path"],
+                rule=refusal.rule,
+                **refusal.extensions,
+            )
         ).encode()
         await send(
             {

@@ -1,13 +1,23 @@
 """RFC 9457 ``application/problem+json`` for every error the service reports.
 
-One table maps domain error classes to an HTTP status; the ``type`` URI is derived from the
-error's stable ``rule`` slug, so clients can switch on it. Bad requests never change anything:
-domain errors are raised before the unit of work commits.
+One table maps domain error classes to an HTTP status. The ``type`` and ``title`` of a domain
+problem are the ones its error class declares (``problem_type``, ``title``), never its name or
+docstring; those of the HTTP-level problems (authentication, routing, body limits, schema
+validation) are declared here. Every problem carries the ``rule`` it broke. All types and titles
+are listed in the ``x-problem-types`` extension of the ``Problem`` schema, so the committed OpenAPI
+document pins them. Bad requests never change anything: domain errors are raised before the unit
+of work commits.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
+import pkgutil
+from dataclasses import dataclass
+from http import HTTPStatus
+from types import ModuleType
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,10 +50,84 @@ STATUS_BY_ERROR: tuple[tuple[type[LedgerError], int], ...] = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    """One kind of problem: the slug of its ``type`` URI, its ``title`` and its HTTP status."""
+
+    slug: str
+    title: str
+    status: int
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_TYPE_PREFIX + self.slug
+
+
+# HTTP-level problems: raised by the framework, the authentication dependencies or the body limit
+# rather than by the domain. Each status maps to one problem type and to the rule it reports when
+# the raiser names none (an ``HttpProblem`` names its own).
+BODY_UNPARSABLE = ProblemType("http-400", "There was an error parsing the body", 400)
+UNAUTHENTICATED = ProblemType("unauthenticated", "A valid bearer token is required", 401)
+FORBIDDEN = ProblemType("forbidden", "The token may not do this", 403)
+# An unknown route is the domain's NotFound problem: one type, and one title, for every 404.
+ROUTE_NOT_FOUND = ProblemType(NotFound.problem_type, NotFound.title, 404)
+METHOD_NOT_ALLOWED = ProblemType("method-not-allowed", "Method Not Allowed", 405)
+PAYLOAD_TOO_LARGE = ProblemType("payload-too-large", "Request body too large", 413)
+REQUEST_VALIDATION = ProblemType("request-validation", "The request does not match the schema", 422)
+
+HTTP_PROBLEMS: dict[int, tuple[ProblemType, str]] = {
+    400: (BODY_UNPARSABLE, "request-body-parsable"),
+    401: (UNAUTHENTICATED, "bearer-token-valid"),
+    403: (FORBIDDEN, "role-allowed"),
+    404: (ROUTE_NOT_FOUND, "route-exists"),
+    405: (METHOD_NOT_ALLOWED, "method-allowed"),
+    413: (PAYLOAD_TOO_LARGE, "body-size-limit"),
+}
+
+
+class HttpProblem(StarletteHTTPException):
+    """An HTTP-level refusal (401, 403, 413) that names the rule it enforces and may carry
+    extension members; its ``type`` and ``title`` are those of its status in ``HTTP_PROBLEMS``."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        rule: str,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(status_code=status_code, detail=detail, headers=headers)
+        self.rule = rule
+        self.extensions = extensions
+
+
+def _http_problem(status: int) -> tuple[ProblemType, str]:
+    """The problem type and default rule of an HTTP status (a generic one if none is declared)."""
+    if status in HTTP_PROBLEMS:
+        return HTTP_PROBLEMS[status]
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = f"HTTP {status}"
+    return ProblemType(f"http-{status}", phrase, status), f"http-{status}"
+
+
+def _problem_types_extension(schema: dict[str, Any]) -> None:
+    """Adds ``x-problem-types`` to the ``Problem`` schema: every problem ``type`` URI the service
+    reports, with its status and title. The committed OpenAPI document thus pins them all, and a
+    changed type or title shows in review as a diff of that table."""
+    schema["x-problem-types"] = {
+        problem.uri: {"status": problem.status, "title": problem.title}
+        for problem in problem_types()
+    }
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details, with the broken rule and extension members."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_problem_types_extension)
 
     type: str = Field(examples=["urn:a6ledger:problem:insufficient-holdings"])
     title: str
@@ -66,36 +150,92 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _title(error: type[LedgerError]) -> str:
-    doc = (error.__doc__ or error.__name__).strip().splitlines()[0]
-    return doc.rstrip(".")
+def problem_body(
+    problem: ProblemType, detail: str, instance: str, *, rule: str, **extensions: Any
+) -> dict[str, Any]:
+    """The JSON body of a problem: the members of RFC 9457, ``rule`` and the extension members."""
+    body: dict[str, Any] = {
+        "type": problem.uri,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": detail,
+        "instance": instance,
+        "rule": rule,
+    }
+    body.update({k: v for k, v in extensions.items() if v is not None and k not in body})
+    return body
 
 
 def problem_response(
-    status: int,
-    slug: str,
-    title: str,
+    problem: ProblemType,
     detail: str,
     instance: str,
+    *,
+    rule: str,
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_PREFIX + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": instance,
-    }
-    body.update({k: v for k, v in extensions.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return JSONResponse(
+        problem_body(problem, detail, instance, rule=rule, **extensions),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def status_of(error_class: type[LedgerError]) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if issubclass(error_class, cls):
+            return status
+    return 500
 
 
 def status_for(error: LedgerError) -> int:
-    for cls, status in STATUS_BY_ERROR:
-        if isinstance(error, cls):
-            return status
-    return 500
+    return status_of(type(error))
+
+
+def problem_type_of(error_class: type[LedgerError]) -> ProblemType:
+    """The problem an error class reports, from what the class declares."""
+    return ProblemType(error_class.problem_type, error_class.title, status_of(error_class))
+
+
+@functools.cache
+def error_classes() -> tuple[type[LedgerError], ...]:
+    """Every ``LedgerError`` class defined in ``ledger`` or ``app``. Their modules are imported
+    first, so the answer does not depend on which modules happen to be loaded already."""
+    import app
+    import ledger
+
+    for package in (ledger, app):
+        _import_all(package)
+    found: list[type[LedgerError]] = []
+    pending: list[type[LedgerError]] = [LedgerError]
+    while pending:
+        cls = pending.pop()
+        if cls.__module__.partition(".")[0] in {"ledger", "app"} and cls not in found:
+            found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return tuple(sorted(found, key=lambda cls: (cls.__module__, cls.__qualname__)))
+
+
+def _import_all(package: ModuleType) -> None:
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(module.name)
+
+
+def problem_types() -> list[ProblemType]:
+    """Every problem the service reports, by type: the table ``x-problem-types`` publishes.
+
+    Raises ``ValueError`` if two declarations give one type different titles or statuses."""
+    declared = [problem_type_of(cls) for cls in error_classes()]
+    declared.append(REQUEST_VALIDATION)
+    declared += [problem for problem, _ in HTTP_PROBLEMS.values()]
+    by_slug: dict[str, ProblemType] = {}
+    for problem in declared:
+        known = by_slug.setdefault(problem.slug, problem)
+        if known != problem:
+            raise ValueError(f"problem type {problem.slug} is declared twice: {known}, {problem}")
+    return sorted(by_slug.values(), key=lambda problem: problem.slug)
 
 
 def _jsonable(value: Any) -> Any:
@@ -115,25 +255,13 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     if status >= 500:
         logger.error("integrity failure: %s", exc.message)
-    slug = _slug(type(exc).__name__)
     return problem_response(
-        status,
-        slug,
-        _title(type(exc)),
+        problem_type_of(type(exc)),
         exc.message,
         request.url.path,
         rule=exc.rule,
         **{k: _jsonable(v) for k, v in exc.details.items()},
     )
-
-
-def _slug(name: str) -> str:
-    out: list[str] = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
-            out.append("-")
-        out.append(ch.lower())
-    return "".join(out)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -148,9 +276,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     fields = ", ".join(".".join(e["location"]) for e in errors) or "request"
     return problem_response(
-        422,
-        "request-validation",
-        "The request does not match the schema",
+        REQUEST_VALIDATION,
         f"invalid value(s) at: {fields}",
         request.url.path,
         rule="request-schema",
@@ -160,22 +286,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    slug = {
-        401: "unauthenticated",
-        403: "forbidden",
-        404: "not-found",
-        405: "method-not-allowed",
-        413: "payload-too-large",
-        415: "unsupported-media-type",
-    }.get(exc.status_code, f"http-{exc.status_code}")
+    problem, rule = _http_problem(exc.status_code)
+    extensions: dict[str, Any] = {}
+    if isinstance(exc, HttpProblem):
+        rule, extensions = exc.rule, exc.extensions
     headers = dict(exc.headers) if exc.headers else None
     return problem_response(
-        exc.status_code,
-        slug,
-        str(exc.detail) if exc.detail else slug,
-        str(exc.detail),
-        request.url.path,
-        headers=headers,
+        problem, str(exc.detail), request.url.path, rule=rule, headers=headers, **extensions
     )
 
 

@@ -46,6 +46,8 @@ class NotePublic(BaseModel):
 class NoteRefused(InvalidInput):
     """The note was refused (test-only domain error)."""
 
+    problem_type = "note-refused"
+    title = "The note was refused"
     rule = "test-note"
 
 
