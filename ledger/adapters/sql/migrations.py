@@ -11,7 +11,7 @@ from alembic.config import Config
 def _project_root() -> Path:
     """The folder holding ``alembic.ini`` and ``migrations/``: the source tree (editable
     install), or the working directory (an installed package, as in the Docker image)."""
-    source_tree = Path(__file__).resolve().parents[2]
+    source_tree = Path(__file__).resolve().parents[3]
     return source_tree if (source_tree / "alembic.ini").exists() else Path.cwd()
 
 
