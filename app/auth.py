@@ -17,12 +17,14 @@ Roles:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import StorageDep
+from app.admission import StorageDep, client_address, refuse_throttled_callers, throttle_of
 from app.problems import HttpProblem
 from ledger.access import READ_ROLES, Principal, Role, authenticate
 
@@ -31,6 +33,8 @@ __all__ = [
     "AdminDep",
     "AdminOrRegistryDep",
     "AuditorDep",
+    "Caller",
+    "CallerDep",
     "Principal",
     "PrincipalDep",
     "ReaderDep",
@@ -40,6 +44,7 @@ __all__ = [
     "RegistryWriterDep",
     "Role",
     "ensure_registry",
+    "get_caller",
     "get_principal",
     "require_roles",
 ]
@@ -78,19 +83,50 @@ def _unauthenticated(detail: str, error: str | None) -> HttpProblem:
     )
 
 
-def get_principal(
+@dataclass(frozen=True)
+class Caller:
+    """Who sent the request: ``presented`` tells whether it carried a bearer token, ``principal``
+    is that token's principal when the token is valid and unrevoked."""
+
+    presented: bool
+    principal: Principal | None
+
+
+async def get_caller(
     request: Request,
-    storage: StorageDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>``; 401 when missing, invalid or revoked."""
+    _throttled: Annotated[None, Depends(refuse_throttled_callers)],
+    storage: StorageDep,
+) -> Caller:
+    """Authenticate the request's bearer token, if any, before any other database work.
+
+    The look-up runs in its own unit of work, whose connection is back in the pool before the
+    route opens its own: a request never holds one pooled connection while it waits for
+    another. An invalid token counts against the client address's budget of failed attempts
+    (:mod:`app.admission`)."""
     if credentials is None:
-        raise _unauthenticated("a bearer token is required", None)
-    principal = authenticate(storage, credentials.credentials)
+        return Caller(presented=False, principal=None)
+    # Again now that the permit is held: a burst from one address may have waited for
+    # permits while its first attempts failed.
+    await refuse_throttled_callers(request)
+    principal = await run_in_threadpool(authenticate, storage, credentials.credentials)
     if principal is None:
+        throttle_of(request).record_failure(client_address(request))
+    else:
+        request.state.actor = principal.actor
+    return Caller(presented=True, principal=principal)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_principal(caller: CallerDep) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``; 401 when missing, invalid or revoked."""
+    if not caller.presented:
+        raise _unauthenticated("a bearer token is required", None)
+    if caller.principal is None:
         raise _unauthenticated("the bearer token is invalid or revoked", "invalid_token")
-    request.state.actor = principal.actor
-    return principal
+    return caller.principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

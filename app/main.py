@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import __version__
+from app.admission import DatabaseAdmission, FailedAuthThrottle
 from app.keys import load_signer
 from app.middleware import RequestContextMiddleware
 from app.problems import add_problem_handlers
@@ -25,6 +26,7 @@ from app.routes import (
 )
 from app.settings import Environment, Settings, get_settings
 from ledger.adapters.checkpoint_state import FileCheckpointState
+from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import upgrade_to_head
 from ledger.adapters.sql.uow import SqlStorage
 
@@ -36,7 +38,7 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     production = settings.environment is Environment.production
-    storage = SqlStorage.open(settings.database_url)
+    storage = SqlStorage(create_ledger_engine(settings.database_url, pool=settings.pool_limits))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,6 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.storage = storage
     app.state.checkpoint_state = FileCheckpointState(settings.checkpoint_state_path)
+    app.state.db_admission = DatabaseAdmission(settings.database_slots, settings.db_queue_timeout)
+    app.state.auth_throttle = FailedAuthThrottle(
+        settings.auth_failure_limit, settings.auth_failure_window
+    )
     add_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)

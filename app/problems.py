@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import logging
 import pkgutil
 from dataclasses import dataclass
@@ -74,6 +75,9 @@ ROUTE_NOT_FOUND = ProblemType(NotFound.problem_type, NotFound.title, 404)
 METHOD_NOT_ALLOWED = ProblemType("method-not-allowed", "Method Not Allowed", 405)
 PAYLOAD_TOO_LARGE = ProblemType("payload-too-large", "Request body too large", 413)
 REQUEST_VALIDATION = ProblemType("request-validation", "The request does not match the schema", 422)
+TOO_MANY_REQUESTS = ProblemType("too-many-requests", "Too many requests; retry later", 429)
+INTERNAL_ERROR = ProblemType("internal-error", "The service failed to answer the request", 500)
+SERVICE_UNAVAILABLE = ProblemType("service-unavailable", "The service is at capacity", 503)
 
 HTTP_PROBLEMS: dict[int, tuple[ProblemType, str]] = {
     400: (BODY_UNPARSABLE, "request-body-parsable"),
@@ -82,6 +86,9 @@ HTTP_PROBLEMS: dict[int, tuple[ProblemType, str]] = {
     404: (ROUTE_NOT_FOUND, "route-exists"),
     405: (METHOD_NOT_ALLOWED, "method-allowed"),
     413: (PAYLOAD_TOO_LARGE, "body-size-limit"),
+    429: (TOO_MANY_REQUESTS, "failed-authentication-limit"),
+    500: (INTERNAL_ERROR, "unhandled-error"),
+    503: (SERVICE_UNAVAILABLE, "database-capacity"),
 }
 
 
@@ -101,6 +108,32 @@ class HttpProblem(StarletteHTTPException):
         super().__init__(status_code=status_code, detail=detail, headers=headers)
         self.rule = rule
         self.extensions = extensions
+
+
+class RetryLater(HttpProblem):
+    """A refusal under load (429, 503) that tells the client when to retry (``Retry-After``)."""
+
+    def __init__(self, status_code: int, detail: str, *, rule: str, retry_after: int) -> None:
+        super().__init__(
+            status_code,
+            detail,
+            rule=rule,
+            headers={"Retry-After": str(retry_after)},
+            retry_after=retry_after,
+        )
+
+
+def internal_error_body(request_id: str, instance: str) -> bytes:
+    """The 500 problem of an unhandled exception: no detail of the failure (it is logged under
+    the request id), only the id to quote when reporting it."""
+    body = problem_body(
+        INTERNAL_ERROR,
+        "the service failed to answer this request; quote the request id when reporting it",
+        instance,
+        rule=HTTP_PROBLEMS[500][1],
+        request_id=request_id,
+    )
+    return json.dumps(body).encode()
 
 
 def _http_problem(status: int) -> tuple[ProblemType, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.adapters.sql.db import normalize_database_url
+from ledger.adapters.sql.db import PoolLimits, normalize_database_url
 from ledger.errors import LedgerError
 from ledger.log.witness import parse_witness_keys
 
@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     #: C2SP cosigner verifier keys (signature type 0x04) of partner registries' witnesses, as a
     #: JSON list: only their cosignatures of our checkpoints are accepted (ledger/log/witness.py).
     witness_keys: list[str] = Field(default_factory=list)
+    #: The database connection pool: connections kept open, more opened under load, and the
+    #: seconds a unit of work waits for one (never reached while ``db_max_requests`` is at most
+    #: ``db_pool_size + db_max_overflow``: each request holds at most one connection at a time).
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    db_max_overflow: int = Field(default=5, ge=0, le=1000)
+    db_pool_timeout: float = Field(default=10.0, gt=0, le=600)
+    #: Requests that use the database at once (default: ``db_pool_size``); the others queue
+    #: for at most ``db_queue_timeout`` seconds, then get a 503 problem with Retry-After.
+    db_max_requests: int | None = Field(default=None, ge=1)
+    db_queue_timeout: float = Field(default=3.0, gt=0, le=600)
+    #: Failed authentication attempts (bad or revoked bearer tokens) allowed per client
+    #: address, refilled over ``auth_failure_window`` seconds; then 429 with Retry-After.
+    auth_failure_limit: int = Field(default=20, ge=1)
+    auth_failure_window: float = Field(default=60.0, gt=0)
 
     @field_validator("database_url")
     @classmethod
@@ -68,7 +82,23 @@ class Settings(BaseSettings):
             self.auto_setup = self.environment is not Environment.production
         if self.default_page_size > self.max_page_size:
             raise ValueError("default_page_size must not exceed max_page_size")
+        if self.db_max_requests is None:
+            self.db_max_requests = self.db_pool_size
+        if self.db_max_requests > self.pool_limits.capacity:
+            raise ValueError(
+                "db_max_requests must not exceed db_pool_size + db_max_overflow: a request "
+                "beyond the pool would wait for a connection instead of a 503"
+            )
         return self
+
+    @property
+    def pool_limits(self) -> PoolLimits:
+        return PoolLimits(self.db_pool_size, self.db_max_overflow, self.db_pool_timeout)
+
+    @property
+    def database_slots(self) -> int:
+        """Requests that may use the database at once."""
+        return self.db_max_requests or self.db_pool_size
 
     @property
     def sets_itself_up(self) -> bool:

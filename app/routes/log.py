@@ -9,7 +9,13 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from app.auth import ReaderDep
-from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
+from app.deps import (
+    CheckpointStateDep,
+    PublicReadUowDep,
+    ReadUowDep,
+    SettingsDep,
+    SignerDep,
+)
 from app.problems import problem_responses
 from ledger.errors import InvalidInput
 from ledger.log import merkle
@@ -67,7 +73,7 @@ def _not_modified(request: Request, etag: str) -> bool:
 )
 def read_checkpoint(
     request: Request,
-    uow: ReadUowDep,
+    uow: PublicReadUowDep,
     signer: SignerDep,
     settings: SettingsDep,
     state: CheckpointStateDep,

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import Field
 
 from app.auth import AdminOrRegistryDep
-from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
+from app.deps import CheckpointStateDep, PublicReadUowDep, SettingsDep, SignerDep
 from app.idempotency import IdempotentWriteDep, write_responses
 from app.problems import problem_responses
 from app.schemas import RequestModel, ResponseModel
@@ -124,7 +124,7 @@ def create_cosignature(
     },
 )
 def read_cosigned_checkpoint(
-    uow: ReadUowDep,
+    uow: PublicReadUowDep,
     signer: SignerDep,
     settings: SettingsDep,
     witnesses: WitnessesDep,

@@ -10,6 +10,7 @@ Appends to the single hash chain must be serialized across processes:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,30 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def create_ledger_engine(url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class PoolLimits:
+    """The connection pool of a file or server database: ``size`` connections kept open,
+    ``overflow`` more opened under load, and ``timeout`` seconds to wait for one before
+    ``sqlalchemy.exc.TimeoutError``."""
+
+    size: int = 10
+    overflow: int = 5
+    timeout: float = 10.0
+
+    @property
+    def capacity(self) -> int:
+        """The most connections the pool hands out at once."""
+        return self.size + self.overflow
+
+
+def create_ledger_engine(url: str, *, pool: PoolLimits | None = None, **kwargs: Any) -> Engine:
     url = normalize_database_url(url)
     parsed = make_url(url)
+    in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    if pool is not None and not in_memory:
+        kwargs.update(pool_size=pool.size, max_overflow=pool.overflow, pool_timeout=pool.timeout)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database not in (None, "", ":memory:"):
+        if not in_memory:
             # Zero set-up: the default ./var/a6ledger.db works on a fresh checkout.
             Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": 30}

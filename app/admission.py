@@ -1,0 +1,199 @@
+"""Admission to the database: a bounded number of requests at a time, and a brake on failed
+authentication per client address.
+
+Every request that touches the database holds one *database permit* from before its first
+statement until its response is sent. A request uses at most one pooled connection at a time
+(authentication looks the token up and gives its connection back before the route's unit of
+work takes one), so with no more permits than the pool holds connections, no request ever
+waits for the pool: the pool cannot deadlock and never times out. A request that finds every
+permit taken waits for one in turn (first come, first served) for at most
+``db_queue_timeout`` seconds, then gets a 503 problem with ``Retry-After``.
+
+Failed authentication (a bearer token that is unknown, malformed or revoked) is counted per
+client address in a token bucket: ``auth_failure_limit`` failures, refilled over
+``auth_failure_window`` seconds. While an address's bucket is empty, its requests that carry a
+bearer token get a 429 problem with ``Retry-After`` before any database work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.problems import RetryLater
+from ledger.ports import Storage
+
+RETRY_AFTER_BUSY_SECONDS = 1
+TRACKED_ADDRESSES = 10_000
+"""At most this many client addresses are tracked; the least recently seen are forgotten."""
+
+
+class DatabaseBusy(RetryLater):
+    """503: every database permit stayed taken for the whole queue timeout."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            503,
+            f"the service is at capacity: no database slot became free within {waited:g} s; "
+            "retry later",
+            rule="database-capacity",
+            retry_after=RETRY_AFTER_BUSY_SECONDS,
+        )
+
+
+class AuthenticationThrottled(RetryLater):
+    """429: too many failed authentication attempts from this client address."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            429,
+            "too many failed authentication attempts from this address; retry later",
+            rule="failed-authentication-limit",
+            retry_after=retry_after,
+        )
+
+
+class DatabaseAdmission:
+    """At most ``limit`` requests use the database at once; the others queue for at most
+    ``timeout`` seconds.
+
+    The semaphore belongs to the event loop that first uses it (a new loop, as in tests that
+    start the app more than once, gets a new one)."""
+
+    def __init__(self, limit: int, timeout: float) -> None:
+        self.limit = limit
+        self.timeout = timeout
+        self._semaphore: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.in_use = 0
+        """Permits taken now (for tests and diagnostics)."""
+
+    def _current(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._semaphore is None or self._loop is not loop:
+            self._semaphore = asyncio.Semaphore(self.limit)
+            self._loop = loop
+        return self._semaphore
+
+    @asynccontextmanager
+    async def permit(self) -> AsyncIterator[None]:
+        """Hold one permit inside the ``async with`` block; :class:`DatabaseBusy` after waiting
+        ``timeout`` seconds for one."""
+        semaphore = self._current()
+        try:
+            async with asyncio.timeout(self.timeout):
+                await semaphore.acquire()
+        except TimeoutError:
+            raise DatabaseBusy(self.timeout) from None
+        self.in_use += 1
+        try:
+            yield
+        finally:
+            self.in_use -= 1
+            semaphore.release()
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class FailedAuthThrottle:
+    """A token bucket of failed authentication attempts per client address.
+
+    Used from the event loop only (the FastAPI dependencies that call it are ``async``), so it
+    needs no lock."""
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_addresses: int = TRACKED_ADDRESSES,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._rate = limit / window
+        self._clock = clock
+        self._max_addresses = max_addresses
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def _refilled(self, address: str) -> _Bucket | None:
+        bucket = self._buckets.get(address)
+        if bucket is None:
+            return None
+        now = self._clock()
+        bucket.tokens = min(self.limit, bucket.tokens + (now - bucket.updated) * self._rate)
+        bucket.updated = now
+        if bucket.tokens >= self.limit:
+            del self._buckets[address]
+            return None
+        return bucket
+
+    def retry_after(self, address: str) -> int | None:
+        """Seconds until ``address`` may try again, or ``None`` while it has attempts left."""
+        bucket = self._refilled(address)
+        if bucket is None or bucket.tokens >= 1:
+            return None
+        return max(1, math.ceil((1 - bucket.tokens) / self._rate))
+
+    def record_failure(self, address: str) -> None:
+        bucket = self._refilled(address)
+        if bucket is None:
+            bucket = _Bucket(tokens=float(self.limit), updated=self._clock())
+            self._buckets[address] = bucket
+            while len(self._buckets) > self._max_addresses:
+                self._buckets.popitem(last=False)
+        self._buckets.move_to_end(address)
+        bucket.tokens = max(0.0, bucket.tokens - 1)
+
+
+def client_address(request: Request) -> str:
+    """The peer address of the connection (a proxy in front is one address for all its
+    clients: run the service behind one that limits failed attempts itself, or on its own)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def has_bearer_credentials(request: Request) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
+
+
+def throttle_of(request: Request) -> FailedAuthThrottle:
+    throttle: FailedAuthThrottle = request.app.state.auth_throttle
+    return throttle
+
+
+async def refuse_throttled_callers(request: Request) -> None:
+    """429 for a request that carries a bearer token from an address that failed too often."""
+    if not has_bearer_credentials(request):
+        return
+    retry_after = throttle_of(request).retry_after(client_address(request))
+    if retry_after is not None:
+        raise AuthenticationThrottled(retry_after)
+
+
+async def database_permit(request: Request) -> AsyncIterator[None]:
+    """One database permit for the rest of the request (see :class:`DatabaseAdmission`)."""
+    admission: DatabaseAdmission = request.app.state.db_admission
+    async with admission.permit():
+        yield
+
+
+async def get_storage(request: Request, _: Annotated[None, Depends(database_permit)]) -> Storage:
+    """The service's storage, for a request that holds a database permit."""
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+StorageDep = Annotated[Storage, Depends(get_storage)]

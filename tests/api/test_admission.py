@@ -1,0 +1,92 @@
+"""Excess load and repeated bad tokens get quick problems with ``Retry-After``: 503 when every
+database permit stays taken, 429 after too many failed authentication attempts from one
+address. A 401 takes no snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+
+from app.deps import StorageDep
+from app.main import create_app
+from app.problems import PROBLEM_MEDIA_TYPE
+from app.settings import Settings
+from tests.api.conftest import TokenFactory
+
+router = APIRouter(prefix="/test")
+
+
+@router.get("/hold-permit")
+async def hold_permit(_: StorageDep) -> dict[str, str]:
+    await asyncio.sleep(0.5)
+    return {"held": "yes"}
+
+
+@pytest.fixture
+def app(app_settings: Settings) -> FastAPI:
+    settings = app_settings.model_copy(
+        update={
+            "db_max_requests": 1,
+            "db_queue_timeout": 0.1,
+            "auth_failure_limit": 3,
+            "auth_failure_window": 60.0,
+        }
+    )
+    application = create_app(settings)
+    application.include_router(router)
+    return application
+
+
+def test_a_request_that_finds_every_permit_taken_gets_a_quick_503_problem(app: FastAPI) -> None:
+    async def scenario() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            holder = asyncio.create_task(client.get("/test/hold-permit"))
+            await asyncio.sleep(0.1)
+            refused = await client.get("/readyz")
+            return await holder, refused
+
+    held, refused = asyncio.run(scenario())
+    assert held.status_code == 200
+    assert refused.status_code == 503
+    assert refused.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["type"] == "urn:a6ledger:problem:service-unavailable"
+    assert app.state.db_admission.in_use == 0
+
+
+def test_repeated_bad_tokens_from_one_address_get_429_then_even_a_good_token(
+    client: TestClient, tokens: TokenFactory
+) -> None:
+    bad = {"Authorization": "Bearer a6l_tok_aaaaaaaaaaaa_" + "B" * 43}
+    for _ in range(3):
+        assert client.get("/v1/parties", headers=bad).status_code == 401
+    refused = client.get("/v1/parties", headers=bad)
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert int(refused.headers["retry-after"]) == 20
+    assert refused.json()["type"] == "urn:a6ledger:problem:too-many-requests"
+    assert client.get("/v1/parties", headers=tokens("admin")).status_code == 429
+    # Requests without a token, and anonymous routes, are not affected.
+    assert client.get("/v1/parties").status_code == 401
+    assert client.get("/v1/log/checkpoint", headers=bad).status_code == 200
+
+
+def test_an_unauthenticated_read_takes_no_snapshot(client: TestClient, app: FastAPI) -> None:
+    opened: list[bool] = []
+    storage = app.state.storage
+    original = storage.unit_of_work
+
+    def counting(*, write: bool):  # type: ignore[no-untyped-def]
+        opened.append(write)
+        return original(write=write)
+
+    storage.unit_of_work = counting
+    assert client.get("/v1/parties").status_code == 401
+    assert opened == []
+    assert client.get("/v1/parties", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert opened == [False]
