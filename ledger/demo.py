@@ -162,7 +162,7 @@ def load_demo(uow: UnitOfWork) -> None:
             "MNG",
             "MN-1234567",
             "CA0002",
-            date(2026, 1, 15),
+            date(2025, 11, 4),
         ),
         "demo:MNG01",
     )
@@ -172,7 +172,7 @@ def load_demo(uow: UnitOfWork) -> None:
             registry_id="MNG01",
             attributes=solar("MNG01", "MNG", "CA0002", 2023),
             shares=(services.IssuanceShare("MNG01-GOV", 5_000, None, underlying_first=1),),
-            decision_reference="JC12 2026-01-20",
+            decision_reference="JC12 2025-11-10",
         ),
         "demo:MNG01",
     )
@@ -183,7 +183,7 @@ def load_demo(uow: UnitOfWork) -> None:
             version=0,
             party="MNG",
             ca_id="CA0002",
-            authorized_on=date(2026, 1, 20),
+            authorized_on=date(2025, 11, 10),
             purposes=Purpose.OIMP,
             metric=Metric.GHG,
             gwp="AR5",

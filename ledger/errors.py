@@ -47,6 +47,12 @@ class Conflict(LedgerError):
     rule = "conflict"
 
 
+class Forbidden(LedgerError):
+    """The caller's role or token may not do this; nothing was recorded."""
+
+    rule = "forbidden"
+
+
 class RuleViolation(LedgerError):
     """An Article 6.2 accounting rule would be broken; nothing was recorded."""
 
@@ -314,3 +320,59 @@ class NdcNotDeclared(RuleViolation):
     problem_type = "ndc-not-declared"
     title = "The Party has not declared its NDC (type, period, method) needed for this action"
     rule = "ndc-declared"
+
+
+# --- Action dates and time rules (issue 10; article6.md §1, §3.4) -------------------------------
+
+
+class ActionDateInFuture(InvalidInput):
+    """An action takes effect on its action date: that date is today or earlier, never later
+    than the day it is recorded (UTC)."""
+
+    rule = "action-date-not-in-future"
+
+
+class ActionDateBeforePreviousAction(RuleViolation):
+    """The actions on a serial are dated in the order they happen: an action (a transfer, a
+    use, ...) is not dated before the last action on the same units, their issuance included;
+    a split of a block dates every piece of it."""
+
+    rule = "action-date-after-previous-action"
+
+
+class ActionBeforeAuthorization(RuleViolation):
+    """Only authorized mitigation outcomes are first transferred (2/CMA.3 annex para 2; 4/CMA.6
+    para 11): units are bound to an authorization, and first transferred under it, on or after
+    its date of authorization, never before."""
+
+    rule = "authorization-before-action"
+
+
+class VintageNotYetAchieved(RuleViolation):
+    """The vintage is the calendar year in which the mitigation occurred (6/CMA.4 para 5): no
+    action is dated in a year before the vintage of its units, which did not exist yet."""
+
+    rule = "vintage-not-after-action-date"
+
+
+class UseYearBeforeVintage(RuleViolation):
+    """ITMOs are used towards an NDC for a calendar year that is not before their vintage: the
+    mitigation had not occurred in an earlier year (2/CMA.3 annex para 8(b))."""
+
+    rule = "use-year-not-before-vintage"
+
+
+class OimpFirstTransferTooLate(RuleViolation):
+    """The first transfer of mitigation outcomes authorized for OIMP is recorded no later than
+    31 December of the year before the submission of the BTR that contains the information on
+    the end year of the NDC period (4/CMA.6; article6.md §1 "First transfer")."""
+
+    rule = "oimp-first-transfer-deadline"
+
+
+class SubmittedYearNotRestated(Conflict):
+    """An action dated in a reported year for which the Party already submitted its AEF changes
+    that submission: it is accepted only when the request says it restates that year
+    (``restates: true``); the next AEF version of the year then shows it."""
+
+    rule = "restates-submitted-year"

@@ -238,6 +238,10 @@ class UnitBlock:
     parent_id: int | None = None
     inconsistent: bool = False
     created_seq: int = -1
+    #: Action date of the last entry that wrote this block (the action on it, or the split that
+    #: made it a piece): the next action on these units is not dated before it. ``None`` for
+    #: blocks written before action dates were recorded.
+    last_action_date: date | None = None
 
     @property
     def quantity(self) -> int:

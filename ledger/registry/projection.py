@@ -28,6 +28,10 @@ from ledger.registry.model import (
 
 BlockKey = tuple[str, str, str, int]  # (cooperative approach, originating registry, FTP, vintage)
 
+AEF_SUBMITTED = "aef.submitted"
+"""Kind of the entry recording a Party's AEF submission (``ledger.accounting.reporting``): the
+projection keeps which reported years were submitted, for the action-date guard rail."""
+
 
 def block_key(block: UnitBlock) -> BlockKey:
     a = block.attributes
@@ -86,6 +90,8 @@ class ProjectionRepository(Protocol):
     def next_serial(self, key: BlockKey) -> int: ...
     def record_block_event(self, event: BlockEvent) -> None: ...
     def block_history(self, key: BlockKey, serial: int) -> list[BlockEvent]: ...
+    def put_submission(self, party: str, reported_year: int, version: str, seq: int) -> None: ...
+    def submitted_versions(self, party: str, reported_year: int) -> list[str]: ...
 
 
 class InMemoryProjection:
@@ -102,6 +108,7 @@ class InMemoryProjection:
         self.block_by_id: dict[int, UnitBlock] = {}
         self.superseded: dict[int, int] = {}
         self.events: list[BlockEvent] = []
+        self.submissions: dict[tuple[str, int, str], int] = {}
 
     def get_party(self, code: str) -> Party | None:
         return self.party_by_code.get(code)
@@ -231,12 +238,24 @@ class InMemoryProjection:
         }
         return [e for e in self.events if e.block_id in ids and e.first <= serial <= e.last]
 
+    def put_submission(self, party: str, reported_year: int, version: str, seq: int) -> None:
+        self.submissions[(party, reported_year, version)] = seq
+
+    def submitted_versions(self, party: str, reported_year: int) -> list[str]:
+        """Versions of the Party's AEF submitted for the year, in the order submitted."""
+        found = [
+            (seq, version)
+            for (p, year, version), seq in self.submissions.items()
+            if (p, year) == (party, reported_year)
+        ]
+        return [version for _, version in sorted(found)]
+
 
 def apply_entry(
     repo: ProjectionRepository, seq: int, kind: str, payload: Mapping[str, Any]
 ) -> None:
     """Apply one entry's effect on the projection. Entries of kinds the projection does not
-    track (log notes, tokens, reports) change nothing."""
+    track (log notes, tokens, reports other than AEF submissions) change nothing."""
     if kind == "party.registered":
         repo.put_party(from_json(Party, payload["party"]))
     elif kind == "ndc.declared":
@@ -257,6 +276,8 @@ def apply_entry(
         repo.put_entity(from_json(AuthorizedEntity, payload["entity"]))
     elif kind == "account.opened":
         repo.put_account(from_json(Account, payload["account"]))
+    elif kind == AEF_SUBMITTED:
+        repo.put_submission(payload["party"], payload["reported_year"], payload["version"], seq)
     if "blocks" in payload:
         for block_id in payload.get("superseded", ()):
             repo.supersede_block(block_id, seq)

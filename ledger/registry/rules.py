@@ -10,18 +10,23 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from ledger.errors import (
+    ActionBeforeAuthorization,
+    ActionDateBeforePreviousAction,
     AlreadyFirstTransferred,
     AuthorizationLimitExceeded,
     InsufficientHoldings,
     InvalidInput,
     NotFirstTransferred,
+    OimpFirstTransferTooLate,
     PurposeNotAuthorized,
     SerialsNotHeld,
     UnitsAlreadyRetired,
     UnitsFlaggedInconsistent,
     UnitsNotAuthorized,
     UseOutsideNdcPeriod,
+    UseYearBeforeVintage,
     VintageBefore2021,
+    VintageNotYetAchieved,
 )
 from ledger.registry.model import (
     MIN_VINTAGE,
@@ -164,6 +169,83 @@ def check_timeframe(authorization: Authorization, on: date) -> None:
             f"{authorization.valid_until.isoformat()}",
             authorization_id=authorization.authorization_id,
             valid_until=authorization.valid_until.isoformat(),
+        )
+
+
+# --- time rules: action dates (ledger.registry.dating) -------------------------------------------
+
+
+def check_vintage_achieved(vintage: int, on: date) -> None:
+    """No action on units is dated in a year before their vintage (mitigation not yet achieved)."""
+    if vintage > on.year:
+        raise VintageNotYetAchieved(
+            f"vintage {vintage} units cannot be acted on on {on.isoformat()}: the mitigation of "
+            f"{vintage} had not occurred yet",
+            vintage=vintage,
+            action_date=on.isoformat(),
+        )
+
+
+def check_after_previous_action(block: UnitBlock, previous: date | None, on: date) -> None:
+    """An action on units is not dated before the last action on them (``previous``, the
+    block's last action date; ``None`` when it is unknown)."""
+    if previous is not None and on < previous:
+        raise ActionDateBeforePreviousAction(
+            f"serials {block.first}-{block.last} were last acted on on {previous.isoformat()}; "
+            f"an action on them cannot be dated {on.isoformat()}",
+            block_id=block.block_id,
+            previous_action_date=previous.isoformat(),
+            action_date=on.isoformat(),
+        )
+
+
+def check_authorized_by(authorization: Authorization, on: date) -> None:
+    """Units are bound to an authorization, and first transferred under it, on or after its
+    date of authorization."""
+    if on < authorization.authorized_on:
+        raise ActionBeforeAuthorization(
+            f"authorization {authorization.authorization_id} v{authorization.version} is dated "
+            f"{authorization.authorized_on.isoformat()}; units cannot be authorized or first "
+            f"transferred under it on {on.isoformat()}",
+            authorization_id=authorization.authorization_id,
+            version=authorization.version,
+            authorized_on=authorization.authorized_on.isoformat(),
+            action_date=on.isoformat(),
+        )
+
+
+def check_use_year_not_before_vintage(vintage: int, use_year: int) -> None:
+    if use_year < vintage:
+        raise UseYearBeforeVintage(
+            f"units of vintage {vintage} cannot be used towards the NDC for {use_year}",
+            vintage=vintage,
+            use_year=use_year,
+        )
+
+
+def oimp_first_transfer_deadline(ndc: NdcDeclaration, btr_after: int) -> date:
+    """31 December of the year before the BTR that contains the NDC period's last year, which
+    is submitted ``btr_after`` years after that year."""
+    return date(ndc.period_end + btr_after - 1, 12, 31)
+
+
+def check_oimp_first_transfer_deadline(
+    ndc: NdcDeclaration | None, vintage: int, on: date, btr_after: int
+) -> None:
+    """An OIMP first transfer of units whose vintage lies in the first transferring Party's NDC
+    period is dated no later than :func:`oimp_first_transfer_deadline` of that period. Without a
+    declared NDC period covering the vintage there is no deadline to check yet."""
+    if ndc is None or not ndc.covers(vintage):
+        return
+    deadline = oimp_first_transfer_deadline(ndc, btr_after)
+    if on > deadline:
+        raise OimpFirstTransferTooLate(
+            f"OIMP first transfers of vintage {vintage} (NDC period {ndc.period_start}-"
+            f"{ndc.period_end}) close on {deadline.isoformat()}; this one is dated "
+            f"{on.isoformat()}",
+            vintage=vintage,
+            deadline=deadline.isoformat(),
+            action_date=on.isoformat(),
         )
 
 

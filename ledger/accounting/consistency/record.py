@@ -56,9 +56,11 @@ def _flag(
     uow: UnitOfWork, ranges: Iterable[BlockRange], registries: Collection[str] | None
 ) -> tuple[list[UnitBlock], list[UnitBlock], list[int]]:
     """Flag the active blocks in ``ranges`` (held in ``registries`` only, when given); a block
-    only partly in them is split so that only the serials concerned are flagged. Returns
+    only partly in them is split so that only the serials concerned are flagged. Every block
+    written is dated with the check (its recording date), as an action's blocks are. Returns
     (remainders, flagged, superseded ids)."""
     seq = uow.log.size()
+    today = uow.now().date()
     next_id = uow.projection.next_block_id()
     remainders: list[UnitBlock] = []
     flagged: list[UnitBlock] = []
@@ -72,6 +74,7 @@ def _flag(
                 if registries is not None and not _held_in(uow, block, registries):
                     continue
                 seen.add(block.block_id)
+                block = replace(block, last_action_date=today)
                 covered = [
                     (max(first, block.first), min(last, block.last))
                     for first, last in intervals

@@ -26,11 +26,12 @@ from ledger.log.chain import Entry
 from ledger.ports import AppendedEntry, UnitOfWork
 from ledger.recording import record_entry
 from ledger.registry import services
+from ledger.registry.dating import UNDATED, Dating, date_action
 from ledger.registry.model import Metric, NdcDeclaration, Party
+from ledger.registry.projection import AEF_SUBMITTED as AEF_SUBMITTED
 
 EMISSIONS_RECORDED = "emissions.recorded"
 NDC_TARGET_RECORDED = "ndc.target_recorded"
-AEF_SUBMITTED = "aef.submitted"
 
 
 class EmissionsUnitMismatch(InvalidInput):
@@ -123,10 +124,12 @@ def record_emissions(
     actor: str,
     *,
     metric_unit: str | None = None,
+    dating: Dating = UNDATED,
 ) -> AppendedEntry:
     """Record the Party's NDC-covered emissions and removals of ``year`` (para 23(a)), or its
-    non-GHG indicator level (para 23(i)), in the NDC's unit. Recording a year again restates it:
-    the later entry counts and the earlier one stays as previously reported."""
+    non-GHG indicator level (para 23(i)), in the NDC's unit, dated ``dating``'s action date.
+    Recording a year again restates it: the later entry counts and the earlier one stays as
+    previously reported."""
     ndc = declared_ndc(services.party_of(uow, party))
     check_year("year", year)
     _check_whole("value", value)
@@ -140,11 +143,13 @@ def record_emissions(
             expected=unit,
             given=metric_unit,
         )
+    when = date_action(uow, dating, (party,))
     payload: dict[str, JsonValue] = {
         "party": party,
         "year": year,
         "value": value,
         "metric_unit": unit,
+        **when.payload(),
     }
     return record_entry(uow, EMISSIONS_RECORDED, payload, actor)
 
@@ -157,19 +162,23 @@ def record_ndc_target(
     budget: int | None = None,
     trajectory: Mapping[int, int] | None = None,
     target_level: int | None = None,
+    dating: Dating = UNDATED,
 ) -> AppendedEntry:
     """Record the budget and/or (indicative) trajectory of the Party's CA method and the target
-    level of its NDC year. A later entry supersedes the whole earlier one. Refused with
+    level of its NDC year, dated ``dating``'s action date. A later entry supersedes the whole
+    earlier one. Refused with
     :class:`~ledger.accounting.adjustments.InvalidNdcProfile` (or ``MethodNotAllowedForNdc``) if
     it does not fit the declared NDC, e.g. a budget under the averaging method."""
     declared = services.party_of(uow, party)
     points = dict(trajectory or {})
     ndc_profile(declared, NdcTarget(-1, budget, points, target_level))
+    when = date_action(uow, dating, (party,))
     payload: dict[str, JsonValue] = {
         "party": party,
         "budget": budget,
         "trajectory": [{"year": y, "level": points[y]} for y in sorted(points)],
         "target_level": target_level,
+        **when.payload(),
     }
     return record_entry(uow, NDC_TARGET_RECORDED, payload, actor)
 

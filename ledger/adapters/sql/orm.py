@@ -156,3 +156,12 @@ block_event = Table(
     Column("account_id", String(64), nullable=False),
 )
 Index("ix_block_event_block", block_event.c.block_id)
+
+aef_submission = Table(
+    "aef_submission",
+    metadata,
+    Column("party", String(3), primary_key=True),
+    Column("reported_year", Integer, primary_key=True, autoincrement=False),
+    Column("version", String(16), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Table, and_, func, insert, or_, select, updat
 
 from ledger.adapters.sql.orm import (
     account,
+    aef_submission,
     authorization,
     authorized_entity,
     block_event,
@@ -329,6 +330,21 @@ class SqlProjection:
             BlockEvent(r.seq, r.kind, r.block_id, r.first_serial, r.last_serial, r.account_id)
             for r in rows
         ]
+
+    def put_submission(self, party: str, reported_year: int, version: str, seq: int) -> None:
+        self._conn.execute(
+            insert(aef_submission).values(
+                party=party, reported_year=reported_year, version=version, seq=seq
+            )
+        )
+
+    def submitted_versions(self, party: str, reported_year: int) -> list[str]:
+        rows = self._conn.execute(
+            select(aef_submission.c.version)
+            .where(aef_submission.c.party == party, aef_submission.c.reported_year == reported_year)
+            .order_by(aef_submission.c.seq)
+        )
+        return [version for (version,) in rows]
 
 
 __all__ = ["SqlProjection", "block_key"]

@@ -17,6 +17,7 @@ from ledger.ports import AppendedEntry, UnitOfWork
 from ledger.recording import record_entry
 from ledger.registry import rules
 from ledger.registry.codec import to_json
+from ledger.registry.dating import UNDATED, Dating, date_action
 from ledger.registry.model import (
     AUTHORIZATION_ID,
     Authorization,
@@ -29,6 +30,7 @@ from ledger.registry.services.blocks import blocks_payload, carve_blocks, total_
 from ledger.registry.services.lookups import (
     account_of,
     approach_of,
+    authorization_in_force,
     authorization_of,
     party_of,
     registry_of,
@@ -38,11 +40,17 @@ from ledger.registry.services.movements import record_first_transfer
 from ledger.registry.services.reference_data import declare_first_transfer_definition
 
 
-def record_authorization(uow: UnitOfWork, draft: Authorization, actor: str) -> Authorization:
+def record_authorization(
+    uow: UnitOfWork, draft: Authorization, actor: str, *, dating: Dating = UNDATED
+) -> Authorization:
     """Record a new authorization, or a new version of an existing one.
 
     The version number is assigned here. A new version never rewrites ITMOs already first
     transferred: those keep the version they were first transferred under (4/CMA.6 paras 7-9).
+
+    Its action date is its date of authorization (``authorized_on``; ``dating`` says whether it
+    restates a reported year): not in the future, and in a year whose AEF the Party submitted
+    only as a restatement, since it changes that year's Table 2.
     """
     require_format(AUTHORIZATION_ID, draft.authorization_id, "authorization id")
     party_of(uow, draft.party)
@@ -84,12 +92,14 @@ def record_authorization(uow: UnitOfWork, draft: Authorization, actor: str) -> A
                 authorization_id=draft.authorization_id,
             )
         version = previous.version + 1
+    when = date_action(uow, replace(dating, action_date=draft.authorized_on), (draft.party,))
     if draft.first_transfer_definition is not None:
         declare_first_transfer_definition(
             uow, draft.party, draft.ca_id, draft.first_transfer_definition, actor
         )
     authorization = replace(draft, version=version, recorded_seq=uow.log.size())
-    record_entry(uow, "authorization.recorded", {"authorization": to_json(authorization)}, actor)
+    payload: dict[str, JsonValue] = {"authorization": to_json(authorization), **when.payload()}
+    record_entry(uow, "authorization.recorded", payload, actor)
     definition = authorization.first_transfer_definition
     if authorization.purposes.covers_oimp and definition in (
         FirstTransferDefinition.AUTHORIZATION,
@@ -104,19 +114,24 @@ def record_authorization(uow: UnitOfWork, draft: Authorization, actor: str) -> A
             if not b.first_transferred and not b.retired
         ]
         if pending:
-            record_first_transfer(uow, pending, definition.value, None, actor)
+            record_first_transfer(uow, pending, definition.value, None, actor, when=when)
     return authorization
 
 
 def record_authorized_entity(
     uow: UnitOfWork, entity: AuthorizedEntity, actor: str
 ) -> AppendedEntry:
+    """Record an authorized entity; its action date is its date of authorization, not in the
+    future. (It enters a Party's Table 5 through the authorizations and actions that name it,
+    which are dated themselves.)"""
     approach_of(uow, entity.ca_id)
     if not entity.entity_id.strip() or not entity.name.strip():
         raise InvalidInput("an authorized entity needs an id and a name")
     if uow.projection.get_entity(entity.entity_id) is not None:
         raise AlreadyRegistered(f"entity {entity.entity_id} exists", entity=entity.entity_id)
-    return record_entry(uow, "authorized_entity.recorded", {"entity": to_json(entity)}, actor)
+    when = date_action(uow, Dating(entity.authorized_on), ())
+    payload: dict[str, JsonValue] = {"entity": to_json(entity), **when.payload()}
+    return record_entry(uow, "authorized_entity.recorded", payload, actor)
 
 
 def authorize_units(
@@ -125,10 +140,13 @@ def authorize_units(
     account_id: str,
     selection: UnitSelection,
     actor: str,
+    *,
+    dating: Dating = UNDATED,
 ) -> list[UnitBlock]:
-    """Bind held, unauthorized units to an authorization (AEF action "Authorization"). If the
-    Party's OIMP definition is "Authorization" — or "Issuance" for units issued before they were
-    authorized — the first transfer is recorded now."""
+    """Bind held, unauthorized units to an authorization (AEF action "Authorization"), dated
+    ``dating``'s action date, on or after the authorization's date. If the Party's OIMP
+    definition is "Authorization" — or "Issuance" for units issued before they were authorized
+    — the first transfer is recorded now."""
     authorization = authorization_of(uow, authorization_id)
     account = account_of(uow, account_id)
     registry = registry_of(uow, account.registry_id)
@@ -136,11 +154,14 @@ def authorize_units(
         raise RegistryDoesNotOwnUnits(
             f"{authorization.party} can authorize only units held in its own registries"
         )
+    when = date_action(uow, dating, (registry.party,))
+    authorization = authorization_in_force(uow, authorization_id, when.on)
     carved = carve_blocks(
         uow,
         account_id,
         selection,
         eligible=lambda block: block.authorization_id is None and not block.first_transferred,
+        on=when.on,
     )
     for block in carved.acted:
         rules.check_not_first_transferred(block)
@@ -159,6 +180,7 @@ def authorize_units(
         "authorization_id": authorization_id,
         "version": authorization.version,
         "quantity": total_quantity(acted),
+        **when.payload(),
         **blocks_payload([*carved.remainders, *acted], acted, carved.superseded),
     }
     record_entry(uow, "units.authorized", payload, actor)
@@ -168,5 +190,5 @@ def authorize_units(
         FirstTransferDefinition.ISSUANCE,
     ):
         assert definition is not None
-        acted = record_first_transfer(uow, acted, definition.value, None, actor)
+        acted = record_first_transfer(uow, acted, definition.value, None, actor, when=when)
     return acted

@@ -11,9 +11,16 @@ from ledger.log.canonical import JsonValue
 from ledger.ports import UnitOfWork
 from ledger.recording import record_entry
 from ledger.registry import rules
+from ledger.registry.dating import UNDATED, Dating, date_action
 from ledger.registry.model import AccountType, FirstTransferDefinition, UnitAttributes, UnitBlock
 from ledger.registry.services.blocks import blocks_payload, total_quantity
-from ledger.registry.services.lookups import account_of, approach_of, authorization_of, registry_of
+from ledger.registry.services.lookups import (
+    account_of,
+    approach_of,
+    authorization_in_force,
+    authorization_of,
+    registry_of,
+)
 from ledger.registry.services.movements import record_first_transfer
 
 
@@ -36,7 +43,11 @@ class Issuance:
     decision_reference: str | None = None
 
 
-def issue(uow: UnitOfWork, issuance: Issuance, actor: str) -> list[UnitBlock]:
+def issue(
+    uow: UnitOfWork, issuance: Issuance, actor: str, *, dating: Dating = UNDATED
+) -> list[UnitBlock]:
+    """Issue the shares as new blocks, dated ``dating``'s action date: not in a year before the
+    vintage, and not before the date of the authorization a share is issued under."""
     registry = registry_of(uow, issuance.registry_id)
     attrs = issuance.attributes
     if not registry.hosted:
@@ -55,6 +66,8 @@ def issue(uow: UnitOfWork, issuance: Issuance, actor: str) -> list[UnitBlock]:
     rules.check_vintage(attrs.vintage)
     if not issuance.shares:
         raise InvalidInput("an issuance needs at least one share")
+    when = date_action(uow, dating, (registry.party,))
+    rules.check_vintage_achieved(attrs.vintage, when.on)
     key = (attrs.ca_id, attrs.registry_id, attrs.first_transferring_party, attrs.vintage)
     serial = uow.projection.next_serial(key)
     block_id = uow.projection.next_block_id()
@@ -86,9 +99,10 @@ def issue(uow: UnitOfWork, issuance: Issuance, actor: str) -> list[UnitBlock]:
                 else share.underlying_first + share.quantity - 1
             ),
             created_seq=seq,
+            last_action_date=when.on,
         )
         if share.authorization_id is not None:
-            authorization = authorization_of(uow, share.authorization_id)
+            authorization = authorization_in_force(uow, share.authorization_id, when.on)
             pending_by_authorization[share.authorization_id] += share.quantity
             rules.check_units_fit_authorization(
                 authorization,
@@ -104,6 +118,7 @@ def issue(uow: UnitOfWork, issuance: Issuance, actor: str) -> list[UnitBlock]:
         "registry_id": registry.registry_id,
         "decision_reference": issuance.decision_reference,
         "quantity": total_quantity(blocks),
+        **when.payload(),
         **blocks_payload(blocks, blocks),
     }
     record_entry(uow, "mo.issued", payload, actor)
@@ -112,7 +127,7 @@ def issue(uow: UnitOfWork, issuance: Issuance, actor: str) -> list[UnitBlock]:
     for definition in (FirstTransferDefinition.ISSUANCE, FirstTransferDefinition.AUTHORIZATION):
         fired = [b for b in blocks if _fires_at(uow, b, definition)]
         if fired:
-            record_first_transfer(uow, fired, definition.value, None, actor)
+            record_first_transfer(uow, fired, definition.value, None, actor, when=when)
     return [uow.projection.get_block(b.block_id) or b for b in blocks]
 
 

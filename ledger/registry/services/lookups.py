@@ -3,6 +3,7 @@ and the checks of identifiers and ownership every action family makes."""
 
 from __future__ import annotations
 
+from datetime import date
 from re import Pattern
 
 from ledger.errors import (
@@ -15,6 +16,7 @@ from ledger.errors import (
     RegistryNotFound,
 )
 from ledger.ports import UnitOfWork
+from ledger.registry import rules
 from ledger.registry.model import Account, Authorization, CooperativeApproach, Party, Registry
 
 
@@ -62,6 +64,17 @@ def authorization_of(
         raise AuthorizationNotFound(
             f"authorization {authorization_id} does not exist", authorization_id=authorization_id
         )
+    return found
+
+
+def authorization_in_force(uow: UnitOfWork, authorization_id: str, on: date) -> Authorization:
+    """The version of the authorization in force on ``on``: the latest one dated on or before
+    it. :class:`~ledger.errors.ActionBeforeAuthorization` if even its first version is dated
+    later."""
+    found = authorization_of(uow, authorization_id)
+    while found.authorized_on > on and found.version > 1:
+        found = authorization_of(uow, authorization_id, found.version - 1)
+    rules.check_authorized_by(found, on)
     return found
 
 

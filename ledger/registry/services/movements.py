@@ -18,18 +18,35 @@ from ledger.log.canonical import JsonValue
 from ledger.ports import UnitOfWork
 from ledger.recording import record_entry
 from ledger.registry import rules
-from ledger.registry.model import AccountType, SerialRange, UnitAttributes, UnitBlock, UnitSelection
-from ledger.registry.services.blocks import blocks_payload, carve_blocks, total_quantity
+from ledger.registry.dating import UNDATED, DatedAction, Dating, date_action
+from ledger.registry.model import (
+    AccountType,
+    FirstTransferDefinition,
+    SerialRange,
+    UnitAttributes,
+    UnitBlock,
+    UnitSelection,
+)
+from ledger.registry.services.blocks import (
+    blocks_payload,
+    carve_blocks,
+    check_dated,
+    total_quantity,
+)
 from ledger.registry.services.lookups import (
     account_of,
     approach_of,
+    authorization_in_force,
     authorization_of,
     external_account_id,
+    party_of,
     registry_of,
 )
 
 FIRST_TRANSFER_TO_PARTY = "First transfer to another Party"
 ADAPTATION_FUND_SUBTYPE = "Voluntary transfer to the Adaptation Fund (A6.4 ERs)"
+OIMP_DEFINITIONS = frozenset(d.value for d in FirstTransferDefinition)
+"""Subtypes of the first transfers an OIMP first-transfer definition fires."""
 
 
 def record_first_transfer(
@@ -39,22 +56,31 @@ def record_first_transfer(
     acquiring_party: str | None,
     actor: str,
     *,
+    when: DatedAction,
     to_account: str | None = None,
     superseded: Sequence[int] = (),
     remainders: Sequence[UnitBlock] = (),
     extra: Mapping[str, JsonValue] | None = None,
 ) -> list[UnitBlock]:
-    """Record the first transfer of ``blocks`` (one entry): the first transferring Party's
-    corresponding adjustment is booked to their vintage from here on. The block is pinned to the
-    authorization version in force now."""
+    """Record the first transfer of ``blocks`` (one entry), dated ``when``: the first
+    transferring Party's corresponding adjustment is booked to their vintage from here on. The
+    block is pinned to the authorization version in force on that date (one dated on or before
+    it, else the first transfer is refused); an OIMP first transfer closes with its NDC
+    period's deadline."""
     seq = uow.log.size()
-    on = uow.now().date()
+    on = when.on
     moved: list[UnitBlock] = []
     for block in blocks:
         rules.check_authorized(block)
         rules.check_not_first_transferred(block)
+        block = check_dated(uow, block, on)
         assert block.authorization_id is not None
-        authorization = authorization_of(uow, block.authorization_id)
+        authorization = authorization_in_force(uow, block.authorization_id, on)
+        if subtype in OIMP_DEFINITIONS:
+            transferring = party_of(uow, block.attributes.first_transferring_party)
+            rules.check_oimp_first_transfer_deadline(
+                transferring.ndc, block.attributes.vintage, on, when.end_of_period_btr_after
+            )
         if acquiring_party is not None:
             rules.check_transfer_allowed(authorization, acquiring_party, on)
         else:
@@ -73,6 +99,7 @@ def record_first_transfer(
         "to_account": to_account,
         "quantity": total_quantity(moved),
         **(extra or {}),
+        **when.payload(),
         **blocks_payload([*remainders, *moved], moved, superseded),
     }
     record_entry(uow, "itmo.first_transfer", payload, actor)
@@ -87,10 +114,13 @@ class TransferOrder:
     reference: str | None = None
 
 
-def transfer(uow: UnitOfWork, order: TransferOrder, actor: str) -> list[UnitBlock]:
+def transfer(
+    uow: UnitOfWork, order: TransferOrder, actor: str, *, dating: Dating = UNDATED
+) -> list[UnitBlock]:
     """Move units to another account. Between Parties this is the first transfer for units not
     yet first transferred (NDC-authorized: the first international transfer), otherwise a
-    transfer; a hosted receiving registry records the acquisition in the same unit of work."""
+    transfer; a hosted receiving registry records the acquisition in the same unit of work.
+    Every entry is dated ``dating``'s action date."""
     source = account_of(uow, order.from_account)
     destination = account_of(uow, order.to_account)
     if source.account_id == destination.account_id:
@@ -111,7 +141,8 @@ def transfer(uow: UnitOfWork, order: TransferOrder, actor: str) -> list[UnitBloc
     destination_registry = registry_of(uow, destination.registry_id)
     international = destination_registry.party != source_registry.party
     to_adaptation_fund = destination.account_type is AccountType.ADAPTATION_FUND
-    carved = carve_blocks(uow, source.account_id, order.selection)
+    when = date_action(uow, dating, (source_registry.party, destination_registry.party))
+    carved = carve_blocks(uow, source.account_id, order.selection, on=when.on)
     for block in carved.acted:
         rules.check_not_retired(block)
         if (international or to_adaptation_fund) and block.authorization_id is None:
@@ -154,6 +185,7 @@ def transfer(uow: UnitOfWork, order: TransferOrder, actor: str) -> list[UnitBloc
             subtype,
             acquiring,
             actor,
+            when=when,
             to_account=destination.account_id,
             superseded=superseded,
             remainders=remainders,
@@ -161,7 +193,7 @@ def transfer(uow: UnitOfWork, order: TransferOrder, actor: str) -> list[UnitBloc
         )
         remainders, superseded = [], []
     if plain:
-        on = uow.now().date()
+        on = when.on
         for block in plain:
             if international and block.authorization_id is not None:
                 authorization = authorization_of(
@@ -174,12 +206,13 @@ def transfer(uow: UnitOfWork, order: TransferOrder, actor: str) -> list[UnitBloc
             "to_account": destination.account_id,
             "quantity": total_quantity(shifted),
             **extra,
+            **when.payload(),
             **blocks_payload([*remainders, *shifted], shifted, superseded),
         }
         record_entry(uow, "itmo.transfer", payload, actor)
         moved += shifted
     if international and destination_registry.hosted:
-        _acquisition(uow, moved, source_registry.party, destination.account_id, actor)
+        _acquisition(uow, moved, source_registry.party, destination.account_id, actor, when)
     return moved
 
 
@@ -189,6 +222,7 @@ def _acquisition(
     transferring_party: str,
     account_id: str,
     actor: str,
+    when: DatedAction,
     extra: Mapping[str, JsonValue] | None = None,
 ) -> None:
     payload: dict[str, JsonValue] = {
@@ -196,6 +230,7 @@ def _acquisition(
         "to_account": account_id,
         "quantity": total_quantity(blocks),
         **(extra or {}),
+        **when.payload(),
         **blocks_payload(blocks, blocks),
     }
     record_entry(uow, "itmo.acquisition", payload, actor)
@@ -218,8 +253,10 @@ class ExternalAcquisition:
 
 
 def acquire_from_external(
-    uow: UnitOfWork, order: ExternalAcquisition, actor: str
+    uow: UnitOfWork, order: ExternalAcquisition, actor: str, *, dating: Dating = UNDATED
 ) -> list[UnitBlock]:
+    """Record units arriving from an external registry, dated ``dating``'s action date: units
+    that once left for it come back (their blocks move), others arrive as new blocks."""
     source = registry_of(uow, order.from_registry)
     if source.hosted:
         raise InvalidInput("transfers between hosted registries are recorded by `transfer`")
@@ -241,6 +278,8 @@ def acquire_from_external(
         raise UnitsNotAuthorized(
             "units arriving from another Party must already be first transferred (ITMOs)"
         )
+    when = date_action(uow, dating, (destination_registry.party,))
+    rules.check_vintage_achieved(order.attributes.vintage, when.on)
     key = (
         order.attributes.ca_id,
         order.attributes.registry_id,
@@ -264,7 +303,9 @@ def acquire_from_external(
             vintage=key[3],
         )
         try:
-            carved = carve_blocks(uow, external_account_id(source.registry_id), selection)
+            carved = carve_blocks(
+                uow, external_account_id(source.registry_id), selection, on=when.on
+            )
         except SerialsNotHeld as exc:
             raise SerialsNotHeld(
                 f"serials {order.first}-{order.last} are not units held by "
@@ -290,6 +331,7 @@ def acquire_from_external(
             "to_account": destination.account_id,
             "quantity": total_quantity(moved),
             **extra,
+            **when.payload(),
             **blocks_payload([*carved.remainders, *moved], moved, carved.superseded),
         }
         record_entry(uow, "itmo.acquisition", payload, actor)
@@ -311,6 +353,7 @@ def acquire_from_external(
             else order.underlying_first + order.last - order.first
         ),
         created_seq=seq,
+        last_action_date=when.on,
     )
-    _acquisition(uow, [block], source.party, destination.account_id, actor, extra)
+    _acquisition(uow, [block], source.party, destination.account_id, actor, when, extra)
     return [block]

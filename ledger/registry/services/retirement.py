@@ -21,6 +21,7 @@ from ledger.log.canonical import JsonValue
 from ledger.ports import UnitOfWork
 from ledger.recording import record_entry
 from ledger.registry import rules
+from ledger.registry.dating import UNDATED, DatedAction, Dating, date_action
 from ledger.registry.model import (
     Account,
     AccountType,
@@ -71,7 +72,10 @@ def _terminal_accounts(
     return source, destination, registry
 
 
-def use_for_ndc(uow: UnitOfWork, order: UseOrder, actor: str) -> list[UnitBlock]:
+def use_for_ndc(
+    uow: UnitOfWork, order: UseOrder, actor: str, *, dating: Dating = UNDATED
+) -> list[UnitBlock]:
+    """Use ITMOs towards the NDC for ``order.use_year``, dated ``dating``'s action date."""
     if order.use_year is None:
         raise InvalidInput("use towards an NDC needs the calendar year of use", field="use_year")
     source, destination, registry = _terminal_accounts(
@@ -80,10 +84,12 @@ def use_for_ndc(uow: UnitOfWork, order: UseOrder, actor: str) -> list[UnitBlock]
     party = party_of(uow, registry.party)
     if party.ndc is None:
         raise NdcNotDeclared(f"{party.code} has not declared its NDC period", party=party.code)
-    carved = carve_blocks(uow, source.account_id, order.selection)
+    when = date_action(uow, dating, (party.code,))
+    carved = carve_blocks(uow, source.account_id, order.selection, on=when.on)
     for block in carved.acted:
         rules.check_not_retired(block)
         rules.check_use_within_ndc_period(party.ndc, block.attributes.vintage, order.use_year)
+        rules.check_use_year_not_before_vintage(block.attributes.vintage, order.use_year)
         rules.check_authorized(block)
         authorization = authorization_of(
             uow, block.authorization_id or "", block.authorization_version
@@ -106,13 +112,17 @@ def use_for_ndc(uow: UnitOfWork, order: UseOrder, actor: str) -> list[UnitBlock]
         "use_year": order.use_year,
         "quantity": total_quantity(used),
         "reference": order.reference,
+        **when.payload(),
         **blocks_payload([*carved.remainders, *used], used, carved.superseded),
     }
     record_entry(uow, "itmo.use", payload, actor)
     return used
 
 
-def use_for_oimp(uow: UnitOfWork, order: UseOrder, actor: str) -> list[UnitBlock]:
+def use_for_oimp(
+    uow: UnitOfWork, order: UseOrder, actor: str, *, dating: Dating = UNDATED
+) -> list[UnitBlock]:
+    """Use or cancel ITMOs for OIMP (``order.oimp_purpose``), dated ``dating``'s action date."""
     if not order.oimp_purpose:
         raise InvalidInput("OIMP use needs the purpose, e.g. CORSIA", field="oimp_purpose")
     source, destination, registry = _terminal_accounts(
@@ -120,8 +130,9 @@ def use_for_oimp(uow: UnitOfWork, order: UseOrder, actor: str) -> list[UnitBlock
     )
     if order.entity_id is not None and uow.projection.get_entity(order.entity_id) is None:
         raise AuthorizedEntityNotFound(f"entity {order.entity_id} is not recorded")
-    carved = carve_blocks(uow, source.account_id, order.selection)
-    on = uow.now().date()
+    when = date_action(uow, dating, (registry.party,))
+    carved = carve_blocks(uow, source.account_id, order.selection, on=when.on)
+    on = when.on
     for block in carved.acted:
         rules.check_not_retired(block)
         rules.check_authorized(block)
@@ -149,6 +160,7 @@ def use_for_oimp(uow: UnitOfWork, order: UseOrder, actor: str) -> list[UnitBlock
             "from_account": source.account_id,
         },
         actor,
+        when,
         first_transfer_subtype=FirstTransferDefinition.USE_OR_CANCELLATION.value,
     )
 
@@ -162,10 +174,12 @@ class CancellationOrder:
     reference: str | None = None
 
 
-def cancel(uow: UnitOfWork, order: CancellationOrder, actor: str) -> list[UnitBlock]:
-    """Cancellation, including voluntary cancellation to deliver OMGE. An OMGE cancellation of
-    authorized units not yet first transferred is recorded as their first transfer
-    (4/CMA.6 paras 16-17)."""
+def cancel(
+    uow: UnitOfWork, order: CancellationOrder, actor: str, *, dating: Dating = UNDATED
+) -> list[UnitBlock]:
+    """Cancellation, including voluntary cancellation to deliver OMGE, dated ``dating``'s
+    action date. An OMGE cancellation of authorized units not yet first transferred is recorded
+    as their first transfer (4/CMA.6 paras 16-17)."""
     wanted = (
         AccountType.CANCELLATION
         if order.kind is CancellationKind.OTHER
@@ -174,7 +188,8 @@ def cancel(uow: UnitOfWork, order: CancellationOrder, actor: str) -> list[UnitBl
     source, destination, registry = _terminal_accounts(
         uow, order.from_account, order.to_account, wanted
     )
-    carved = carve_blocks(uow, source.account_id, order.selection)
+    when = date_action(uow, dating, (registry.party,))
+    carved = carve_blocks(uow, source.account_id, order.selection, on=when.on)
     for block in carved.acted:
         rules.check_not_retired(block)
     subtype = (
@@ -194,6 +209,7 @@ def cancel(uow: UnitOfWork, order: CancellationOrder, actor: str) -> list[UnitBl
             "from_account": source.account_id,
         },
         actor,
+        when,
         first_transfer_subtype=subtype,
         omge=order.kind is not CancellationKind.OTHER,
     )
@@ -206,6 +222,7 @@ def _retire(
     kind: str,
     extra: Mapping[str, JsonValue],
     actor: str,
+    when: DatedAction,
     *,
     first_transfer_subtype: str,
     omge: bool = False,
@@ -237,6 +254,7 @@ def _retire(
             subtype,
             None,
             actor,
+            when=when,
             superseded=superseded,
             remainders=remainders,
         ):
@@ -250,6 +268,7 @@ def _retire(
         "to_account": destination.account_id,
         "quantity": total_quantity(retired),
         **extra,
+        **when.payload(),
         **blocks_payload([*remainders, *retired], retired, superseded),
     }
     record_entry(uow, kind, payload, actor)

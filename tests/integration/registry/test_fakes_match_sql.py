@@ -98,9 +98,10 @@ SCENARIO: list[tuple[datetime, Action, Outcome]] = [
         None,
     ),
     (moment(6), returning_from_switzerland(10, 20), None),
-    # A new version adds OIMP with first transfer at authorization, but it has expired: the
-    # definition and the version are appended, then the first transfer of the bound units is
-    # refused, and the whole unit of work rolls back.
+    # A new version, dated the day it is recorded, adds OIMP with first transfer at
+    # authorization, but it has expired: the definition and the version are appended, then the
+    # first transfer of the bound units (dated with the version) is refused, and the whole unit
+    # of work rolls back.
     (moment(7), record("THA-LATER", quantity=100), None),
     (moment(8), issue_thai("THA-LATER", 40, 2025), None),
     (
@@ -110,6 +111,7 @@ SCENARIO: list[tuple[datetime, Action, Outcome]] = [
             quantity=100,
             purposes=Purpose.NDC_AND_OIMP,
             first_transfer_definition=FirstTransferDefinition.AUTHORIZATION,
+            authorized_on=moment(9).date(),
             valid_until=date(2025, 12, 31),
         ),
         AuthorizationLimitExceeded,

@@ -18,6 +18,7 @@ from ledger.registry.model import FirstTransferDefinition, Purpose, Registry
 from tests.integration.registry.world import assert_nothing_changed, entries, read, write
 from tests.registry_world import (
     ADMIN,
+    NOW,
     attributes,
     authorization,
     first_transfer_counts,
@@ -29,8 +30,9 @@ from tests.registry_world import (
 
 
 def test_a_version_adding_oimp_first_transfers_units_bound_to_it(world: Engine) -> None:
-    """v1 is NDC only and units are bound to it; v2 adds OIMP with the "Authorization"
-    definition: those units are first transferred when v2 is recorded, once."""
+    """v1 is NDC only and units are bound to it; v2 (dated the day it is recorded) adds OIMP
+    with the "Authorization" definition: those units are first transferred when v2 is recorded,
+    once."""
     write(world, lambda u: services.record_authorization(u, authorization("THA-A"), "THA01"))
     write(world, lambda u: services.issue(u, issuance(("THA01-GOV", 100, None)), "THA01"))
     write(
@@ -47,6 +49,7 @@ def test_a_version_adding_oimp_first_transfers_units_bound_to_it(world: Engine) 
                 purposes=Purpose.NDC_AND_OIMP,
                 oimp_authorized="CORSIA",
                 first_transfer_definition=FirstTransferDefinition.AUTHORIZATION,
+                authorized_on=NOW.date(),
             ),
             "THA01",
         ),

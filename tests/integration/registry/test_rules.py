@@ -386,11 +386,13 @@ def test_vintage_from_2021(world: Engine) -> None:
 
 def test_use_year_and_vintage_within_the_ndc_period(world: Engine) -> None:
     thai_ndc_units(world, 50, vintage_to=2035)
+    in_2031 = datetime(2031, 3, 10, 9, 0, tzinfo=UTC)  # vintage 2031 exists from 2031 on
     write(
         world,
         lambda uow: services.issue(uow, issuance(("THA01-GOV", 50, THA_NDC), vintage=2031), "T"),
+        when=in_2031,
     )
-    transfer(world, move("THA01-GOV", "JPN01-GOV", quantity(100)))
+    transfer(world, move("THA01-GOV", "JPN01-GOV", quantity(100)), when=in_2031)
     rule = "use-within-ndc-period"
     for selection, use_year in (
         (quantity(10, vintage=2021), 2031),
@@ -405,6 +407,7 @@ def test_use_year_and_vintage_within_the_ndc_period(world: Engine) -> None:
             ),
             UseOutsideNdcPeriod,
             rule,
+            when=in_2031,
         )
         assert error.details["use_year"] == use_year
         assert (error.details["period_start"], error.details["period_end"]) == (2021, 2030)
@@ -414,6 +417,7 @@ def test_use_year_and_vintage_within_the_ndc_period(world: Engine) -> None:
         lambda uow: services.use_for_ndc(
             uow, use("JPN01-GOV", "JPN01-NDC", quantity(10, vintage=2021), 2030), "JPN01"
         ),
+        when=in_2031,
     )
     assert kinds_since(world, start) == ["itmo.use"]
     assert entries(world, start)[0].payload["use_year"] == 2030
@@ -584,6 +588,7 @@ def test_authorization_limits_parties_and_timeframe(world: Engine) -> None:
         lambda uow: services.transfer(uow, move("JPN01-GOV", "CHE01-EXTERNAL", quantity(5)), "J"),
         AuthorizationLimitExceeded,
         rule,
+        when=datetime(2026, 6, 30, 23, 59, 30, tzinfo=UTC),
     )
 
 

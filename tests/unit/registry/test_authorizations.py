@@ -17,7 +17,7 @@ from ledger.ports import UnitOfWork
 from ledger.registry import services
 from ledger.registry.model import Authorization, FirstTransferDefinition, Purpose
 from tests.fakes import FakeUnitOfWork
-from tests.registry_world import authorization, entity, issuance, quantity
+from tests.registry_world import NOW, authorization, entity, issuance, quantity
 from tests.unit.registry.in_memory import act, assert_refused, holdings, kinds_since
 
 
@@ -124,15 +124,16 @@ def test_authorizing_held_units_first_transfers_them_under_that_definition(
 def test_a_refusal_after_the_first_entries_rolls_the_whole_action_back(
     uow: FakeUnitOfWork,
 ) -> None:
-    """A new version adding OIMP with first transfer at authorization appends the definition and
-    the version, then finds it cannot first-transfer the bound units (the version has expired):
-    nothing of it stays."""
+    """A new version (dated the day it is recorded) adding OIMP with first transfer at
+    authorization appends the definition and the version, then finds it cannot first-transfer
+    the bound units (the version has expired): nothing of it stays."""
     record(uow, authorization("THA-NDC"))
     act(uow, lambda u: services.issue(u, issuance(("THA01-GOV", 10, "THA-NDC")), "THA01"))
     expired = authorization(
         "THA-NDC",
         purposes=Purpose.NDC_AND_OIMP,
         first_transfer_definition=FirstTransferDefinition.AUTHORIZATION,
+        authorized_on=NOW.date(),
         valid_until=date(2025, 12, 31),
     )
     before = uow.log.size()
