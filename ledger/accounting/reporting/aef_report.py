@@ -1,8 +1,8 @@
 """The AEF (4/CMA.6 annex II) of a Party and reported year, built from the log.
 
-AEF Table 3 rows are one per block and action in the Party's registries; Table 4 replays the log
-up to the last entry dated on or before 31 December of the reported year and lists ITMOs only
-(first transferred units). Table 2 also lists the authorizations of other Parties that the
+AEF Table 3 rows are one per block and action in the Party's registries, by action date; Table 4
+lists the ITMOs (first transferred units) held at 31 December of the reported year by action
+date. Table 2 also lists the authorizations of other Parties that the
 Party's actions or holdings cite: the AEF requires every cited Authorization ID to be in Table 2.
 """
 
@@ -13,7 +13,7 @@ from datetime import date
 from ledger.accounting import aef
 from ledger.accounting.reporting.aef_rows import authorization_row, entity_row, holding_row
 from ledger.accounting.reporting.inputs import check_year, declared_ndc
-from ledger.accounting.reporting.replay import replay, scan_party
+from ledger.accounting.reporting.replay import scan_party
 from ledger.accounting.reporting.scan import PartyScan
 from ledger.ports import UnitOfWork
 from ledger.registry.model import AccountType
@@ -38,18 +38,7 @@ def _holdings(state: InMemoryProjection, party: str) -> tuple[aef.HoldingRow, ..
     return tuple(holding_row(b) for b in held)
 
 
-def _year_end_state(uow: UnitOfWork, scan: PartyScan) -> InMemoryProjection:
-    """The projection after the last entry dated on or before 31 December of the reported year."""
-    if scan.year_end_size == scan.end:
-        return scan.state
-    year_end = PartyScan(scan.party, None)
-    replay(uow, scan.year_end_size, year_end)
-    return year_end.state
-
-
-def build_report(
-    uow: UnitOfWork, scan: PartyScan, version: str, submitted_on: date
-) -> aef.AefReport:
+def build_report(scan: PartyScan, version: str, submitted_on: date) -> aef.AefReport:
     """The AEF of the scan's Party and reported year, as version ``version`` submitted on
     ``submitted_on``."""
     assert scan.reported_year is not None
@@ -57,7 +46,7 @@ def build_report(
     declared = scan.state.get_party(party)
     assert declared is not None
     ndc = declared_ndc(declared)
-    holdings = _holdings(_year_end_state(uow, scan), party)
+    holdings = _holdings(scan.year_end, party)
     actions = scan.actions.rows
     cited = {row.authorization_id for row in actions}
     cited |= {row.authorization_id for row in holdings}
@@ -91,12 +80,11 @@ def aef_report_for(
     - Table 1: the submission row; the CARP-populated fields are empty.
     - Table 2: every version of the Party's authorizations, and of the other Parties'
       authorizations its Table 3 and 4 rows cite.
-    - Table 3: one row per block and action of the Party's registries dated in the reported year
-      (UTC): authorization of units, first transfer, international transfer (or transfer to the
-      Adaptation Fund), acquisition, use towards the NDC or OIMP, cancellation. Each row's
-      additional information names its ledger entry.
-    - Table 4: the ITMOs held at 31 December of the reported year (replay up to the last entry
-      dated on or before it).
+    - Table 3: one row per block and action of the Party's registries whose action date lies in
+      the reported year: authorization of units, first transfer, international transfer (or
+      transfer to the Adaptation Fund), acquisition, use towards the NDC or OIMP, cancellation.
+      Each row's additional information names its ledger entry.
+    - Table 4: the ITMOs held at 31 December of the reported year, by action date.
     - Table 5: the entities the Party's authorizations name, and those its actions name.
 
     If ``version`` was submitted
@@ -110,6 +98,6 @@ def aef_report_for(
     for submission in recorded:
         if submission.version == version:
             submitted = scan_party(uow, party, submission.tree_size, reported_year)
-            return build_report(uow, submitted, submission.version, submission.date_of_submission)
+            return build_report(submitted, submission.version, submission.date_of_submission)
     draft = f"1.{len(recorded)}" if version is None else version
-    return build_report(uow, scan, draft, uow.now().date())
+    return build_report(scan, draft, uow.now().date())

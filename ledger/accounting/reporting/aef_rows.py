@@ -12,9 +12,10 @@ from enum import StrEnum
 from typing import TypeVar, cast
 
 from ledger.accounting import aef
-from ledger.accounting.reporting.entries import day, payload_opt_str
+from ledger.accounting.reporting.entries import payload_opt_str
 from ledger.errors import InvalidInput
 from ledger.log.chain import Entry
+from ledger.registry.dating import action_date
 from ledger.registry.model import Authorization, AuthorizedEntity, Metric, UnitBlock
 from ledger.registry.projection import InMemoryProjection
 
@@ -130,8 +131,9 @@ def entity_row(entity: AuthorizedEntity) -> aef.AuthorizedEntityRow:
 @dataclass
 class ActionTable:
     """AEF Table 3 of one reported year, filled while the log is scanned: one row per block and
-    action dated in the reported year (UTC), and the entities the actions name (for Table 5).
-    Without a reported year nothing is reported."""
+    action whose action date (:func:`~ledger.registry.dating.action_date`) lies in the reported
+    year, and the entities the actions name (for Table 5). Without a reported year nothing is
+    reported."""
 
     reported_year: int | None
     rows: list[aef.ActionRow] = field(default_factory=list)
@@ -139,7 +141,7 @@ class ActionTable:
 
     def covers(self, entry: Entry) -> bool:
         """Whether the entry is an action to report in the AEF being built."""
-        return self.reported_year is not None and day(entry).year == self.reported_year
+        return self.reported_year is not None and action_date(entry).year == self.reported_year
 
     def add(
         self,
@@ -166,7 +168,7 @@ class ActionTable:
         note = f"Ledger entry {entry.seq}" + (f"; reference {reference}" if reference else "")
         self.rows.append(
             aef.ActionRow(
-                action_date=day(entry),
+                action_date=action_date(entry),
                 action_type=action_type,
                 action_subtype=None if subtype is None else listed(aef.ActionSubtype, subtype),
                 cooperative_approach_id=holding.cooperative_approach_id,

@@ -4,7 +4,6 @@ fields the reports use. A payload field of the wrong type is a :class:`Malformed
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 from ledger.errors import InvalidInput
 from ledger.log.chain import Entry, MalformedEntry
@@ -80,8 +79,3 @@ def acted_blocks(entry: Entry) -> list[UnitBlock]:
             raise malformed(entry, "acted", "a list of ids of blocks in the payload")
         acted.append(by_id[block_id])
     return acted
-
-
-def day(entry: Entry) -> date:
-    """The date of the entry (entry timestamps are UTC)."""
-    return entry.timestamp.date()

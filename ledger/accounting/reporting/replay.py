@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 
 from ledger.accounting import aef
 from ledger.accounting.adjustments import FirstTransferFact, OimpAuthorizationFact, UseFact
 from ledger.accounting.reporting.entries import (
     acted_blocks,
-    day,
     entries,
     payload_int,
     payload_opt_str,
@@ -43,6 +43,7 @@ from ledger.errors import PartyNotFound
 from ledger.log.chain import Entry
 from ledger.ports import UnitOfWork
 from ledger.registry import services
+from ledger.registry.dating import action_date
 from ledger.registry.model import AccountType, Authorization, UnitBlock
 from ledger.registry.projection import apply_entry
 
@@ -68,13 +69,16 @@ def replay(uow: UnitOfWork, end: int, scan: PartyScan) -> None:
 
 
 def read(scan: PartyScan, entry: Entry) -> None:
-    """Read one entry: its handler, then the projection."""
+    """Read one entry: its handler, then the projection (and the year-end projection, if the
+    entry belongs to it)."""
     handler = _HANDLERS.get(entry.kind)
     if handler is not None:
         handler(scan, entry)
-    if scan.reported_year is not None and day(entry).year <= scan.reported_year:
-        scan.year_end_size = entry.seq + 1
     apply_entry(scan.state, entry.seq, entry.kind, entry.payload)
+    if scan.reported_year is not None and (
+        "blocks" not in entry.payload or action_date(entry) <= date(scan.reported_year, 12, 31)
+    ):
+        apply_entry(scan.year_end, entry.seq, entry.kind, entry.payload)
 
 
 # --- inputs
@@ -136,7 +140,7 @@ def _authorized(
         scan.facts.oimp_authorizations.append(
             OimpAuthorizationFact(
                 seq=entry.seq,
-                year=day(entry).year,
+                year=action_date(entry).year,
                 quantity=sum(b.quantity for b in members),
                 entities=names[(ca_id, sector, vintage)],
                 cooperative_approach=ca_id,

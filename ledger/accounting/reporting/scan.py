@@ -47,8 +47,11 @@ class PartyScan:
     state: InMemoryProjection = field(default_factory=InMemoryProjection)
     facts: CollectedFacts = field(default_factory=CollectedFacts)
     actions: ActionTable = field(init=False)
-    year_end_size: int = 0
-    """Tree size up to the last entry dated on or before 31 December of the reported year."""
+    year_end: InMemoryProjection = field(default_factory=InMemoryProjection)
+    """The projection at 31 December of the reported year by action date: every entry that
+    writes no blocks, and the block-writing entries dated on or before that day. Actions on a
+    serial are dated in ``seq`` order (``ledger.registry.services.blocks``), so this subset of
+    the log replays consistently."""
 
     def __post_init__(self) -> None:
         self.actions = ActionTable(self.reported_year)

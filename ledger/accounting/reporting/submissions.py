@@ -66,7 +66,7 @@ def record_submission(uow: UnitOfWork, party: str, reported_year: int, actor: st
         )
     scan = scan_party(uow, party, uow.log.size(), reported_year)
     version = f"1.{len(scan.submissions_of(reported_year))}"
-    report = build_report(uow, scan, version, today)
+    report = build_report(scan, version, today)
     aef.validate_report(report)
     payload: dict[str, JsonValue] = {
         "party": party,
@@ -93,5 +93,5 @@ def submissions(uow: UnitOfWork, party: str) -> list[Submission]:
 def verify_submission(uow: UnitOfWork, submission: Submission) -> bool:
     """Rebuild a submitted AEF from the ledger and check it against the recorded digest."""
     scan = scan_party(uow, submission.party, submission.tree_size, submission.reported_year)
-    report = build_report(uow, scan, submission.version, submission.date_of_submission)
+    report = build_report(scan, submission.version, submission.date_of_submission)
     return report_digest(report) == submission.report_sha256

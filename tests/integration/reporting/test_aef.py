@@ -47,6 +47,7 @@ from ledger.demo import load_demo, thai_ndc_authorization
 from ledger.log.canonical import canonical_bytes
 from ledger.log.chain import Entry
 from ledger.registry import services
+from ledger.registry.dating import Dating
 from ledger.registry.model import UnitSelection
 
 DEMO_DAY = datetime(2025, 11, 11, 3, 0, tzinfo=UTC)
@@ -253,7 +254,7 @@ def test_mongolia_2025_column_by_column(demo: Engine) -> None:
     assert report.authorizations == (
         AuthorizationRow(
             authorization_id="MNG-CORSIA-2026-01",
-            date_of_authorization=date(2026, 1, 20),
+            date_of_authorization=date(2025, 11, 10),
             cooperative_approach_id="CA0002",
             authorization_version=1,
             authorized_quantity=3_000,
@@ -301,7 +302,7 @@ def test_mongolia_2025_column_by_column(demo: Engine) -> None:
     assert report.holdings == (holding(mongolian_block(ActionType.USE, 1301, 3000)),)
     assert report.entities == (
         AuthorizedEntityRow(
-            date_of_authorization=date(2026, 1, 15),
+            date_of_authorization=date(2025, 11, 4),
             name="Ulaanbaatar Air Cargo LLC",
             country_of_incorporation="MNG",
             identification_number="MN-1234567",
@@ -415,9 +416,12 @@ def test_incomplete_report_is_not_submitted(demo: Engine) -> None:
 def test_submission_versions_1_0_then_1_1(demo: Engine) -> None:
     with writing(demo, APR_10_2026) as uow:
         assert reporting.record_submission(uow, "THA", 2025, "test:THA") == "1.0"
-    with writing(demo, APR_12_2026) as uow:  # a new version of the authorization
+    with writing(demo, APR_12_2026) as uow:  # a new version of 2025, restating 2025
         services.record_authorization(
-            uow, replace(thai_ndc_authorization(), quantity=200_000), "test:THA01"
+            uow,
+            replace(thai_ndc_authorization(), quantity=200_000, authorized_on=date(2025, 12, 1)),
+            "test:THA01",
+            dating=Dating(restates=True),
         )
     with writing(demo, APR_14_2026) as uow:
         assert reporting.record_submission(uow, "THA", 2025, "test:THA") == "1.1"
