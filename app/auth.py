@@ -10,14 +10,18 @@ Roles:
 - ``admin``: Parties, cooperative approaches, tokens. Never moves units.
 - ``registry``: bound to one Party registry (e.g. ``JPN01``); moves only its own units and
   records only its own authorizations (:func:`ensure_registry`).
+
+Only admin tokens, and registry tokens acting for their own registry, may date an action other
+than the day it is recorded (:func:`ensure_may_date`).
 - ``reconciler``: reads, runs consistency checks.
 - ``auditor``: reads everything, exports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -43,6 +47,7 @@ __all__ = [
     "RegistryForbidden",
     "RegistryWriterDep",
     "Role",
+    "ensure_may_date",
     "ensure_registry",
     "get_caller",
     "get_principal",
@@ -64,6 +69,27 @@ class RegistryForbidden(HttpProblem):
                 f"only the registry {registry_id} may do this; role {principal.role.value} may not"
             )
         super().__init__(403, detail, rule="registry-token-own-registry")
+
+
+def ensure_may_date(
+    principal: Principal, registry_ids: Collection[str], action_date: date | None, today: date
+) -> None:
+    """403 (rule ``action-date-by-acting-registry``) unless the action is dated today (or not
+    dated), or the caller is an admin token or the registry token of one of ``registry_ids``
+    (the registries acting). The entry records who dated it: its ``actor``."""
+    if action_date is None or action_date == today or principal.role is Role.admin:
+        return
+    if principal.role is Role.registry and principal.registry_id in registry_ids:
+        return
+    raise HttpProblem(
+        403,
+        f"token {principal.token_id} ({principal.role.value}) may not date an action "
+        f"{action_date.isoformat()}: only admin tokens and the registry acting "
+        f"({', '.join(sorted(registry_ids)) or 'none'}) may",
+        rule="action-date-by-acting-registry",
+        action_date=action_date.isoformat(),
+        registries=sorted(registry_ids),
+    )
 
 
 bearer_scheme = HTTPBearer(

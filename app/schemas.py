@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ledger.registry.codec import from_json, to_json
+from ledger.registry.dating import Dating
 from ledger.registry.model import (
     Account,
     AccountType,
@@ -56,6 +57,28 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class DatedRequest(RequestModel):
+    """An action request: the date the action took effect, if not today, and whether it
+    knowingly restates a reported year whose AEF was submitted."""
+
+    action_date: date | None = Field(
+        default=None,
+        description="The date the action took effect in the registry of record (ISO 8601, "
+        "UTC); default: the recording date. Never in the future; only admin tokens and "
+        "registry tokens acting for their own registry may send a date other than today.",
+        examples=["2025-11-11"],
+    )
+    restates: StrictBool = Field(
+        default=False,
+        description="The action is dated in a reported year whose AEF was already submitted and "
+        "restates that year: the next AEF version of the year shows it. Without it such an "
+        "action is refused (rule restates-submitted-year).",
+    )
+
+    def dating(self, end_of_period_btr_after: int) -> Dating:
+        return Dating(self.action_date, self.restates, end_of_period_btr_after)
 
 
 # --- reference data ------------------------------------------------------------------------------
@@ -169,7 +192,9 @@ class AccountPublic(ResponseModel):
 
 class AuthorizationCreate(RequestModel):
     """One version of an authorization (AEF Table 2). Posting an existing id records a new
-    version; ITMOs already first transferred keep the version they were transferred under."""
+    version; ITMOs already first transferred keep the version they were transferred under.
+    Its action date is ``authorized_on``: not in the future, and in a reported year whose AEF
+    was submitted only with ``restates``."""
 
     authorization_id: AuthorizationId
     party: PartyCode
@@ -197,9 +222,14 @@ class AuthorizationCreate(RequestModel):
     terms: LongText | None = None
     documentation: LongText | None = None
     explanatory: LongText | None = None
+    restates: StrictBool = Field(
+        default=False,
+        description="``authorized_on`` lies in a reported year whose AEF was already submitted "
+        "and the new version restates it.",
+    )
 
     def to_domain(self) -> Authorization:
-        data: dict[str, Any] = self.model_dump()
+        data: dict[str, Any] = self.model_dump(exclude={"restates"})
         definition = data.pop("first_transfer_definition")
         for name in ("sectors", "activity_types", "authorized_parties", "authorized_entities"):
             data[name] = tuple(data[name])
@@ -353,6 +383,10 @@ class UnitBlockPublic(ResponseModel):
     parent_id: int | None
     inconsistent: bool
     created_seq: int
+    last_action_date: date | None = Field(
+        description="Action date of the last action on these units (null for blocks written "
+        "before action dates were recorded)"
+    )
 
     @classmethod
     def from_domain(cls, block: UnitBlock) -> UnitBlockPublic:
@@ -385,26 +419,26 @@ class IssuanceShareIn(RequestModel):
     underlying_first: Serial | None = None
 
 
-class IssuanceCreate(RequestModel):
+class IssuanceCreate(DatedRequest):
     registry_id: RegistryId
     attributes: UnitAttributesIn
     shares: list[IssuanceShareIn] = Field(min_length=1, max_length=100)
     decision_reference: ShortText | None = None
 
 
-class AuthorizeUnitsCreate(RequestModel):
+class AuthorizeUnitsCreate(DatedRequest):
     account_id: AccountId
     selection: UnitSelectionIn
 
 
-class TransferCreate(RequestModel):
+class TransferCreate(DatedRequest):
     from_account: AccountId
     to_account: AccountId
     selection: UnitSelectionIn
     reference: ShortText | None = None
 
 
-class AcquisitionCreate(RequestModel):
+class AcquisitionCreate(DatedRequest):
     """Units arriving from an external registry, with their original identifiers."""
 
     from_registry: RegistryId
@@ -419,7 +453,7 @@ class AcquisitionCreate(RequestModel):
     reference: ShortText | None = None
 
 
-class UseCreate(RequestModel):
+class UseCreate(DatedRequest):
     from_account: AccountId
     to_account: AccountId
     selection: UnitSelectionIn
@@ -427,7 +461,7 @@ class UseCreate(RequestModel):
     reference: ShortText | None = None
 
 
-class OimpUseCreate(RequestModel):
+class OimpUseCreate(DatedRequest):
     from_account: AccountId
     to_account: AccountId
     selection: UnitSelectionIn
@@ -436,7 +470,7 @@ class OimpUseCreate(RequestModel):
     reference: ShortText | None = None
 
 
-class CancellationCreate(RequestModel):
+class CancellationCreate(DatedRequest):
     from_account: AccountId
     to_account: AccountId
     selection: UnitSelectionIn

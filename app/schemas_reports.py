@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from app.schemas import RequestModel, ResponseModel
+from app.schemas import DatedRequest, RequestModel, ResponseModel
 from ledger.accounting.adjustments import (
     AdjustmentReport,
     Figure,
@@ -381,7 +381,7 @@ ExactInt = Annotated[int, Field(ge=-(2**53 - 1), le=2**53 - 1, strict=True)]
 Year = Annotated[int, Field(ge=1990, le=2100, strict=True)]
 
 
-class EmissionsCreate(RequestModel):
+class EmissionsCreate(DatedRequest):
     """NDC-covered emissions and removals of a year (t CO2 eq), or the non-GHG indicator level.
     Restating a year is a new record; the earlier value stays as previously reported."""
 
@@ -397,7 +397,7 @@ class EmissionsPublic(ResponseModel):
     seq: int
 
 
-class NdcTargetCreate(RequestModel):
+class NdcTargetCreate(DatedRequest):
     budget: ExactInt | None = None
     trajectory: dict[str, ExactInt] | None = Field(
         default=None, description="Indicative trajectory: year (as a string key) -> t CO2 eq"

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ledger.adapters.sql.db import PoolLimits, normalize_database_url
 from ledger.errors import LedgerError
 from ledger.log.witness import parse_witness_keys
+from ledger.registry.dating import END_OF_PERIOD_BTR_AFTER
 
 
 class Environment(StrEnum):
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     #: address, refilled over ``auth_failure_window`` seconds; then 429 with Retry-After.
     auth_failure_limit: int = Field(default=20, ge=1)
     auth_failure_window: float = Field(default=60.0, gt=0)
+    #: Years from the last year of an NDC period to the BTR that reports it: OIMP first
+    #: transfers close on 31 December of the year before (ledger.registry.dating).
+    end_of_period_btr_after: int = Field(default=END_OF_PERIOD_BTR_AFTER, ge=1, le=10)
 
     @field_validator("database_url")
     @classmethod

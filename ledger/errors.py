@@ -47,12 +47,6 @@ class Conflict(LedgerError):
     rule = "conflict"
 
 
-class Forbidden(LedgerError):
-    """The caller's role or token may not do this; nothing was recorded."""
-
-    rule = "forbidden"
-
-
 class RuleViolation(LedgerError):
     """An Article 6.2 accounting rule would be broken; nothing was recorded."""
 
@@ -329,6 +323,8 @@ class ActionDateInFuture(InvalidInput):
     """An action takes effect on its action date: that date is today or earlier, never later
     than the day it is recorded (UTC)."""
 
+    problem_type = "action-date-in-future"
+    title = "An action date is not after the day it is recorded"
     rule = "action-date-not-in-future"
 
 
@@ -337,6 +333,8 @@ class ActionDateBeforePreviousAction(RuleViolation):
     use, ...) is not dated before the last action on the same units, their issuance included;
     a split of a block dates every piece of it."""
 
+    problem_type = "action-date-before-previous-action"
+    title = "An action is not dated before the last action on the same units"
     rule = "action-date-after-previous-action"
 
 
@@ -345,6 +343,8 @@ class ActionBeforeAuthorization(RuleViolation):
     para 11): units are bound to an authorization, and first transferred under it, on or after
     its date of authorization, never before."""
 
+    problem_type = "action-before-authorization"
+    title = "Units are authorized and first transferred only from the date of authorization"
     rule = "authorization-before-action"
 
 
@@ -352,6 +352,8 @@ class VintageNotYetAchieved(RuleViolation):
     """The vintage is the calendar year in which the mitigation occurred (6/CMA.4 para 5): no
     action is dated in a year before the vintage of its units, which did not exist yet."""
 
+    problem_type = "vintage-not-yet-achieved"
+    title = "No action is dated in a year before the vintage of its units"
     rule = "vintage-not-after-action-date"
 
 
@@ -359,6 +361,8 @@ class UseYearBeforeVintage(RuleViolation):
     """ITMOs are used towards an NDC for a calendar year that is not before their vintage: the
     mitigation had not occurred in an earlier year (2/CMA.3 annex para 8(b))."""
 
+    problem_type = "use-year-before-vintage"
+    title = "ITMOs are not used for a year before their vintage"
     rule = "use-year-not-before-vintage"
 
 
@@ -367,6 +371,8 @@ class OimpFirstTransferTooLate(RuleViolation):
     31 December of the year before the submission of the BTR that contains the information on
     the end year of the NDC period (4/CMA.6; article6.md §1 "First transfer")."""
 
+    problem_type = "oimp-first-transfer-too-late"
+    title = "The first transfer of OIMP-authorized units is past its deadline"
     rule = "oimp-first-transfer-deadline"
 
 
@@ -375,4 +381,6 @@ class SubmittedYearNotRestated(Conflict):
     that submission: it is accepted only when the request says it restates that year
     (``restates: true``); the next AEF version of the year then shows it."""
 
+    problem_type = "submitted-year-not-restated"
+    title = "An action dated in a submitted reported year must say it restates that year"
     rule = "restates-submitted-year"

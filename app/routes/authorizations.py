@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.auth import ReaderDep, RegistryWriterDep
 from app.auth import ensure_registry as ensure_acting_registry
-from app.deps import ReadUowDep
+from app.deps import ReadUowDep, SettingsDep
 from app.idempotency import IdempotentWriteDep, write_responses
 from app.pagination import CursorDep, LimitDep, Page, page_of
 from app.routes.common import READ_PROBLEMS, AuthorizationPath, ensure_acts_for_party, move_units
@@ -25,6 +25,7 @@ from app.schemas import (
 from ledger.errors import InvalidInput
 from ledger.ports import UnitOfWork
 from ledger.registry import services
+from ledger.registry.dating import Dating
 
 router = APIRouter(prefix="/v1")
 
@@ -37,19 +38,23 @@ router = APIRouter(prefix="/v1")
     responses=write_responses(201, 404, 409),
 )
 def create_authorization(
-    body: AuthorizationCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
+    body: AuthorizationCreate,
+    principal: RegistryWriterDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
 ) -> Response:
     """Record an authorization, or a new version of one (same id). Only a registry of the
-    authorizing Party may record it."""
+    authorizing Party may record it. Its action date is ``authorized_on``."""
     try:
         draft = body.to_domain()
     except ValueError as exc:
         raise InvalidInput(str(exc), field="first_transfer_definition") from exc
+    dating = Dating(None, body.restates, settings.end_of_period_btr_after)
 
     def operation(uow: UnitOfWork) -> AuthorizationPublic:
-        ensure_acts_for_party(uow, principal, draft.party)
+        ensure_acts_for_party(uow, principal, draft.party, draft.authorized_on)
         return AuthorizationPublic.from_domain(
-            services.record_authorization(uow, draft, principal.actor)
+            services.record_authorization(uow, draft, principal.actor, dating=dating)
         )
 
     return write.run(operation)
@@ -95,17 +100,20 @@ def authorize_units(
     body: AuthorizeUnitsCreate,
     principal: RegistryWriterDep,
     write: IdempotentWriteDep,
+    settings: SettingsDep,
 ) -> Response:
     """Bind held mitigation outcomes to the authorization (AEF action "Authorization"); the
     first transfer is recorded now where the Party's OIMP definition says so."""
 
     selection = body.selection.to_domain()
+    dating = body.dating(settings.end_of_period_btr_after)
     return move_units(
         write,
         principal,
         body.account_id,
+        body.action_date,
         lambda uow: services.authorize_units(
-            uow, authorization_id, body.account_id, selection, principal.actor
+            uow, authorization_id, body.account_id, selection, principal.actor, dating=dating
         ),
     )
 

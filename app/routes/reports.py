@@ -9,14 +9,21 @@ function of the ledger prefix, so ``If-None-Match`` answers 304 until the ledger
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.auth import AdminOrRegistryDep, Principal, ReaderDep, ReconcilingDep, Role
+from app.auth import (
+    AdminOrRegistryDep,
+    Principal,
+    ReaderDep,
+    ReconcilingDep,
+    Role,
+    ensure_may_date,
+)
 from app.auth import ensure_registry as ensure_acting_registry
-from app.deps import ReadUowDep
+from app.deps import ReadUowDep, SettingsDep
 from app.idempotency import IdempotentWriteDep, write_responses
 from app.pagination import CursorDep, LimitDep, Page, page_of
 from app.problems import problem_responses
@@ -55,9 +62,14 @@ PartyCode = Annotated[str, Path(pattern=r"^[A-Z]{3}$")]
 ReportedYear = Annotated[int, Path(ge=1990, le=2100)]
 
 
-def _ensure_party_writer(uow: UnitOfWork, principal: Principal, party: str) -> None:
-    """Admin, or a registry token of one of the Party's registries."""
+def _ensure_party_writer(
+    uow: UnitOfWork, principal: Principal, party: str, action_date: date | None = None
+) -> None:
+    """Admin, or a registry token of one of the Party's registries (which alone may date the
+    action other than today)."""
     services.party_of(uow, party)
+    registries = [r.registry_id for r in uow.projection.registries() if r.party == party]
+    ensure_may_date(principal, registries, action_date, uow.now().date())
     if principal.role is Role.admin:
         return
     if principal.role is Role.registry and principal.registry_id is not None:
@@ -87,15 +99,26 @@ def _cached(request: Request, tree_size: int, body: bytes, media_type: str) -> R
     responses=write_responses(201, 404, 409),
 )
 def record_emissions(
-    code: PartyCode, body: EmissionsCreate, principal: AdminOrRegistryDep, write: IdempotentWriteDep
+    code: PartyCode,
+    body: EmissionsCreate,
+    principal: AdminOrRegistryDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
 ) -> Response:
     """Record the Party's NDC-covered emissions (or non-GHG indicator) for a year. Restating a
     year appends a new entry; reports show both the earlier and the restated value."""
+    dating = body.dating(settings.end_of_period_btr_after)
 
     def operation(uow: UnitOfWork) -> EmissionsPublic:
-        _ensure_party_writer(uow, principal, code)
+        _ensure_party_writer(uow, principal, code, body.action_date)
         appended = reporting.record_emissions(
-            uow, code, body.year, body.value, principal.actor, metric_unit=body.metric_unit
+            uow,
+            code,
+            body.year,
+            body.value,
+            principal.actor,
+            metric_unit=body.metric_unit,
+            dating=dating,
         )
         return EmissionsPublic(party=code, year=body.year, value=body.value, seq=appended.seq)
 
@@ -109,7 +132,11 @@ def record_emissions(
     responses=write_responses(201, 404, 409),
 )
 def record_target(
-    code: PartyCode, body: NdcTargetCreate, principal: AdminOrRegistryDep, write: IdempotentWriteDep
+    code: PartyCode,
+    body: NdcTargetCreate,
+    principal: AdminOrRegistryDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
 ) -> Response:
     """Record the budget and/or indicative trajectory and the target level (supersedes the
     previous record)."""
@@ -119,13 +146,15 @@ def record_target(
             trajectory = {int(year): value for year, value in body.trajectory.items()}
         except ValueError as exc:
             raise InvalidInput("trajectory keys must be years", field="trajectory") from exc
+    dating = body.dating(settings.end_of_period_btr_after)
 
     def operation(uow: UnitOfWork) -> NdcTargetPublic:
-        _ensure_party_writer(uow, principal, code)
+        _ensure_party_writer(uow, principal, code, body.action_date)
         appended = reporting.record_ndc_target(
             uow,
             code,
             principal.actor,
+            dating=dating,
             budget=body.budget,
             trajectory=trajectory,
             target_level=body.target_level,

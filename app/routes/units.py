@@ -11,9 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.auth import ReaderDep, RegistryWriterDep
+from app.auth import ReaderDep, RegistryWriterDep, ensure_may_date
 from app.auth import ensure_registry as ensure_acting_registry
-from app.deps import ReadUowDep
+from app.deps import ReadUowDep, SettingsDep
 from app.idempotency import IdempotentWriteDep, write_responses
 from app.pagination import CursorDep, LimitDep, Page, page_of
 from app.routes.common import ACCOUNT_PATTERN, READ_PROBLEMS, move_units
@@ -46,7 +46,10 @@ ACTION_RESPONSES = write_responses(201, 404, 409)
     responses=ACTION_RESPONSES,
 )
 def create_issuance(
-    body: IssuanceCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
+    body: IssuanceCreate,
+    principal: RegistryWriterDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
 ) -> Response:
     """Issue mitigation outcomes into the caller's registry, split into shares (e.g. the JCM
     partner's and Japan's shares per the Joint Committee decision)."""
@@ -60,9 +63,14 @@ def create_issuance(
         decision_reference=body.decision_reference,
     )
 
+    dating = body.dating(settings.end_of_period_btr_after)
+
     def operation(uow: UnitOfWork) -> BlocksPublic:
+        ensure_may_date(principal, {body.registry_id}, body.action_date, uow.now().date())
         ensure_acting_registry(principal, body.registry_id)
-        return BlocksPublic.from_domain(services.issue(uow, issuance, principal.actor))
+        return BlocksPublic.from_domain(
+            services.issue(uow, issuance, principal.actor, dating=dating)
+        )
 
     return write.run(operation)
 
@@ -75,7 +83,10 @@ def create_issuance(
     responses=ACTION_RESPONSES,
 )
 def create_transfer(
-    body: TransferCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
+    body: TransferCreate,
+    principal: RegistryWriterDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
 ) -> Response:
     """Transfer units. Between Parties, units not yet first transferred are first transferred
     here (NDC-authorized units at their first international transfer); a receiving registry
@@ -88,7 +99,10 @@ def create_transfer(
         write,
         principal,
         body.from_account,
-        lambda uow: services.transfer(uow, order, principal.actor),
+        body.action_date,
+        lambda uow: services.transfer(
+            uow, order, principal.actor, dating=body.dating(settings.end_of_period_btr_after)
+        ),
     )
 
 
@@ -100,7 +114,10 @@ def create_transfer(
     responses=ACTION_RESPONSES,
 )
 def create_acquisition(
-    body: AcquisitionCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
+    body: AcquisitionCreate,
+    principal: RegistryWriterDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
 ) -> Response:
     """Record units acquired from an external registry into the caller's account."""
     order = services.ExternalAcquisition(
@@ -120,7 +137,10 @@ def create_acquisition(
         write,
         principal,
         body.to_account,
-        lambda uow: services.acquire_from_external(uow, order, principal.actor),
+        body.action_date,
+        lambda uow: services.acquire_from_external(
+            uow, order, principal.actor, dating=body.dating(settings.end_of_period_btr_after)
+        ),
     )
 
 
@@ -132,7 +152,10 @@ def create_acquisition(
     responses=ACTION_RESPONSES,
 )
 def create_use(
-    body: UseCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
+    body: UseCreate,
+    principal: RegistryWriterDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
 ) -> Response:
     """Use ITMOs towards the caller's NDC for ``use_year`` (one-time: they never move again)."""
     order = services.UseOrder(
@@ -147,7 +170,10 @@ def create_use(
         write,
         principal,
         body.from_account,
-        lambda uow: services.use_for_ndc(uow, order, principal.actor),
+        body.action_date,
+        lambda uow: services.use_for_ndc(
+            uow, order, principal.actor, dating=body.dating(settings.end_of_period_btr_after)
+        ),
     )
 
 
@@ -159,7 +185,10 @@ def create_use(
     responses=ACTION_RESPONSES,
 )
 def create_oimp_use(
-    body: OimpUseCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
+    body: OimpUseCreate,
+    principal: RegistryWriterDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
 ) -> Response:
     """Use or cancel ITMOs for other international mitigation purposes (e.g. CORSIA)."""
     order = services.UseOrder(
@@ -175,7 +204,10 @@ def create_oimp_use(
         write,
         principal,
         body.from_account,
-        lambda uow: services.use_for_oimp(uow, order, principal.actor),
+        body.action_date,
+        lambda uow: services.use_for_oimp(
+            uow, order, principal.actor, dating=body.dating(settings.end_of_period_btr_after)
+        ),
     )
 
 
@@ -187,7 +219,10 @@ def create_oimp_use(
     responses=ACTION_RESPONSES,
 )
 def create_cancellation(
-    body: CancellationCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
+    body: CancellationCreate,
+    principal: RegistryWriterDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
 ) -> Response:
     """Cancel units, including voluntary cancellation to deliver OMGE."""
     order = services.CancellationOrder(
@@ -198,7 +233,10 @@ def create_cancellation(
         write,
         principal,
         body.from_account,
-        lambda uow: services.cancel(uow, order, principal.actor),
+        body.action_date,
+        lambda uow: services.cancel(
+            uow, order, principal.actor, dating=body.dating(settings.end_of_period_btr_after)
+        ),
     )
 
 
