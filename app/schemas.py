@@ -22,6 +22,7 @@ from ledger.registry.model import (
     Metric,
     MitigationType,
     NdcDeclaration,
+    NdcPeriod,
     NdcType,
     Party,
     Purpose,
@@ -107,23 +108,48 @@ class NdcDeclarationPublic(ResponseModel):
     non_ghg_unit: str | None = None
 
 
+class NdcPeriodPublic(NdcDeclarationPublic):
+    """One of the Party's NDC periods: its declaration in force and the version of it (1 as
+    declared, one more per amendment)."""
+
+    version: int
+
+    @classmethod
+    def from_domain(cls, period: NdcPeriod) -> NdcPeriodPublic:
+        return cls.model_validate({**to_json(period.declaration), "version": period.version})
+
+
 class PartyCreate(RequestModel):
     code: PartyCode
     name: ShortText
-    ndc: NdcDeclarationIn | None = None
+    ndc: NdcDeclarationIn | None = Field(
+        default=None, description="The Party's first NDC period; declare later ones afterwards"
+    )
 
     def to_domain(self) -> Party:
-        return Party(self.code, self.name, self.ndc.to_domain() if self.ndc else None)
+        return Party.with_ndc(self.code, self.name, self.ndc.to_domain() if self.ndc else None)
 
 
 class PartyPublic(ResponseModel):
     code: str
     name: str
-    ndc: NdcDeclarationPublic | None = None
+    ndc: NdcDeclarationPublic | None = Field(
+        default=None, description="The Party's first NDC period (every period: ndc_periods)"
+    )
+    ndc_periods: list[NdcPeriodPublic] = Field(
+        default_factory=list, description="The Party's successive NDC periods, in period order"
+    )
 
     @classmethod
     def from_domain(cls, party: Party) -> PartyPublic:
-        return cls.model_validate(to_json(party))
+        periods = [NdcPeriodPublic.from_domain(p) for p in party.ndc_periods]
+        first = None if not party.ndc_periods else party.ndc_periods[0].declaration
+        return cls(
+            code=party.code,
+            name=party.name,
+            ndc=None if first is None else NdcDeclarationPublic.model_validate(to_json(first)),
+            ndc_periods=periods,
+        )
 
 
 class RegistryCreate(RequestModel):

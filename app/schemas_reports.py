@@ -8,11 +8,13 @@ from datetime import date
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from app.schemas import DatedRequest, RequestModel, ResponseModel
 from ledger.accounting.adjustments import (
+    AdjustmentPolicy,
     AdjustmentReport,
+    AveragingBasis,
     Figure,
     Restatement,
     YearRow,
@@ -99,6 +101,31 @@ class BudgetAssessmentPublic(ResponseModel):
     met: bool
 
 
+class PolicyPublic(ResponseModel):
+    """The accounting settings a report was computed under: the deployment's, with the Party's
+    recorded choice where the decisions leave the choice to it."""
+
+    averaging_basis: str
+    elapsed_years_inclusive: bool
+    oimp_first_transfers_in_net: bool
+    chosen_by_party: list[str] = Field(
+        description="The settings the Party chose; the others are the deployment's"
+    )
+    party_choice_seq: int | None = Field(
+        description="The ledger entry recording the Party's choice, if any"
+    )
+
+    @classmethod
+    def of(cls, policy: AdjustmentPolicy) -> PolicyPublic:
+        return cls(
+            averaging_basis=policy.averaging_basis.value,
+            elapsed_years_inclusive=policy.elapsed_years_inclusive,
+            oimp_first_transfers_in_net=policy.oimp_first_transfers_in_net,
+            chosen_by_party=list(policy.chosen_by_party),
+            party_choice_seq=policy.party_choice_seq,
+        )
+
+
 class AdjustmentReportPublic(ResponseModel):
     party: str
     ndc_type: str
@@ -107,7 +134,7 @@ class AdjustmentReportPublic(ResponseModel):
     period_start: int
     period_end: int
     target_year: int
-    policy: dict[str, Any]
+    policy: PolicyPublic
     tree_size: int = Field(description="The report covers ledger entries with seq < tree_size")
     rows: list[YearRowPublic]
     final_corresponding_adjustment: FigurePublic | None
@@ -125,11 +152,7 @@ class AdjustmentReportPublic(ResponseModel):
             period_start=p.period_start,
             period_end=p.period_end,
             target_year=p.target_year,
-            policy={
-                "averaging_basis": report.policy.averaging_basis.value,
-                "elapsed_years_inclusive": report.policy.elapsed_years_inclusive,
-                "oimp_first_transfers_in_net": report.policy.oimp_first_transfers_in_net,
-            },
+            policy=PolicyPublic.of(report.policy),
             tree_size=tree_size,
             rows=[YearRowPublic.of(r) for r in report.rows],
             final_corresponding_adjustment=FigurePublic.of(report.final_ca),
@@ -229,6 +252,7 @@ class StructuredSummaryPublic(ResponseModel):
     party: str
     period_start: int
     period_end: int
+    policy: PolicyPublic
     rows: list[SummaryRowPublic]
     breakdowns_23j: list[BreakdownRowPublic]
 
@@ -240,6 +264,7 @@ class StructuredSummaryPublic(ResponseModel):
             party=summary.party,
             period_start=summary.period_start,
             period_end=summary.period_end,
+            policy=PolicyPublic.of(summary.policy),
             rows=[SummaryRowPublic.of(r) for r in summary.rows],
             breakdowns_23j=[BreakdownRowPublic.of(b) for b in breakdowns],
         )
@@ -398,6 +423,11 @@ class EmissionsPublic(ResponseModel):
 
 
 class NdcTargetCreate(DatedRequest):
+    period_start: Year | None = Field(
+        default=None,
+        description="First year of the NDC period the target is for; may be left out while "
+        "the Party has one NDC period",
+    )
     budget: ExactInt | None = None
     trajectory: dict[str, ExactInt] | None = Field(
         default=None, description="Indicative trajectory: year (as a string key) -> t CO2 eq"
@@ -408,6 +438,25 @@ class NdcTargetCreate(DatedRequest):
 class NdcTargetPublic(ResponseModel):
     party: str
     seq: int
+
+
+class PolicyChoiceCreate(RequestModel):
+    """The Party's choice of how it applies the averaging method (2/CMA.3 annex para 7(a)(ii));
+    a setting left out stays the deployment's."""
+
+    averaging_basis: AveragingBasis | None = Field(
+        default=None, description="Average NET (net) or FT and U separately (separate)"
+    )
+    elapsed_years_inclusive: StrictBool | None = Field(
+        default=None, description="Whether the reporting year counts as an elapsed year"
+    )
+
+
+class PolicyChoicePublic(ResponseModel):
+    party: str
+    seq: int
+    averaging_basis: AveragingBasis | None
+    elapsed_years_inclusive: bool | None
 
 
 class SubmissionCreate(RequestModel):

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.accounting.adjustments import AdjustmentPolicy, AveragingBasis
 from ledger.adapters.sql.db import PoolLimits, normalize_database_url
 from ledger.errors import LedgerError
 from ledger.log.witness import parse_witness_keys
@@ -58,6 +59,12 @@ class Settings(BaseSettings):
     #: Years from the last year of an NDC period to the BTR that reports it: OIMP first
     #: transfers close on 31 December of the year before (ledger.registry.dating).
     end_of_period_btr_after: int = Field(default=END_OF_PERIOD_BTR_AFTER, ge=1, le=10)
+    #: The accounting choices decision 2/CMA.3 leaves open (ledger.accounting.adjustments
+    #: .AdjustmentPolicy), this deployment's defaults. A Party's own recorded choice of the
+    #: first two (POST /v1/parties/{code}/adjustment-policy) wins over them in its reports.
+    averaging_basis: AveragingBasis = AveragingBasis.NET
+    elapsed_years_inclusive: bool = True
+    oimp_first_transfers_in_net: bool = True
 
     @field_validator("database_url")
     @classmethod
@@ -107,6 +114,15 @@ class Settings(BaseSettings):
     @property
     def sets_itself_up(self) -> bool:
         return bool(self.auto_setup)
+
+    @property
+    def adjustment_policy(self) -> AdjustmentPolicy:
+        """The deployment's accounting policy: the default of every Party's reports."""
+        return AdjustmentPolicy(
+            averaging_basis=self.averaging_basis,
+            elapsed_years_inclusive=self.elapsed_years_inclusive,
+            oimp_first_transfers_in_net=self.oimp_first_transfers_in_net,
+        )
 
 
 @lru_cache

@@ -68,7 +68,7 @@ def set_up_reference_data(uow: UnitOfWork) -> None:
         ("MNG", "Mongolia", MONGOLIA_NDC),
         ("CHE", "Switzerland", None),
     ):
-        services.register_party(uow, Party(code, name, ndc), ADMIN)
+        services.register_party(uow, Party.with_ndc(code, name, ndc), ADMIN)
     for registry_id, party, hosted in (
         ("JPN01", "JPN", True),
         ("THA01", "THA", True),

@@ -300,12 +300,60 @@ class FirstTransferPending(RuleViolation):
 
 
 class NdcAlreadyDeclared(Conflict):
-    """A Party applies one corresponding-adjustment method consistently over its NDC period
-    (2/CMA.3 annex para 7): a declared NDC is not changed."""
+    """An NDC period is declared once: a declaration for a period that starts in the same year as
+    a declared one is refused, and changes to a declared period are amendments (a new version of
+    that period) while no AEF report covering it has been submitted."""
 
     problem_type = "ndc-already-declared"
-    title = "A declared NDC is not changed"
+    title = "The NDC period is already declared: it changes only by amendment"
     rule = "ndc-declared-once"
+
+
+class InvalidNdcDeclaration(InvalidInput):
+    """An NDC declaration must be complete and consistent when it is declared: an ordered period
+    containing its target year, the NDC year of a single-year NDC at the end of its period, and
+    the unit of a non-GHG metric (2/CMA.3 annex paras 7, 9 and 18; article6.md §2.1-§2.2)."""
+
+    problem_type = "invalid-ndc-declaration"
+    title = "The NDC declaration is incomplete or inconsistent"
+    rule = "ndc-declaration"
+
+
+class MethodNotAllowedForNdc(RuleViolation):
+    """The CA method does not fit the NDC type: averaging and the indicative trajectory are for
+    single-year NDCs (para 7(a)), annual application with a multi-year trajectory or budget is for
+    multi-year NDCs (para 7(b))."""
+
+    problem_type = "method-not-allowed-for-ndc"
+    title = "The corresponding-adjustment method does not fit the NDC type"
+    rule = "ca-method-ndc-type"
+
+
+class NdcPeriodsOverlap(Conflict):
+    """A Party's NDC periods are successive: a new period may not share a year with a declared
+    one (2/CMA.3 annex para 8(b) books each use in one NDC implementation period)."""
+
+    problem_type = "ndc-periods-overlap"
+    title = "The NDC period overlaps a declared one"
+    rule = "ndc-periods-disjoint"
+
+
+class NdcPeriodNotDeclared(NotFound):
+    """The Party has declared no NDC period with these years (an amendment names the period it
+    amends by its years)."""
+
+    problem_type = "ndc-period-not-declared"
+    title = "The Party has declared no such NDC period"
+    rule = "ndc-period-declared"
+
+
+class NdcPeriodReported(RuleViolation):
+    """An NDC declaration is amended only until an AEF report covering a year of its period has
+    been submitted for the Party: the submitted report named that period."""
+
+    problem_type = "ndc-period-reported"
+    title = "An AEF covering the NDC period has been submitted: the period is no longer amended"
+    rule = "ndc-amendment-before-report"
 
 
 class NdcNotDeclared(RuleViolation):

@@ -70,7 +70,7 @@ def build_world(uow: UnitOfWork) -> None:
         ("MNG", "Mongolia", MULTI_YEAR_2021_2030),
         ("CHE", "Switzerland", None),
     ):
-        services.register_party(uow, Party(code, name, ndc), ADMIN)
+        services.register_party(uow, Party.with_ndc(code, name, ndc), ADMIN)
     for registry_id, hosted in (("JPN01", True), ("THA01", True), ("MNG01", True)):
         services.register_registry(
             uow, Registry(registry_id, registry_id[:3], f"{registry_id} registry", hosted), ADMIN

@@ -29,6 +29,7 @@ from app.schemas import (
     RegistryCreate,
     RegistryPublic,
 )
+from ledger.accounting import reporting
 from ledger.ports import UnitOfWork
 from ledger.registry import services
 
@@ -43,7 +44,7 @@ router = APIRouter(prefix="/v1")
     responses=write_responses(201, 409),
 )
 def create_party(body: PartyCreate, principal: AdminDep, write: IdempotentWriteDep) -> Response:
-    """Register a Party (ISO 3166-1 alpha-3), optionally with its NDC declaration."""
+    """Register a Party (ISO 3166-1 alpha-3), optionally with its first NDC period."""
     party = body.to_domain()
     return write.run(
         lambda uow: services.register_party(uow, party, principal.actor),
@@ -79,13 +80,43 @@ def declare_ndc(
     principal: AdminOrRegistryDep,
     write: IdempotentWriteDep,
 ) -> Response:
-    """Declare the Party's NDC: type, implementation period and corresponding-adjustment method
-    (applied consistently for the whole period)."""
+    """Declare one of the Party's successive NDC periods (e.g. 2021-2030, then 2031-2035): NDC
+    type, period, corresponding-adjustment method (applied consistently for the whole period),
+    NDC year and, for a non-GHG metric, its unit. The declaration is validated completely: a
+    single-year NDC takes ``trajectory`` or ``averaging`` and its NDC year is the period's last
+    year; a multi-year NDC takes ``annual``; a non-GHG metric needs its unit. A period that
+    overlaps a declared one is refused. Declaring the very same period again records nothing."""
 
     def operation(uow: UnitOfWork) -> PartyPublic:
         if principal.role is not Role.admin:
             ensure_acts_for_party(uow, principal, code)
         services.declare_ndc(uow, code, body.to_domain(), principal.actor)
+        return PartyPublic.from_domain(services.party_of(uow, code))
+
+    return write.run(operation)
+
+
+@router.post(
+    "/parties/{code}/ndc/amendments",
+    tags=["parties"],
+    status_code=201,
+    response_model=PartyPublic,
+    responses=write_responses(201, 404, 409),
+)
+def amend_ndc(
+    code: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
+    body: NdcDeclarationIn,
+    principal: AdminOrRegistryDep,
+    write: IdempotentWriteDep,
+) -> Response:
+    """Amend the declaration of the Party's NDC period with the same years: a new version of
+    the period, validated as a declaration is. Refused once an AEF covering a year of the
+    period has been submitted. The declaration in force again records nothing."""
+
+    def operation(uow: UnitOfWork) -> PartyPublic:
+        if principal.role is not Role.admin:
+            ensure_acts_for_party(uow, principal, code)
+        reporting.amend_ndc(uow, code, body.to_domain(), principal.actor)
         return PartyPublic.from_domain(services.party_of(uow, code))
 
     return write.run(operation)

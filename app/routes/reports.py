@@ -35,6 +35,8 @@ from app.schemas_reports import (
     EmissionsPublic,
     NdcTargetCreate,
     NdcTargetPublic,
+    PolicyChoiceCreate,
+    PolicyChoicePublic,
     RestatementPublic,
     StructuredSummaryPublic,
     SubmissionCreate,
@@ -59,6 +61,10 @@ class SubmissionNotFound(NotFound):
 
 READ_PROBLEMS = problem_responses(401, 403, 404, 409, 422)
 PartyCode = Annotated[str, Path(pattern=r"^[A-Z]{3}$")]
+PeriodStart = Annotated[
+    int | None,
+    Query(ge=1990, le=2100, description="First year of the NDC period reported (e.g. 2031)"),
+]
 ReportedYear = Annotated[int, Path(ge=1990, le=2100)]
 
 
@@ -138,8 +144,9 @@ def record_target(
     write: IdempotentWriteDep,
     settings: SettingsDep,
 ) -> Response:
-    """Record the budget and/or indicative trajectory and the target level (supersedes the
-    previous record)."""
+    """Record the budget and/or indicative trajectory and the target level of one NDC period
+    (``period_start``; may be left out while the Party has one period). Supersedes the period's
+    previous record."""
     trajectory: dict[int, int] | None = None
     if body.trajectory is not None:
         try:
@@ -158,8 +165,45 @@ def record_target(
             budget=body.budget,
             trajectory=trajectory,
             target_level=body.target_level,
+            period_start=body.period_start,
         )
         return NdcTargetPublic(party=code, seq=appended.seq)
+
+    return write.run(operation)
+
+
+@router.post(
+    "/parties/{code}/adjustment-policy",
+    status_code=201,
+    response_model=PolicyChoicePublic,
+    responses=write_responses(201, 404, 409),
+)
+def record_policy_choice(
+    code: PartyCode,
+    body: PolicyChoiceCreate,
+    principal: AdminOrRegistryDep,
+    write: IdempotentWriteDep,
+) -> Response:
+    """Record the Party's choice of the accounting settings the decisions leave to it (how it
+    applies the averaging method: ``averaging_basis``, ``elapsed_years_inclusive``). A setting
+    left out (or null) stays the deployment's; the Party's choice wins over the deployment's
+    default in every report of the Party. Supersedes the previous choice."""
+
+    def operation(uow: UnitOfWork) -> PolicyChoicePublic:
+        _ensure_party_writer(uow, principal, code)
+        appended = reporting.record_policy_choice(
+            uow,
+            code,
+            principal.actor,
+            averaging_basis=body.averaging_basis,
+            elapsed_years_inclusive=body.elapsed_years_inclusive,
+        )
+        return PolicyChoicePublic(
+            party=code,
+            seq=appended.seq,
+            averaging_basis=body.averaging_basis,
+            elapsed_years_inclusive=body.elapsed_years_inclusive,
+        )
 
     return write.run(operation)
 
@@ -177,16 +221,18 @@ def read_adjustments(
     request: Request,
     uow: ReadUowDep,
     _: ReaderDep,
+    settings: SettingsDep,
     as_of: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    period_start: PeriodStart = None,
 ) -> Response:
-    """Per year: first transferred (by vintage), used (by year of use), net, the corresponding
-    adjustment under the Party's method, the emissions balance and cumulative figures. Every
-    figure lists the ledger entries behind it. ``as_of`` computes it at an earlier tree size."""
+    """Per year of one NDC period: first transferred (by vintage), used (by year of use), net,
+    the corresponding adjustment under the period's method, the emissions balance and cumulative
+    figures. Every figure lists the ledger entries behind it. ``period_start`` names the period
+    (default: the period of the current year); ``as_of`` computes it at an earlier tree size.
+    ``policy`` states the accounting settings used and which the Party chose."""
     size = uow.log.size() if as_of is None else as_of
-    report = (
-        reporting.adjustments_for(uow, code)
-        if as_of is None
-        else reporting.adjustments_as_of(uow, code, as_of)
+    report = reporting.adjustments_as_of(
+        uow, code, size, settings.adjustment_policy, period_start=period_start
     )
     body = AdjustmentReportPublic.of(report, size).model_dump_json().encode()
     return _cached(request, size, body, "application/json")
@@ -199,17 +245,26 @@ def read_restatements(
     _: ReaderDep,
     limit: LimitDep,
     cursor: CursorDep,
+    settings: SettingsDep,
     since: Annotated[int, Query(ge=0, le=2**63 - 1)],
+    period_start: PeriodStart = None,
 ) -> Page[RestatementPublic]:
-    """Figures that changed since the ledger had ``since`` entries (e.g. the tree size of the
-    last submission): what was reported before, and the restated value; by year and field."""
+    """Figures of one NDC period that changed since the ledger had ``since`` entries (e.g. the
+    tree size of the last submission): what was reported before, and the restated value; by
+    year and field. Both are computed under the accounting policy in force now."""
 
     def key(restatement: RestatementPublic) -> str:
         return f"{restatement.year}:{restatement.field}"
 
     after = cursor.after_key()
     found = sorted(
-        (RestatementPublic.of(r) for r in reporting.restated_since(uow, code, since)), key=key
+        (
+            RestatementPublic.of(r)
+            for r in reporting.restated_since(
+                uow, code, since, settings.adjustment_policy, period_start=period_start
+            )
+        ),
+        key=key,
     )
     return page_of([r for r in found if after is None or key(r) > after][: limit + 1], limit, key)
 
@@ -220,16 +275,21 @@ def read_restatements(
     responses={**READ_PROBLEMS, 304: {"description": "Not modified"}},
 )
 def read_structured_summary(
-    code: PartyCode, request: Request, uow: ReadUowDep, _: ReaderDep
+    code: PartyCode,
+    request: Request,
+    uow: ReadUowDep,
+    _: ReaderDep,
+    settings: SettingsDep,
+    period_start: PeriodStart = None,
 ) -> Response:
     """BTR structured summary (decision 5/CMA.3, CTF Table 4, Article 6 rows) for each year of
-    the NDC period, with the 23(j) breakdowns."""
-    summary = reporting.structured_summary_for(uow, code)
-    body = (
-        StructuredSummaryPublic.of(summary, reporting.breakdowns_for(uow, code))
-        .model_dump_json()
-        .encode()
+    one NDC period (``period_start``; default: the period of the current year), with the 23(j)
+    breakdowns and the accounting policy used."""
+    summary = reporting.structured_summary_for(
+        uow, code, settings.adjustment_policy, period_start=period_start
     )
+    breakdowns = reporting.breakdowns_for(uow, code, period_start=period_start)
+    body = StructuredSummaryPublic.of(summary, breakdowns).model_dump_json().encode()
     return _cached(request, uow.log.size(), body, "application/json")
 
 

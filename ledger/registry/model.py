@@ -117,6 +117,10 @@ class CancellationKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class NdcDeclaration:
+    """What a Party declares for one NDC implementation period: the NDC type, metric, period,
+    corresponding-adjustment method, NDC (target) year and, for a non-GHG metric, its unit
+    (2/CMA.3 annex paras 7, 9, 18). ``ledger.registry.ndc`` validates it completely."""
+
     ndc_type: NdcType
     metric: Metric
     period_start: int
@@ -128,12 +132,44 @@ class NdcDeclaration:
     def covers(self, year: int) -> bool:
         return self.period_start <= year <= self.period_end
 
+    @property
+    def period_label(self) -> str:
+        """The period as ``"T0-T1"`` (or its one year)."""
+        if self.period_start == self.period_end:
+            return str(self.period_start)
+        return f"{self.period_start}-{self.period_end}"
+
+
+@dataclass(frozen=True, slots=True)
+class NdcPeriod:
+    """One of a Party's NDC periods: its declaration in force and the version of it (1 when
+    declared, one more for each amendment, ``ndc.amended``)."""
+
+    declaration: NdcDeclaration
+    version: int = 1
+
 
 @dataclass(frozen=True, slots=True)
 class Party:
+    """A Party and its successive NDC periods, ordered by their first year (disjoint)."""
+
     code: str
     name: str
-    ndc: NdcDeclaration | None = None
+    ndc_periods: tuple[NdcPeriod, ...] = ()
+
+    @classmethod
+    def with_ndc(cls, code: str, name: str, ndc: NdcDeclaration | None) -> Party:
+        """A Party with one NDC period (or none), as registered."""
+        return cls(code, name, () if ndc is None else (NdcPeriod(ndc),))
+
+    @property
+    def declarations(self) -> tuple[NdcDeclaration, ...]:
+        """The declarations of the Party's NDC periods, in period order."""
+        return tuple(period.declaration for period in self.ndc_periods)
+
+    def ndc_covering(self, year: int) -> NdcDeclaration | None:
+        """The declaration of the NDC period that contains ``year``, if any."""
+        return next((ndc for ndc in self.declarations if ndc.covers(year)), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,11 @@ into memory, which is how tests prove the stored projection equals a replay of t
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ledger.log.chain import Entry
+from ledger.registry import ndc
 from ledger.registry.codec import from_json
 from ledger.registry.model import (
     Account,
@@ -257,11 +258,16 @@ def apply_entry(
     """Apply one entry's effect on the projection. Entries of kinds the projection does not
     track (log notes, tokens, reports other than AEF submissions) change nothing."""
     if kind == "party.registered":
-        repo.put_party(from_json(Party, payload["party"]))
-    elif kind == "ndc.declared":
+        repo.put_party(ndc.registered_party(payload["party"]))
+    elif kind in ("ndc.declared", "ndc.amended"):
         party = repo.get_party(payload["party"])
         assert party is not None
-        repo.put_party(replace(party, ndc=from_json(NdcDeclaration, payload["ndc"])))
+        declaration = from_json(NdcDeclaration, payload["ndc"])
+        repo.put_party(
+            ndc.with_declared(party, declaration)
+            if kind == "ndc.declared"
+            else ndc.with_amended(party, declaration, payload["version"])
+        )
     elif kind == "registry.registered":
         repo.put_registry(from_json(Registry, payload["registry"]))
     elif kind == "cooperative_approach.registered":

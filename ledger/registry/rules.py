@@ -16,6 +16,7 @@ from ledger.errors import (
     AuthorizationLimitExceeded,
     InsufficientHoldings,
     InvalidInput,
+    NdcNotDeclared,
     NotFirstTransferred,
     OimpFirstTransferTooLate,
     PurposeNotAuthorized,
@@ -32,10 +33,12 @@ from ledger.registry.model import (
     MIN_VINTAGE,
     Authorization,
     NdcDeclaration,
+    Party,
     UnitAttributes,
     UnitBlock,
     UnitSelection,
 )
+from ledger.registry.ndc import period_for_year
 
 Piece = tuple[UnitBlock, int, int]  # a block and the sub-range [first, last] an action takes
 
@@ -66,6 +69,15 @@ def check_use_within_ndc_period(ndc: NdcDeclaration, vintage: int, use_year: int
             period_start=ndc.period_start,
             period_end=ndc.period_end,
         )
+
+
+def check_use_within_ndc_periods(party: Party, vintage: int, use_year: int) -> None:
+    """Use towards an NDC: the use year and the vintage lie in the same one of the Party's NDC
+    periods, the one the use year is reported under (2/CMA.3 annex para 8(b))."""
+    ndc = period_for_year(party, use_year)
+    if ndc is None:
+        raise NdcNotDeclared(f"{party.code} has not declared its NDC period", party=party.code)
+    check_use_within_ndc_period(ndc, vintage, use_year)
 
 
 def check_not_inconsistent(block: UnitBlock) -> None:

@@ -50,9 +50,11 @@ from ledger.accounting.adjustments.figures import Figure, render_decimal
 from ledger.accounting.adjustments.profile import (
     DEFAULT_POLICY,
     GHG_UNIT,
+    PARTY_CHOICES,
     AdjustmentPolicy,
     AveragingBasis,
     NdcProfile,
+    PartyPolicyChoice,
 )
 from ledger.accounting.adjustments.report import (
     AdjustmentReport,
@@ -69,6 +71,7 @@ from ledger.registry.model import CaMethod, Metric, NdcType, Purpose
 __all__ = [
     "DEFAULT_POLICY",
     "GHG_UNIT",
+    "PARTY_CHOICES",
     "AdjustmentPolicy",
     "AdjustmentReport",
     "AverageNotDefined",
@@ -91,6 +94,7 @@ __all__ = [
     "NdcType",
     "OimpAuthorizationFact",
     "OutsideNdcPeriod",
+    "PartyPolicyChoice",
     "Purpose",
     "Restatement",
     "RowField",

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from ledger.errors import InvalidInput, RuleViolation
+from ledger.errors import InvalidInput, MethodNotAllowedForNdc
+
+__all__ = [
+    "AverageNotDefined",
+    "DuplicateSeq",
+    "EmissionsNotReported",
+    "FactNotOfParty",
+    "IncomparableReports",
+    "InvalidFact",
+    "InvalidNdcProfile",
+    "MethodNotAllowedForNdc",
+    "OutsideNdcPeriod",
+]
 
 
 class InvalidNdcProfile(InvalidInput):
@@ -12,16 +24,6 @@ class InvalidNdcProfile(InvalidInput):
     problem_type = "invalid-ndc-profile"
     title = "The NDC profile is inconsistent"
     rule = "ndc-profile"
-
-
-class MethodNotAllowedForNdc(RuleViolation):
-    """The CA method does not fit the NDC type: averaging and the indicative trajectory are for
-    single-year NDCs (para 7(a)), annual application with a multi-year trajectory or budget is for
-    multi-year NDCs (para 7(b))."""
-
-    problem_type = "method-not-allowed-for-ndc"
-    title = "The corresponding-adjustment method does not fit the NDC type"
-    rule = "ca-method-ndc-type"
 
 
 class InvalidFact(InvalidInput):

@@ -4,14 +4,15 @@ and the policy for the points the decision leaves open."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 
-from ledger.accounting.adjustments.checks import check_int, check_party, check_text, coerce_enum
-from ledger.accounting.adjustments.errors import InvalidNdcProfile, MethodNotAllowedForNdc
+from ledger.accounting.adjustments.checks import check_int, check_party, coerce_enum
+from ledger.accounting.adjustments.errors import InvalidNdcProfile
 from ledger.errors import InvalidInput
-from ledger.registry.model import CaMethod, Metric, NdcType
+from ledger.registry.model import CaMethod, Metric, NdcDeclaration, NdcType
+from ledger.registry.ndc import check_declaration
 
 GHG_UNIT = "t CO2 eq"
 
@@ -46,6 +47,11 @@ class AdjustmentPolicy:
     averaging_basis: AveragingBasis = AveragingBasis.NET
     elapsed_years_inclusive: bool = True
     oimp_first_transfers_in_net: bool = True
+    chosen_by_party: tuple[str, ...] = field(default=(), compare=False)
+    """Where it came from (not part of the policy's value): the settings the Party chose
+    (:class:`PartyPolicyChoice`); the others are the deployment's."""
+    party_choice_seq: int | None = field(default=None, compare=False)
+    """The ledger entry that recorded the Party's choice, if any."""
 
     def __post_init__(self) -> None:
         coerce_enum(self, "averaging_basis", AveragingBasis, InvalidInput)
@@ -53,8 +59,64 @@ class AdjustmentPolicy:
             if not isinstance(getattr(self, name), bool):
                 raise InvalidInput(f"{name} must be a bool", field=name)
 
+    def settings(self) -> dict[str, str | bool]:
+        """The policy's settings by name (enums as their values)."""
+        return {
+            "averaging_basis": self.averaging_basis.value,
+            "elapsed_years_inclusive": self.elapsed_years_inclusive,
+            "oimp_first_transfers_in_net": self.oimp_first_transfers_in_net,
+        }
+
 
 DEFAULT_POLICY = AdjustmentPolicy()
+
+PARTY_CHOICES = ("averaging_basis", "elapsed_years_inclusive")
+"""The settings the decisions leave to the Party: how it applies the averaging method of para
+7(a)(ii) ("the number of elapsed years", what is averaged), which it describes in its initial
+report (para 18(c)) and BTR (MPG para 77(d)(iii)). Whether OIMP first transfers enter NET is not
+the Party's to choose (paras 16, 23(f) apply CAs to them): it stays a deployment setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartyPolicyChoice:
+    """A Party's choice of the settings in :data:`PARTY_CHOICES`, recorded by the ledger at
+    ``seq``; ``None`` leaves the deployment's setting. The Party's choice wins over the
+    deployment's default."""
+
+    seq: int
+    averaging_basis: AveragingBasis | None = None
+    elapsed_years_inclusive: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.averaging_basis is not None:
+            coerce_enum(self, "averaging_basis", AveragingBasis, InvalidInput)
+        if self.elapsed_years_inclusive is not None and not isinstance(
+            self.elapsed_years_inclusive, bool
+        ):
+            raise InvalidInput(
+                "elapsed_years_inclusive must be a bool", field="elapsed_years_inclusive"
+            )
+
+    @property
+    def chosen(self) -> tuple[str, ...]:
+        """The names of the settings the Party chose."""
+        return tuple(name for name in PARTY_CHOICES if getattr(self, name) is not None)
+
+    def applied_to(self, default: AdjustmentPolicy) -> AdjustmentPolicy:
+        """``default`` with the Party's choices, recording where each setting came from."""
+        return replace(
+            default,
+            averaging_basis=(
+                default.averaging_basis if self.averaging_basis is None else self.averaging_basis
+            ),
+            elapsed_years_inclusive=(
+                default.elapsed_years_inclusive
+                if self.elapsed_years_inclusive is None
+                else self.elapsed_years_inclusive
+            ),
+            chosen_by_party=self.chosen,
+            party_choice_seq=self.seq,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,47 +159,23 @@ class NdcProfile:
         coerce_enum(self, "method", CaMethod, InvalidNdcProfile)
         for name in ("period_start", "period_end", "target_year"):
             check_int(InvalidNdcProfile, name, getattr(self, name))
-        if self.period_start > self.period_end:
-            raise InvalidNdcProfile(
-                "period_start is after period_end",
-                period_start=self.period_start,
-                period_end=self.period_end,
-            )
-        self._check_method()
-        self._check_target()
-        self._check_budget_and_trajectory()
-        if self.metric is Metric.NON_GHG:
-            check_text(InvalidNdcProfile, "non_ghg_unit", self.non_ghg_unit)
-        elif self.non_ghg_unit is not None:
-            raise InvalidNdcProfile("a GHG NDC has no non-GHG unit", field="non_ghg_unit")
-
-    def _check_method(self) -> None:
-        allowed = (
-            (CaMethod.ANNUAL,)
-            if self.ndc_type is NdcType.MULTI_YEAR
-            else (CaMethod.TRAJECTORY, CaMethod.AVERAGING)
-        )
-        if self.method not in allowed:
-            raise MethodNotAllowedForNdc(
-                f"method {self.method.value!r} does not apply to a {self.ndc_type.value} NDC",
-                method=self.method.value,
-                ndc_type=self.ndc_type.value,
-                allowed=[m.value for m in allowed],
-            )
-
-    def _check_target(self) -> None:
-        if not self.period_start <= self.target_year <= self.period_end:
-            raise InvalidNdcProfile(
-                "target_year is outside the NDC period", target_year=self.target_year
-            )
-        if self.ndc_type is NdcType.SINGLE_YEAR and self.target_year != self.period_end:
-            raise InvalidNdcProfile(
-                "the NDC year of a single-year NDC is the last year of its period",
-                target_year=self.target_year,
-                period_end=self.period_end,
-            )
+        check_declaration(self.declaration, InvalidNdcProfile)
         if self.target_level is not None:
             check_int(InvalidNdcProfile, "target_level", self.target_level)
+        self._check_budget_and_trajectory()
+
+    @property
+    def declaration(self) -> NdcDeclaration:
+        """The NDC declaration of the period (what the Party declared; the rest is its target)."""
+        return NdcDeclaration(
+            self.ndc_type,
+            self.metric,
+            self.period_start,
+            self.period_end,
+            self.method,
+            self.target_year,
+            self.non_ghg_unit,
+        )
 
     def _check_budget_and_trajectory(self) -> None:
         if not isinstance(self.trajectory, Mapping):

@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from ledger.accounting.adjustments import (
+    DEFAULT_POLICY,
     GHG_UNIT,
+    AdjustmentPolicy,
     AdjustmentReport,
     Figure,
     OimpAuthorizationFact,
@@ -64,12 +66,14 @@ class SummaryRow:
 
 @dataclass(frozen=True, slots=True)
 class StructuredSummary:
-    """The 16 Article 6 rows of CTF Table 4 for one Party and NDC period, in CTF order."""
+    """The 16 Article 6 rows of CTF Table 4 for one Party and NDC period, in CTF order, and the
+    policy the figures were computed under (also stated in the MPG 77(d)(iii) row)."""
 
     party: str
     period_start: int
     period_end: int
     rows: tuple[SummaryRow, ...]
+    policy: AdjustmentPolicy = DEFAULT_POLICY
 
     def row(self, paragraph: Paragraph | str) -> SummaryRow:
         """The row reporting ``paragraph`` (e.g. ``"23(c)"``)."""
@@ -141,6 +145,11 @@ def _disclosure(report: AdjustmentReport) -> str:
         f"{'yes' if policy.oimp_first_transfers_in_net else 'no'}.",
         "Figures are exact; displayed values are rounded half to even for display only.",
     ]
+    if policy.chosen_by_party:
+        parts.append(
+            f"Chosen by the Party (ledger entry {policy.party_choice_seq}): "
+            f"{', '.join(policy.chosen_by_party)}; the other settings are the deployment's."
+        )
     if profile.method is CaMethod.AVERAGING:
         elapsed = (
             "including the reporting year"
@@ -306,7 +315,9 @@ def build_structured_summary(
                 achieved=spec.target.achieved,
             )
         )
-    return StructuredSummary(profile.party, profile.period_start, profile.period_end, tuple(rows))
+    return StructuredSummary(
+        profile.party, profile.period_start, profile.period_end, tuple(rows), report.policy
+    )
 
 
 def _trajectory_target(report: AdjustmentReport) -> _Target:

@@ -13,7 +13,9 @@ any tree size and every figure names the entries behind it:
 - :mod:`~ledger.accounting.reporting.aef_report`: the AEF of a Party and reported year, built
   from AEF rows of ledger records (:mod:`~ledger.accounting.reporting.aef_rows`);
 - :mod:`~ledger.accounting.reporting.submissions`: recording, listing and verifying AEF
-  submissions.
+  submissions;
+- :mod:`~ledger.accounting.reporting.ndc_amendments`: amending a declared NDC period until an
+  AEF covering it has been submitted.
 
 The files an AEF is exported to and imported from are written and read by
 ``ledger.adapters.aef_files``.
@@ -33,12 +35,15 @@ from ledger.accounting.reporting.inputs import (
     AEF_SUBMITTED,
     EMISSIONS_RECORDED,
     NDC_TARGET_RECORDED,
+    POLICY_CHOSEN,
     EmissionsUnitMismatch,
     NdcTarget,
     Submission,
     record_emissions,
     record_ndc_target,
+    record_policy_choice,
 )
+from ledger.accounting.reporting.ndc_amendments import NDC_AMENDED, amend_ndc
 from ledger.accounting.reporting.party_facts import (
     PartyFacts,
     adjustments_as_of,
@@ -59,7 +64,9 @@ from ledger.accounting.reporting.submissions import (
 __all__ = [
     "AEF_SUBMITTED",
     "EMISSIONS_RECORDED",
+    "NDC_AMENDED",
     "NDC_TARGET_RECORDED",
+    "POLICY_CHOSEN",
     "EmissionsUnitMismatch",
     "NdcTarget",
     "NonGhgTonnesUnknown",
@@ -69,12 +76,14 @@ __all__ = [
     "TreeSizeBeyondLog",
     "adjustments_as_of",
     "adjustments_for",
+    "amend_ndc",
     "aef_report_for",
     "breakdowns_for",
     "ndc_profile_for",
     "party_facts",
     "record_emissions",
     "record_ndc_target",
+    "record_policy_choice",
     "record_submission",
     "restated_since",
     "structured_summary_for",

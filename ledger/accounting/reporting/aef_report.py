@@ -12,7 +12,7 @@ from datetime import date
 
 from ledger.accounting import aef
 from ledger.accounting.reporting.aef_rows import authorization_row, entity_row, holding_row
-from ledger.accounting.reporting.inputs import check_year, declared_ndc
+from ledger.accounting.reporting.inputs import check_year, ndc_period
 from ledger.accounting.reporting.replay import scan_party
 from ledger.accounting.reporting.scan import PartyScan
 from ledger.ports import UnitOfWork
@@ -45,7 +45,7 @@ def build_report(scan: PartyScan, version: str, submitted_on: date) -> aef.AefRe
     party = scan.party
     declared = scan.state.get_party(party)
     assert declared is not None
-    ndc = declared_ndc(declared)
+    ndc = ndc_period(declared, None, scan.reported_year)
     holdings = _holdings(scan.year_end, party)
     actions = scan.actions.rows
     cited = {row.authorization_id for row in actions}
@@ -77,7 +77,9 @@ def aef_report_for(
 ) -> aef.AefReport:
     """The Party's AEF (4/CMA.6 annex II) for ``reported_year``.
 
-    - Table 1: the submission row; the CARP-populated fields are empty.
+    - Table 1: the submission row, naming the NDC period the reported year falls in (for a year
+      between two periods, the latest period begun by then); the CARP-populated fields are
+      empty.
     - Table 2: every version of the Party's authorizations, and of the other Parties'
       authorizations its Table 3 and 4 rows cite.
     - Table 3: one row per block and action of the Party's registries whose action date lies in

@@ -1,5 +1,6 @@
-"""A Party's accounting from the log: its NDC profile and facts as of any tree size, and the
-corresponding adjustments, restatements and BTR structured summary computed from them.
+"""A Party's accounting from the log, one NDC period at a time: the period's profile and facts
+as of any tree size, and the corresponding adjustments, restatements and BTR structured summary
+computed from them under the deployment's policy with the Party's own choices.
 
 Facts outside the NDC period are left to that period's accounting.
 """
@@ -16,6 +17,7 @@ from ledger.accounting.adjustments import (
     FirstTransferFact,
     NdcProfile,
     OimpAuthorizationFact,
+    PartyPolicyChoice,
     Restatement,
     UseFact,
     compute_adjustments,
@@ -28,7 +30,12 @@ from ledger.accounting.btr import (
     build_structured_summary,
 )
 from ledger.accounting.reporting.entries import check_tree_size
-from ledger.accounting.reporting.inputs import NdcTarget, ndc_profile
+from ledger.accounting.reporting.inputs import (
+    NdcTarget,
+    applicable_target,
+    ndc_period,
+    ndc_profile,
+)
 from ledger.accounting.reporting.replay import scan_party
 from ledger.ports import UnitOfWork
 from ledger.registry.model import Purpose
@@ -36,11 +43,14 @@ from ledger.registry.model import Purpose
 
 @dataclass(frozen=True, slots=True)
 class PartyFacts:
-    """What the ledger holds for a Party's accounting, as of ``tree_size`` entries: the NDC
-    profile and the facts of its NDC period, each fact carrying the seq of its entry.
+    """What the ledger holds for the accounting of one of a Party's NDC periods, as of
+    ``tree_size`` entries: the period's profile, the policy the Party chose (if any), and the
+    facts of the period, each fact carrying the seq of its entry.
 
-    Facts whose year lies outside the NDC period (a first transfer of a later vintage, emissions
-    of another year) belong to another period's accounting and are left out.
+    Facts whose year lies outside the period (a first transfer of a vintage of another period,
+    a use for a year of another period, emissions of another year) belong to another period's
+    accounting and are left out; so are emissions recorded in another unit than the period's
+    (recorded before an amendment changed its metric).
     """
 
     party: str
@@ -51,33 +61,55 @@ class PartyFacts:
     first_transfers: tuple[FirstTransferFact, ...]
     uses: tuple[UseFact, ...]
     oimp_authorizations: tuple[OimpAuthorizationFact, ...]
+    policy_choice: PartyPolicyChoice | None = None
+
+    def policy(self, default: AdjustmentPolicy = DEFAULT_POLICY) -> AdjustmentPolicy:
+        """The deployment's ``default`` with the Party's choices: the policy its reports use."""
+        return default if self.policy_choice is None else self.policy_choice.applied_to(default)
 
 
-def party_facts(uow: UnitOfWork, party: str, *, tree_size: int | None = None) -> PartyFacts:
-    """The Party's profile and facts from the first ``tree_size`` entries (default: all)."""
+def party_facts(
+    uow: UnitOfWork,
+    party: str,
+    *,
+    tree_size: int | None = None,
+    period_start: int | None = None,
+) -> PartyFacts:
+    """The profile and facts of one of the Party's NDC periods from the first ``tree_size``
+    entries (default: all). ``period_start`` names the period; by default the period of the
+    current year (:func:`~ledger.accounting.reporting.inputs.ndc_period`), which for a Party
+    with one NDC period is that period."""
     end = uow.log.size() if tree_size is None else tree_size
     check_tree_size(uow, end)
     scan = scan_party(uow, party, end)
     declared = scan.state.get_party(party)
     assert declared is not None
     facts = scan.facts
-    profile = ndc_profile(declared, facts.target)
+    ndc = ndc_period(declared, period_start, uow.now().year)
+    target = facts.targets.get(ndc.period_start)
+    profile = ndc_profile(party, ndc, applicable_target(ndc, target))
     start, stop = profile.period_start, profile.period_end
     return PartyFacts(
         party=party,
         tree_size=end,
         profile=profile,
-        target=facts.target,
-        emissions=tuple(f for f in facts.emissions if start <= f.year <= stop),
+        target=target,
+        emissions=tuple(
+            f
+            for f in facts.emissions
+            if start <= f.year <= stop
+            and facts.emission_units.get(f.seq, profile.unit) == profile.unit
+        ),
         first_transfers=tuple(f for f in facts.first_transfers if start <= f.vintage <= stop),
-        uses=tuple(facts.uses),
+        uses=tuple(f for f in facts.uses if start <= f.use_year <= stop),
         oimp_authorizations=tuple(f for f in facts.oimp_authorizations if start <= f.year <= stop),
+        policy_choice=facts.policy_choice,
     )
 
 
-def ndc_profile_for(uow: UnitOfWork, party: str) -> NdcProfile:
-    """The Party's NDC profile: its NDC declaration and its latest recorded target."""
-    return party_facts(uow, party).profile
+def ndc_profile_for(uow: UnitOfWork, party: str, period_start: int | None = None) -> NdcProfile:
+    """The profile of one of the Party's NDC periods: its declaration and latest target."""
+    return party_facts(uow, party, period_start=period_start).profile
 
 
 def _booked(facts: PartyFacts, policy: AdjustmentPolicy) -> AdjustmentReport:
@@ -111,39 +143,65 @@ def _booked(facts: PartyFacts, policy: AdjustmentPolicy) -> AdjustmentReport:
 
 
 def adjustments_as_of(
-    uow: UnitOfWork, party: str, tree_size: int, policy: AdjustmentPolicy = DEFAULT_POLICY
+    uow: UnitOfWork,
+    party: str,
+    tree_size: int,
+    policy: AdjustmentPolicy = DEFAULT_POLICY,
+    *,
+    period_start: int | None = None,
 ) -> AdjustmentReport:
-    """Corresponding adjustments from the first ``tree_size`` entries only: what could have been
-    reported at that point (e.g. a submission's tree size)."""
-    return _booked(party_facts(uow, party, tree_size=tree_size), policy)
+    """Corresponding adjustments of one NDC period from the first ``tree_size`` entries only:
+    what could have been reported at that point (e.g. a submission's tree size), under the
+    deployment's ``policy`` with the Party's choices recorded by then."""
+    facts = party_facts(uow, party, tree_size=tree_size, period_start=period_start)
+    return _booked(facts, facts.policy(policy))
 
 
 def adjustments_for(
-    uow: UnitOfWork, party: str, policy: AdjustmentPolicy = DEFAULT_POLICY
+    uow: UnitOfWork,
+    party: str,
+    policy: AdjustmentPolicy = DEFAULT_POLICY,
+    *,
+    period_start: int | None = None,
 ) -> AdjustmentReport:
-    """Corresponding adjustments and emissions balances of the Party from the whole ledger."""
-    return adjustments_as_of(uow, party, uow.log.size(), policy)
+    """Corresponding adjustments and emissions balances of one of the Party's NDC periods from
+    the whole ledger (``period_start`` as in :func:`party_facts`)."""
+    return adjustments_as_of(uow, party, uow.log.size(), policy, period_start=period_start)
 
 
 def restated_since(
-    uow: UnitOfWork, party: str, tree_size: int, policy: AdjustmentPolicy = DEFAULT_POLICY
+    uow: UnitOfWork,
+    party: str,
+    tree_size: int,
+    policy: AdjustmentPolicy = DEFAULT_POLICY,
+    *,
+    period_start: int | None = None,
 ) -> list[Restatement]:
-    """Figures reported as of ``tree_size`` (e.g. a :class:`Submission`'s) that the ledger now
-    restates (2/CMA.3 annex paras 12, 23)."""
-    return restate(
-        adjustments_as_of(uow, party, tree_size, policy), adjustments_for(uow, party, policy)
-    )
+    """Figures of one NDC period reported as of ``tree_size`` (e.g. a :class:`Submission`'s)
+    that the ledger now restates (2/CMA.3 annex paras 12, 23). Both sides are computed under
+    the policy in force now (the deployment's with the Party's latest choices), so a changed
+    choice restates the figures it changes."""
+    now = party_facts(uow, party, period_start=period_start)
+    then = party_facts(uow, party, tree_size=tree_size, period_start=now.profile.period_start)
+    in_force = now.policy(policy)
+    return restate(_booked(then, in_force), _booked(now, in_force))
 
 
 def structured_summary_for(
-    uow: UnitOfWork, party: str, policy: AdjustmentPolicy = DEFAULT_POLICY
+    uow: UnitOfWork,
+    party: str,
+    policy: AdjustmentPolicy = DEFAULT_POLICY,
+    *,
+    period_start: int | None = None,
 ) -> StructuredSummary:
-    """The Article 6 rows of the BTR structured summary (CTF Table 4)."""
-    facts = party_facts(uow, party)
-    return build_structured_summary(_booked(facts, policy), facts.oimp_authorizations)
+    """The Article 6 rows of the BTR structured summary (CTF Table 4) of one NDC period."""
+    facts = party_facts(uow, party, period_start=period_start)
+    return build_structured_summary(_booked(facts, facts.policy(policy)), facts.oimp_authorizations)
 
 
-def breakdowns_for(uow: UnitOfWork, party: str) -> tuple[BreakdownRow, ...]:
-    """The para 23(j) breakdowns of the Party's 23(c)-(e) amounts."""
-    facts = party_facts(uow, party)
+def breakdowns_for(
+    uow: UnitOfWork, party: str, *, period_start: int | None = None
+) -> tuple[BreakdownRow, ...]:
+    """The para 23(j) breakdowns of the Party's 23(c)-(e) amounts in one NDC period."""
+    facts = party_facts(uow, party, period_start=period_start)
     return breakdowns_23j(facts.first_transfers, facts.uses, facts.oimp_authorizations)

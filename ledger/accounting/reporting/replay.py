@@ -5,7 +5,8 @@ Every entry is applied to an in-memory projection (:func:`ledger.registry.projec
 after its handler ran, so a handler sees the state just before its entry: the authorization
 version, account and entity it names. Handlers collect
 
-- the Party's inputs: emissions, its latest NDC target and its AEF submissions;
+- the Party's inputs: emissions, the latest target of each NDC period, its latest choice of the
+  accounting settings left to it, and its AEF submissions;
 - first transfers (``itmo.first_transfer``) of the first transferring Party, booked to the
   vintage (2/CMA.3 annex para 8(a)); uses towards the NDC (``itmo.use``) booked to the calendar
   year of use (para 8(b)); MOs authorized for OIMP (``units.authorized``, and ``mo.issued``
@@ -34,7 +35,9 @@ from ledger.accounting.reporting.inputs import (
     AEF_SUBMITTED,
     EMISSIONS_RECORDED,
     NDC_TARGET_RECORDED,
+    POLICY_CHOSEN,
     read_emissions,
+    read_policy_choice,
     read_submission,
     read_target,
 )
@@ -87,11 +90,29 @@ def read(scan: PartyScan, entry: Entry) -> None:
 def _on_emissions(scan: PartyScan, entry: Entry) -> None:
     if payload_str(entry, "party") == scan.party:
         scan.facts.emissions.append(read_emissions(entry))
+        unit = payload_opt_str(entry, "metric_unit")
+        if unit is not None:
+            scan.facts.emission_units[entry.seq] = unit
 
 
 def _on_target(scan: PartyScan, entry: Entry) -> None:
+    """A target names its NDC period; one recorded before successive periods existed belongs
+    to the Party's one period at the time."""
+    if payload_str(entry, "party") != scan.party:
+        return
+    target = read_target(entry)
+    period_start = target.period_start
+    if period_start is None:
+        party = scan.state.get_party(scan.party)
+        if party is None or not party.ndc_periods:
+            return
+        period_start = party.declarations[0].period_start
+    scan.facts.targets[period_start] = target
+
+
+def _on_policy_choice(scan: PartyScan, entry: Entry) -> None:
     if payload_str(entry, "party") == scan.party:
-        scan.facts.target = read_target(entry)
+        scan.facts.policy_choice = read_policy_choice(entry)
 
 
 def _on_submission(scan: PartyScan, entry: Entry) -> None:
@@ -281,6 +302,7 @@ def _on_cancellation(scan: PartyScan, entry: Entry) -> None:
 _HANDLERS: Mapping[str, Callable[[PartyScan, Entry], None]] = {
     EMISSIONS_RECORDED: _on_emissions,
     NDC_TARGET_RECORDED: _on_target,
+    POLICY_CHOSEN: _on_policy_choice,
     AEF_SUBMITTED: _on_submission,
     "mo.issued": _on_issuance,
     "units.authorized": _on_units_authorized,

@@ -13,6 +13,7 @@ from ledger.accounting.adjustments import (
     EmissionsFact,
     FirstTransferFact,
     OimpAuthorizationFact,
+    PartyPolicyChoice,
     UseFact,
 )
 from ledger.accounting.reporting.aef_rows import ActionTable
@@ -27,11 +28,15 @@ class CollectedFacts:
     """The Party's facts met so far, in ``seq`` order, each carrying the seq of its entry."""
 
     emissions: list[EmissionsFact] = field(default_factory=list)
+    emission_units: dict[int, str] = field(default_factory=dict)
+    """The unit each emissions entry (by seq) was recorded in."""
     first_transfers: list[FirstTransferFact] = field(default_factory=list)
     uses: list[UseFact] = field(default_factory=list)
     oimp_authorizations: list[OimpAuthorizationFact] = field(default_factory=list)
-    target: NdcTarget | None = None
-    """The latest NDC target recorded."""
+    targets: dict[int, NdcTarget] = field(default_factory=dict)
+    """The latest NDC target recorded for each NDC period, by the period's first year."""
+    policy_choice: PartyPolicyChoice | None = None
+    """The latest choice of the accounting settings left to the Party."""
     submissions: list[Submission] = field(default_factory=list)
 
 

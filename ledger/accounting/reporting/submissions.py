@@ -18,7 +18,7 @@ from ledger.accounting.reporting.inputs import (
     AEF_SUBMITTED,
     Submission,
     check_year,
-    declared_ndc,
+    declared_periods,
     read_submission,
 )
 from ledger.accounting.reporting.replay import scan_party
@@ -55,7 +55,7 @@ def record_submission(uow: UnitOfWork, party: str, reported_year: int, actor: st
     rebuilt, and restatements shown, later.
     """
     declared = services.party_of(uow, party)
-    declared_ndc(declared)
+    declared_periods(declared)
     check_year("reported_year", reported_year)
     today = uow.now().date()
     if reported_year >= today.year:

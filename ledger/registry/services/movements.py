@@ -79,7 +79,10 @@ def record_first_transfer(
         if subtype in OIMP_DEFINITIONS:
             transferring = party_of(uow, block.attributes.first_transferring_party)
             rules.check_oimp_first_transfer_deadline(
-                transferring.ndc, block.attributes.vintage, on, when.end_of_period_btr_after
+                transferring.ndc_covering(block.attributes.vintage),
+                block.attributes.vintage,
+                on,
+                when.end_of_period_btr_after,
             )
         if acquiring_party is not None:
             rules.check_transfer_allowed(authorization, acquiring_party, on)

@@ -9,11 +9,11 @@ from ledger.errors import (
     AlreadyRegistered,
     FirstTransferDefinitionConflict,
     InvalidInput,
-    NdcAlreadyDeclared,
 )
 from ledger.log.canonical import JsonValue
 from ledger.ports import AppendedEntry, UnitOfWork
 from ledger.recording import record_entry
+from ledger.registry import ndc
 from ledger.registry.codec import to_json
 from ledger.registry.model import (
     ACCOUNT_ID,
@@ -25,7 +25,6 @@ from ledger.registry.model import (
     CooperativeApproach,
     FirstTransferDefinition,
     NdcDeclaration,
-    NdcType,
     Party,
     Registry,
 )
@@ -39,38 +38,32 @@ from ledger.registry.services.lookups import (
 
 
 def register_party(uow: UnitOfWork, party: Party, actor: str) -> AppendedEntry:
+    """Register a Party, with its first NDC period or none (further periods: :func:`declare_ndc`).
+    The declaration is validated completely (:func:`ledger.registry.ndc.check_declaration`)."""
     require_format(PARTY_CODE, party.code, "Party code (ISO 3166-1 alpha-3)")
     if uow.projection.get_party(party.code) is not None:
         raise AlreadyRegistered(f"Party {party.code} is already registered", party=party.code)
-    if party.ndc is not None:
-        _check_ndc(party.ndc)
-    return record_entry(uow, "party.registered", {"party": to_json(party)}, actor)
+    payload = ndc.registered_party_payload(party)
+    for declaration in party.declarations:
+        ndc.check_declaration(declaration)
+    return record_entry(uow, "party.registered", {"party": payload}, actor)
 
 
-def _check_ndc(ndc: NdcDeclaration) -> None:
-    if ndc.period_start > ndc.period_end or not ndc.covers(ndc.target_year):
-        raise InvalidInput(
-            "the NDC period must be ordered and contain the target year",
-            period_start=ndc.period_start,
-            period_end=ndc.period_end,
-            target_year=ndc.target_year,
-        )
-    if ndc.ndc_type is NdcType.MULTI_YEAR and ndc.method.value == "averaging":
-        raise InvalidInput("averaging applies to single-year NDCs only (2/CMA.3 para 7(a)(ii))")
-
-
-def declare_ndc(uow: UnitOfWork, party_code: str, ndc: NdcDeclaration, actor: str) -> AppendedEntry:
-    """Declare the Party's NDC (type, period, CA method). The method applies consistently over the
-    whole period (2/CMA.3 para 7), so a declared NDC is never changed."""
+def declare_ndc(
+    uow: UnitOfWork, party_code: str, declaration: NdcDeclaration, actor: str
+) -> AppendedEntry | None:
+    """Declare one of the Party's NDC periods: type, period, CA method, NDC year and non-GHG
+    unit. The declaration is validated completely, and the period may not overlap another one of
+    the Party's (successive periods, e.g. 2021-2030 then 2031-2035). The method applies
+    consistently over the whole period (2/CMA.3 para 7): a declared period changes only by
+    amendment (``ledger.accounting.reporting.amend_ndc``). Declaring the very same period again
+    records nothing and returns ``None``."""
     party = party_of(uow, party_code)
-    _check_ndc(ndc)
-    if party.ndc is not None and party.ndc != ndc:
-        raise NdcAlreadyDeclared(
-            f"{party_code} already declared its NDC and CA method for {party.ndc.period_start}-"
-            f"{party.ndc.period_end}; the method applies for the whole period",
-            party=party_code,
-        )
-    return record_entry(uow, "ndc.declared", {"party": party_code, "ndc": to_json(ndc)}, actor)
+    ndc.check_declaration(declaration)
+    if not ndc.check_new_period(party, declaration):
+        return None
+    payload: dict[str, JsonValue] = {"party": party_code, "ndc": to_json(declaration)}
+    return record_entry(uow, "ndc.declared", payload, actor)
 
 
 def register_registry(uow: UnitOfWork, registry: Registry, actor: str) -> AppendedEntry:

@@ -82,13 +82,13 @@ def use_for_ndc(
         uow, order.from_account, order.to_account, AccountType.NDC_USE
     )
     party = party_of(uow, registry.party)
-    if party.ndc is None:
+    if not party.ndc_periods:
         raise NdcNotDeclared(f"{party.code} has not declared its NDC period", party=party.code)
     when = date_action(uow, dating, (party.code,))
     carved = carve_blocks(uow, source.account_id, order.selection, on=when.on)
     for block in carved.acted:
         rules.check_not_retired(block)
-        rules.check_use_within_ndc_period(party.ndc, block.attributes.vintage, order.use_year)
+        rules.check_use_within_ndc_periods(party, block.attributes.vintage, order.use_year)
         rules.check_use_year_not_before_vintage(block.attributes.vintage, order.use_year)
         rules.check_authorized(block)
         authorization = authorization_of(

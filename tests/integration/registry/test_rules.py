@@ -765,7 +765,9 @@ def test_an_authorization_version_cannot_change_party_approach_or_authorized_uni
     # A declared NDC (and with it the CA method) holds for the whole period.
     assert_nothing_changed(
         world,
-        lambda uow: services.declare_ndc(uow, "JPN", replace(NDC_2021_2030, period_end=2035), "J"),
+        lambda uow: services.declare_ndc(
+            uow, "JPN", replace(NDC_2021_2030, period_end=2035, target_year=2035), "J"
+        ),
         NdcAlreadyDeclared,
         "ndc-declared-once",
     )

@@ -118,7 +118,7 @@ class TestFakeLedgerLog:
 
 
 def party(code: str) -> Party:
-    return Party(code, f"Party {code}", None)
+    return Party(code, f"Party {code}")
 
 
 def record_party(uow: FakeUnitOfWork, code: str) -> None:

@@ -52,10 +52,12 @@ def test_an_ndc_is_declared_once(uow: FakeUnitOfWork) -> None:
     assert kinds_since(uow, start) == ["ndc.declared"]
     party = uow.projection.get_party("CHE")
     assert party is not None
-    assert party.ndc == NDC_2021_2030
+    assert party.declarations == (NDC_2021_2030,)
     assert_refused(
         uow,
-        lambda u: services.declare_ndc(u, "CHE", replace(NDC_2021_2030, period_end=2035), ADMIN),
+        lambda u: services.declare_ndc(
+            u, "CHE", replace(NDC_2021_2030, period_end=2035, target_year=2035), ADMIN
+        ),
         NdcAlreadyDeclared,
         "ndc-declared-once",
     )
@@ -64,13 +66,13 @@ def test_an_ndc_is_declared_once(uow: FakeUnitOfWork) -> None:
 def test_refused_reference_data_leaves_the_ledger_unchanged(uow: FakeUnitOfWork) -> None:
     assert_refused(
         uow,
-        lambda u: services.register_party(u, Party("JPN", "Japan again", None), ADMIN),
+        lambda u: services.register_party(u, Party("JPN", "Japan again"), ADMIN),
         AlreadyRegistered,
         "unique-identifier",
     )
     assert_refused(
         uow,
-        lambda u: services.register_party(u, Party("jp", "Japan", None), ADMIN),
+        lambda u: services.register_party(u, Party("jp", "Japan"), ADMIN),
         InvalidInput,
         "invalid-input",
     )

@@ -361,7 +361,7 @@ def test_transfers_stay_within_parties_entities_and_timeframe() -> None:
 # --- codec round trips ---------------------------------------------------------------------------
 
 RECORDS: list[Any] = [
-    Party("JPN", "Japan", NDC),
+    Party.with_ndc("JPN", "Japan", NDC),
     Party("CHE", "Switzerland"),
     NDC,
     replace(NDC, metric=Metric.NON_GHG, non_ghg_unit="MWh"),
@@ -411,7 +411,7 @@ def test_codec_encodes_json_values() -> None:
     assert encoded["authorized_on"] == "2025-10-30"
     assert encoded["authorized_parties"] == ["JPN", "CHE"]
     assert encoded["first_transfer_definition"] == "Use or cancellation"
-    assert to_json(RECORDS[0])["ndc"] == to_json(NDC)
+    assert to_json(RECORDS[0])["ndc_periods"] == [{"declaration": to_json(NDC), "version": 1}]
 
 
 @given(
