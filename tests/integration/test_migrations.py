@@ -3,14 +3,19 @@ the data a migration derives from the ledger."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import Engine, insert, inspect, select
 
 from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import alembic_config, check_no_drift, upgrade_to_head
-from ledger.adapters.sql.orm import metadata
+from ledger.adapters.sql.orm import metadata, party
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
-from ledger.log.canonical import JsonValue
+from ledger.log.canonical import JsonValue, canonical_bytes
+from ledger.registry.codec import from_json
+from ledger.registry.model import Party
 from tests.conftest import DatabaseFactory
 
 
@@ -57,3 +62,62 @@ def test_the_submissions_projection_is_filled_from_the_submissions_already_recor
             engine.dispose()
     finally:
         database_factory.drop(url)
+
+
+def test_0007_turns_each_partys_ndc_into_a_list_of_periods_and_back(
+    database_factory: DatabaseFactory,
+) -> None:
+    """Party rows written before successive NDC periods existed read as one-period lists."""
+    url = database_factory.empty_url()
+    ndc = {
+        "ndc_type": "single-year",
+        "metric": "GHG",
+        "period_start": 2021,
+        "period_end": 2030,
+        "method": "averaging",
+        "target_year": 2030,
+        "non_ghg_unit": None,
+    }
+    before: dict[str, dict[str, Any]] = {
+        "JPN": {"code": "JPN", "name": "Japan", "ndc": ndc},
+        "CHE": {"code": "CHE", "name": "Switzerland", "ndc": None},
+    }
+    try:
+        command.upgrade(alembic_config(url), "0006")
+        engine = create_ledger_engine(url)
+        try:
+            with engine.begin() as conn:
+                for code, body in before.items():
+                    conn.execute(insert(party).values(code=code, body=_canonical(body)))
+            command.upgrade(alembic_config(url), "0007")
+            stored = _bodies(engine)
+            assert stored == {
+                "JPN": _canonical(
+                    {
+                        "code": "JPN",
+                        "name": "Japan",
+                        "ndc_periods": [{"declaration": ndc, "version": 1}],
+                    }
+                ),
+                "CHE": _canonical({"code": "CHE", "name": "Switzerland", "ndc_periods": []}),
+            }
+            assert (
+                from_json(Party, json.loads(stored["JPN"])).ndc_periods[0].declaration.period_end
+                == 2030
+            )
+            command.downgrade(alembic_config(url), "0006")
+            assert _bodies(engine) == {code: _canonical(body) for code, body in before.items()}
+        finally:
+            engine.dispose()
+    finally:
+        database_factory.drop(url)
+
+
+def _bodies(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(party.c.code, party.c.body)).all()
+    return {str(row.code): str(row.body) for row in rows}
+
+
+def _canonical(body: dict[str, Any]) -> str:
+    return canonical_bytes(body).decode("utf-8")

@@ -1,0 +1,29 @@
+"""Deployment settings of the accounting policy from ``A6LEDGER_*`` environment variables."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from app.settings import Settings
+from ledger.accounting.adjustments import DEFAULT_POLICY, AdjustmentPolicy, AveragingBasis
+
+
+def test_the_accounting_policy_defaults_to_the_documented_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("AVERAGING_BASIS", "ELAPSED_YEARS_INCLUSIVE", "OIMP_FIRST_TRANSFERS_IN_NET"):
+        monkeypatch.delenv(f"A6LEDGER_{name}", raising=False)
+    assert Settings(_env_file=None).adjustment_policy == DEFAULT_POLICY
+
+
+def test_the_accounting_policy_is_set_per_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("A6LEDGER_AVERAGING_BASIS", "separate")
+    monkeypatch.setenv("A6LEDGER_ELAPSED_YEARS_INCLUSIVE", "false")
+    monkeypatch.setenv("A6LEDGER_OIMP_FIRST_TRANSFERS_IN_NET", "false")
+    policy = Settings(_env_file=None).adjustment_policy
+    assert policy == AdjustmentPolicy(AveragingBasis.SEPARATE, False, False)
+    assert policy.chosen_by_party == ()
+    monkeypatch.setenv("A6LEDGER_AVERAGING_BASIS", "median")
+    with pytest.raises(ValidationError, match="averaging_basis"):
+        Settings(_env_file=None)
