@@ -29,11 +29,12 @@ def app_settings(app_settings: Settings) -> Settings:
     return app_settings.model_copy(update={"averaging_basis": AveragingBasis.SEPARATE})
 
 
-def problem(response: Any, status: int, rule: str) -> dict[str, Any]:
+def problem(response: Any, status: int, rule: str, problem_type: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body: dict[str, Any] = response.json()
     assert body["rule"] == rule
+    assert body["type"] == f"urn:a6ledger:problem:{problem_type}"
     return body
 
 
@@ -52,13 +53,15 @@ def test_successive_periods_and_amendments(
         headers=jpn,
         json={**SECOND_PERIOD, "period_start": 2035, "period_end": 2040, "target_year": 2040},
     )
-    assert problem(overlap, 409, "ndc-periods-disjoint")["overlapping"] == ["2031-2035"]
+    assert problem(overlap, 409, "ndc-periods-disjoint", "ndc-periods-overlap")["overlapping"] == [
+        "2031-2035"
+    ]
     annual = client.post(
         "/v1/parties/JPN/ndc",
         headers=admin,
         json={**SECOND_PERIOD, "period_start": 2036, "period_end": 2040, "method": "annual"},
     )
-    body = problem(annual, 409, "ca-method-ndc-type")
+    body = problem(annual, 409, "ca-method-ndc-type", "method-not-allowed-for-ndc")
     assert body["allowed"] == ["trajectory", "averaging"]
     assert "article6.md §2.1" in body["detail"]
     early = client.post(
@@ -66,7 +69,7 @@ def test_successive_periods_and_amendments(
         headers=admin,
         json={**SECOND_PERIOD, "period_start": 2036, "period_end": 2040, "target_year": 2038},
     )
-    assert problem(early, 422, "ndc-declaration")["allowed"] == [2040]
+    assert problem(early, 422, "ndc-declaration", "invalid-ndc-declaration")["allowed"] == [2040]
     unitless = client.post(
         "/v1/parties/JPN/ndc",
         headers=admin,
@@ -78,7 +81,7 @@ def test_successive_periods_and_amendments(
             "metric": "non-GHG",
         },
     )
-    problem(unitless, 422, "ndc-declaration")
+    problem(unitless, 422, "ndc-declaration", "invalid-ndc-declaration")
 
     amended = post(
         client,
@@ -93,7 +96,7 @@ def test_successive_periods_and_amendments(
         headers=jpn,
         json={**SECOND_PERIOD, "period_end": 2036, "target_year": 2036},
     )
-    problem(missing, 404, "ndc-period-declared")
+    problem(missing, 404, "ndc-period-declared", "ndc-period-not-declared")
     read = client.get("/v1/parties/JPN", headers=admin).json()
     assert read["ndc_periods"] == amended["ndc_periods"]
 
@@ -116,7 +119,7 @@ def test_reports_per_period_state_their_policy(
         "party_choice_seq": None,
     }
     missing = client.get("/v1/parties/JPN/adjustments?period_start=2036", headers=admin)
-    problem(missing, 404, "ndc-period-declared")
+    problem(missing, 404, "ndc-period-declared", "ndc-period-not-declared")
 
     choice = post(
         client,
@@ -146,7 +149,7 @@ def test_reports_per_period_state_their_policy(
     assert thai["policy"]["chosen_by_party"] == []
 
     target = client.post("/v1/parties/JPN/targets", headers=jpn, json={"target_level": 700_000_000})
-    problem(target, 422, "invalid-input")
+    problem(target, 422, "invalid-input", "invalid-input")
     post(
         client,
         "/v1/parties/JPN/targets",
