@@ -96,4 +96,6 @@ def tokens(storage: SqlStorage) -> TokenFactory:
 
 
 # The JCM scenario fixture (parties, registries, accounts and tokens), shared by API tests.
+# The 2025 JCM world with the Maldives, for the tests of action dates and year-scoped reports.
+from tests.api.jcm2025 import jcm2025  # noqa: E402, F401
 from tests.api.scenario import jcm  # noqa: E402, F401
