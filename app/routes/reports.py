@@ -3,7 +3,9 @@ adjustments with the entries behind each figure, the BTR structured summary, AEF
 submissions, and consistency checks against a counterpart Party's Table 3.
 
 Reports carry an ``ETag`` derived from the tree size they were computed at: a report is a pure
-function of the ledger prefix, so ``If-None-Match`` answers 304 until the ledger grows.
+function of the ledger prefix, so ``If-None-Match`` answers 304 until the ledger grows. Every
+report route takes ``as_of``: the report computed from the first ``as_of`` entries (a tree size,
+e.g. one a checkpoint signed or a submission recorded).
 """
 
 from __future__ import annotations
@@ -64,6 +66,15 @@ PartyCode = Annotated[str, Path(pattern=r"^[A-Z]{3}$")]
 PeriodStart = Annotated[
     int | None,
     Query(ge=1990, le=2100, description="First year of the NDC period reported (e.g. 2031)"),
+]
+AsOf = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=2**63 - 1,
+        description="Compute the report from the first as_of entries (a tree size); default: "
+        "the whole ledger",
+    ),
 ]
 ReportedYear = Annotated[int, Path(ge=1990, le=2100)]
 
@@ -222,7 +233,7 @@ def read_adjustments(
     uow: ReadUowDep,
     _: ReaderDep,
     settings: SettingsDep,
-    as_of: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    as_of: AsOf = None,
     period_start: PeriodStart = None,
 ) -> Response:
     """Per year of one NDC period: first transferred (by vintage), used (by year of use), net,
@@ -248,24 +259,22 @@ def read_restatements(
     settings: SettingsDep,
     since: Annotated[int, Query(ge=0, le=2**63 - 1)],
     period_start: PeriodStart = None,
+    as_of: AsOf = None,
 ) -> Page[RestatementPublic]:
     """Figures of one NDC period that changed since the ledger had ``since`` entries (e.g. the
-    tree size of the last submission): what was reported before, and the restated value; by
-    year and field. Both are computed under the accounting policy in force now."""
+    tree size of the last submission), as of ``as_of`` entries (default: now): what was
+    reported before, and the restated value with the entries behind it (an action dated in a
+    submitted year, sent with ``restates``, is among them); by year and field. Both are computed
+    under the accounting policy in force then."""
 
     def key(restatement: RestatementPublic) -> str:
         return f"{restatement.year}:{restatement.field}"
 
     after = cursor.after_key()
-    found = sorted(
-        (
-            RestatementPublic.of(r)
-            for r in reporting.restated_since(
-                uow, code, since, settings.adjustment_policy, period_start=period_start
-            )
-        ),
-        key=key,
+    restated = reporting.restated_since(
+        uow, code, since, settings.adjustment_policy, period_start=period_start, as_of=as_of
     )
+    found = sorted((RestatementPublic.of(r) for r in restated), key=key)
     return page_of([r for r in found if after is None or key(r) > after][: limit + 1], limit, key)
 
 
@@ -281,16 +290,18 @@ def read_structured_summary(
     _: ReaderDep,
     settings: SettingsDep,
     period_start: PeriodStart = None,
+    as_of: AsOf = None,
 ) -> Response:
     """BTR structured summary (decision 5/CMA.3, CTF Table 4, Article 6 rows) for each year of
     one NDC period (``period_start``; default: the period of the current year), with the 23(j)
-    breakdowns and the accounting policy used."""
+    breakdowns and the accounting policy used; ``as_of`` computes it at an earlier tree size."""
+    size = uow.log.size() if as_of is None else as_of
     summary = reporting.structured_summary_for(
-        uow, code, settings.adjustment_policy, period_start=period_start
+        uow, code, settings.adjustment_policy, period_start=period_start, tree_size=size
     )
-    breakdowns = reporting.breakdowns_for(uow, code, period_start=period_start)
+    breakdowns = reporting.breakdowns_for(uow, code, period_start=period_start, tree_size=size)
     body = StructuredSummaryPublic.of(summary, breakdowns).model_dump_json().encode()
-    return _cached(request, uow.log.size(), body, "application/json")
+    return _cached(request, size, body, "application/json")
 
 
 # --- AEF -----------------------------------------------------------------------------------------
@@ -320,12 +331,16 @@ def read_aef(
     _: ReaderDep,
     format: Annotated[aef_files.AefFormat, Query()] = aef_files.AefFormat.JSON,
     version: Annotated[str | None, Query(pattern=r"^\d+\.\d+$")] = None,
+    as_of: AsOf = None,
 ) -> Response:
     """The Party's AEF for the reported year: a submitted ``version`` exactly as submitted, or
-    a draft of the next version from the ledger as it stands. A report with a missing required
-    value is refused with the table, row and column at fault (never "NA" filler)."""
+    a draft of the next version from the ledger as it stands (or as it stood at ``as_of``
+    entries, which must then include the submission of ``version``). Tables 2 to 5 hold what was
+    dated by 31 December of the reported year. A report with a missing required value is refused
+    with the table, row and column at fault (never "NA" filler)."""
+    size = uow.log.size() if as_of is None else as_of
     if version is not None and not any(
-        s.reported_year == reported_year and s.version == version
+        s.reported_year == reported_year and s.version == version and s.seq < size
         for s in reporting.submissions(uow, code)
     ):
         raise SubmissionNotFound(
@@ -334,9 +349,9 @@ def read_aef(
             reported_year=reported_year,
             version=version,
         )
-    report = reporting.aef_report_for(uow, code, reported_year, version)
+    report = reporting.aef_report_for(uow, code, reported_year, version, tree_size=size)
     body = aef_files.export_aef(report, format)
-    response = _cached(request, uow.log.size(), body, format.media_type)
+    response = _cached(request, size, body, format.media_type)
     if format is not aef_files.AefFormat.JSON:
         suffix = "zip" if format is aef_files.AefFormat.CSV else "xlsx"
         name = f"aef-{code}-{reported_year}-{report.submission.version}.{suffix}"

@@ -1,9 +1,12 @@
 """The AEF (4/CMA.6 annex II) of a Party and reported year, built from the log.
 
-AEF Table 3 rows are one per block and action in the Party's registries, by action date; Table 4
-lists the ITMOs (first transferred units) held at 31 December of the reported year by action
-date. Table 2 also lists the authorizations of other Parties that the
-Party's actions or holdings cite: the AEF requires every cited Authorization ID to be in Table 2.
+Everything is scoped to the reported year by action date, not by when the ledger recorded it:
+AEF Table 3 rows are one per block and action in the Party's registries dated in the year;
+Table 4 lists the ITMOs (first transferred units) held at 31 December of the year; Tables 2 and
+5 list the authorization versions and entities in force by that day (their date of
+authorization on or before it), so records created later for later dates stay out. Table 2 also
+lists the authorizations of other Parties that the Party's actions or holdings cite: the AEF
+requires every cited Authorization ID to be in Table 2.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import date
 
 from ledger.accounting import aef
 from ledger.accounting.reporting.aef_rows import authorization_row, entity_row, holding_row
+from ledger.accounting.reporting.entries import check_tree_size
 from ledger.accounting.reporting.inputs import check_year, ndc_period
 from ledger.accounting.reporting.replay import scan_party
 from ledger.accounting.reporting.scan import PartyScan
@@ -46,16 +50,23 @@ def build_report(scan: PartyScan, version: str, submitted_on: date) -> aef.AefRe
     declared = scan.state.get_party(party)
     assert declared is not None
     ndc = ndc_period(declared, None, scan.reported_year)
+    year_end = date(scan.reported_year, 12, 31)
     holdings = _holdings(scan.year_end, party)
     actions = scan.actions.rows
     cited = {row.authorization_id for row in actions}
     cited |= {row.authorization_id for row in holdings}
     authorizations = [
-        a for a in scan.state.authorizations() if a.party == party or a.authorization_id in cited
+        a
+        for a in scan.state.authorizations()
+        if a.authorized_on <= year_end and (a.party == party or a.authorization_id in cited)
     ]
     entity_ids = {e for a in authorizations if a.party == party for e in a.authorized_entities}
     entity_ids |= scan.actions.used_entities
-    entities = [e for e in scan.state.entities() if e.entity_id in entity_ids]
+    entities = [
+        e
+        for e in scan.state.entities()
+        if e.entity_id in entity_ids and e.authorized_on <= year_end
+    ]
     return aef.AefReport(
         submission=aef.SubmissionRow(
             party=party,
@@ -73,29 +84,38 @@ def build_report(scan: PartyScan, version: str, submitted_on: date) -> aef.AefRe
 
 
 def aef_report_for(
-    uow: UnitOfWork, party: str, reported_year: int, version: str | None = None
+    uow: UnitOfWork,
+    party: str,
+    reported_year: int,
+    version: str | None = None,
+    *,
+    tree_size: int | None = None,
 ) -> aef.AefReport:
-    """The Party's AEF (4/CMA.6 annex II) for ``reported_year``.
+    """The Party's AEF (4/CMA.6 annex II) for ``reported_year``, from the first ``tree_size``
+    entries of the ledger (default: all).
 
     - Table 1: the submission row, naming the NDC period the reported year falls in (for a year
       between two periods, the latest period begun by then); the CARP-populated fields are
       empty.
-    - Table 2: every version of the Party's authorizations, and of the other Parties'
-      authorizations its Table 3 and 4 rows cite.
+    - Table 2: every version of the Party's authorizations dated on or before 31 December of the
+      reported year, and of the other Parties' authorizations its Table 3 and 4 rows cite.
     - Table 3: one row per block and action of the Party's registries whose action date lies in
       the reported year: authorization of units, first transfer, international transfer (or
       transfer to the Adaptation Fund), acquisition, use towards the NDC or OIMP, cancellation.
       Each row's additional information names its ledger entry.
     - Table 4: the ITMOs held at 31 December of the reported year, by action date.
-    - Table 5: the entities the Party's authorizations name, and those its actions name.
+    - Table 5: the entities the Party's authorizations name, and those its actions name,
+      authorized on or before 31 December of the reported year.
 
-    If ``version`` was submitted
+    If ``version`` was submitted within those entries
     (:func:`~ledger.accounting.reporting.submissions.record_submission`), the report is rebuilt
     exactly as submitted, from the tree size and date recorded then. Otherwise it is a draft of
-    the whole ledger dated today; ``version`` defaults to the next version.
+    those entries dated today; ``version`` defaults to the next version.
     """
     check_year("reported_year", reported_year)
-    scan = scan_party(uow, party, uow.log.size(), reported_year)
+    end = uow.log.size() if tree_size is None else tree_size
+    check_tree_size(uow, end)
+    scan = scan_party(uow, party, end, reported_year)
     recorded = scan.submissions_of(reported_year)
     for submission in recorded:
         if submission.version == version:

@@ -12,10 +12,10 @@ from enum import StrEnum
 from typing import TypeVar, cast
 
 from ledger.accounting import aef
-from ledger.accounting.reporting.entries import payload_opt_str
+from ledger.accounting.reporting.entries import payload_opt_int, payload_opt_str
 from ledger.errors import InvalidInput
 from ledger.log.chain import Entry
-from ledger.registry.dating import action_date
+from ledger.registry.dating import RESTATES, action_date
 from ledger.registry.model import Authorization, AuthorizedEntity, Metric, UnitBlock
 from ledger.registry.projection import InMemoryProjection
 
@@ -158,7 +158,8 @@ class ActionTable:
         ndc_use_year: int | None = None,
     ) -> None:
         """Add the row of one block and action (only ITMO actions: units that are authorized or
-        first transferred). The row's additional information names the ledger entry."""
+        first transferred). The row's additional information names the ledger entry, and says
+        so when the action restates a year whose AEF was already submitted."""
         if block.authorization_id is None and not block.first_transferred:
             return
         holding = holding_row(block)
@@ -166,6 +167,9 @@ class ActionTable:
             entry, "decision_reference"
         )
         note = f"Ledger entry {entry.seq}" + (f"; reference {reference}" if reference else "")
+        restated = payload_opt_int(entry, RESTATES)
+        if restated is not None:
+            note += f"; recorded after the AEF of {restated} was submitted (restatement)"
         self.rows.append(
             aef.ActionRow(
                 action_date=action_date(entry),

@@ -176,12 +176,15 @@ def restated_since(
     policy: AdjustmentPolicy = DEFAULT_POLICY,
     *,
     period_start: int | None = None,
+    as_of: int | None = None,
 ) -> list[Restatement]:
     """Figures of one NDC period reported as of ``tree_size`` (e.g. a :class:`Submission`'s)
-    that the ledger now restates (2/CMA.3 annex paras 12, 23). Both sides are computed under
-    the policy in force now (the deployment's with the Party's latest choices), so a changed
-    choice restates the figures it changes."""
-    now = party_facts(uow, party, period_start=period_start)
+    that the ledger restates as of ``as_of`` entries (default: now) (2/CMA.3 annex paras 12,
+    23). Both sides are computed under the policy in force then (the deployment's with the
+    Party's latest choices), so a changed choice restates the figures it changes. Each restated
+    figure names its entries, among them the actions that restated it (an action dated in a
+    submitted year records the year it ``restates``)."""
+    now = party_facts(uow, party, tree_size=as_of, period_start=period_start)
     then = party_facts(uow, party, tree_size=tree_size, period_start=now.profile.period_start)
     in_force = now.policy(policy)
     return restate(_booked(then, in_force), _booked(now, in_force))
@@ -193,15 +196,22 @@ def structured_summary_for(
     policy: AdjustmentPolicy = DEFAULT_POLICY,
     *,
     period_start: int | None = None,
+    tree_size: int | None = None,
 ) -> StructuredSummary:
-    """The Article 6 rows of the BTR structured summary (CTF Table 4) of one NDC period."""
-    facts = party_facts(uow, party, period_start=period_start)
+    """The Article 6 rows of the BTR structured summary (CTF Table 4) of one NDC period, from
+    the first ``tree_size`` entries (default: all)."""
+    facts = party_facts(uow, party, tree_size=tree_size, period_start=period_start)
     return build_structured_summary(_booked(facts, facts.policy(policy)), facts.oimp_authorizations)
 
 
 def breakdowns_for(
-    uow: UnitOfWork, party: str, *, period_start: int | None = None
+    uow: UnitOfWork,
+    party: str,
+    *,
+    period_start: int | None = None,
+    tree_size: int | None = None,
 ) -> tuple[BreakdownRow, ...]:
-    """The para 23(j) breakdowns of the Party's 23(c)-(e) amounts in one NDC period."""
-    facts = party_facts(uow, party, period_start=period_start)
+    """The para 23(j) breakdowns of the Party's 23(c)-(e) amounts in one NDC period, from the
+    first ``tree_size`` entries (default: all)."""
+    facts = party_facts(uow, party, tree_size=tree_size, period_start=period_start)
     return breakdowns_23j(facts.first_transfers, facts.uses, facts.oimp_authorizations)
