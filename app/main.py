@@ -21,6 +21,7 @@ from app.routes import (
     log,
     parties,
     reports,
+    tiles,
     units,
     witness,
 )
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(log.router)
+    app.include_router(tiles.router)
     app.include_router(witness.router)
     app.include_router(parties.router)
     app.include_router(authorizations.router)

@@ -22,6 +22,13 @@ class Environment(StrEnum):
     production = "production"
 
 
+class LogAccess(StrEnum):
+    """Who may read a part of the log: anyone, or a bearer token of a reading role."""
+
+    public = "public"
+    token = "token"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="A6LEDGER_", env_file=".env", env_ignore_empty=True, extra="ignore"
@@ -42,6 +49,11 @@ class Settings(BaseSettings):
     #: C2SP cosigner verifier keys (signature type 0x04) of partner registries' witnesses, as a
     #: JSON list: only their cosignatures of our checkpoints are accepted (ledger/log/witness.py).
     witness_keys: list[str] = Field(default_factory=list)
+    #: Who may read the log's proofs and hash tiles (``/v1/log/proofs/...``, ``/tile/<L>/...``),
+    #: and who its entries (``/v1/log/entries``, ``/tile/entries/...``). The signed checkpoint
+    #: and the log's key are always public. README, "For auditors".
+    log_read_access: LogAccess = LogAccess.public
+    log_entries_access: LogAccess = LogAccess.token
     #: The database connection pool: connections kept open, more opened under load, and the
     #: seconds a unit of work waits for one (never reached while ``db_max_requests`` is at most
     #: ``db_pool_size + db_max_overflow``: each request holds at most one connection at a time).

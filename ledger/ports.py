@@ -54,6 +54,11 @@ class LedgerLog(Protocol):
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]: ...
 
+    def read_tile(self, level: int, index: int, width: int) -> bytes:
+        """C2SP tlog-tiles hash tile ``(level, index)`` of ``width`` hashes, from the stored
+        subtree roots (``ledger.log.tiles``); ``TileNotFound`` beyond the current tree."""
+        ...
+
 
 class ProjectionListing(Protocol):
     """Pages of the holdings projection, for lists that a client walks with a cursor.

@@ -5,22 +5,23 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from app.auth import ReaderDep
+from app.auth import READ_ROLES, CallerDep, get_principal
 from app.deps import (
     CheckpointStateDep,
     PublicReadUowDep,
-    ReadUowDep,
     SettingsDep,
     SignerDep,
 )
-from app.problems import problem_responses
+from app.problems import HttpProblem, problem_responses
+from app.settings import LogAccess
 from ledger.errors import InvalidInput
 from ledger.log import merkle
 from ledger.log.checkpoints import signed_checkpoint
 from ledger.log.tlog_proof import format_tlog_proof
+from ledger.ports import UnitOfWork
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 
@@ -56,6 +57,49 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+async def _require_reader(access: LogAccess, caller: CallerDep) -> None:
+    if access is LogAccess.public:
+        return
+    principal = await get_principal(caller)
+    if principal.role not in READ_ROLES:
+        names = ", ".join(role.value for role in READ_ROLES)
+        raise HttpProblem(
+            403,
+            f"role {principal.role.value} may not read the log; allowed: {names}",
+            rule="role-allowed",
+        )
+
+
+async def require_log_reader(settings: SettingsDep, caller: CallerDep) -> None:
+    """Proofs and hash tiles: anyone, or (``A6LEDGER_LOG_READ_ACCESS=token``) a reading role."""
+    await _require_reader(settings.log_read_access, caller)
+
+
+async def require_entries_reader(settings: SettingsDep, caller: CallerDep) -> None:
+    """Entries: anyone (``A6LEDGER_LOG_ENTRIES_ACCESS=public``) or, by default, a reading role."""
+    await _require_reader(settings.log_entries_access, caller)
+
+
+LogReaderDep = Annotated[None, Depends(require_log_reader)]
+EntriesReaderDep = Annotated[None, Depends(require_entries_reader)]
+
+
+def checkpoint_response(
+    request: Request,
+    uow: UnitOfWork,
+    signer: SignerDep,
+    settings: SettingsDep,
+    state: CheckpointStateDep,
+) -> Response:
+    """The latest signed checkpoint note, with an ETag and ``Cache-Control: no-cache``."""
+    checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin, state=state)
+    etag = f'"{checkpoint.size}-{checkpoint.root_hash.hex()[:16]}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(signed, media_type="text/plain; charset=utf-8", headers=headers)
+
+
 def _not_modified(request: Request, etag: str) -> bool:
     candidates = request.headers.get("if-none-match", "")
     return etag in {c.strip() for c in candidates.split(",")} or candidates.strip() == "*"
@@ -79,12 +123,7 @@ def read_checkpoint(
     state: CheckpointStateDep,
 ) -> Response:
     """The latest checkpoint: a C2SP tlog-checkpoint in a C2SP signed note (Ed25519)."""
-    checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin, state=state)
-    etag = f'"{checkpoint.size}-{checkpoint.root_hash.hex()[:16]}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if _not_modified(request, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(signed, media_type="text/plain; charset=utf-8", headers=headers)
+    return checkpoint_response(request, uow, signer, settings, state)
 
 
 @router.get(
@@ -111,13 +150,14 @@ def read_key(signer: SignerDep) -> Response:
     },
 )
 def read_entries(
-    uow: ReadUowDep,
-    _: ReaderDep,
+    _: EntriesReaderDep,
+    uow: PublicReadUowDep,
     settings: SettingsDep,
     start: Position,
     end: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
 ) -> Response:
-    """Entries ``start`` (inclusive) to ``end`` (exclusive) as JSON Lines.
+    """Entries ``start`` (inclusive) to ``end`` (exclusive) as JSON Lines. Readable per the
+    deployment's ``A6LEDGER_LOG_ENTRIES_ACCESS`` (default: a token of a reading role).
 
     A page holds at most the configured page size; the server returns fewer entries than asked
     for when the log or the page ends (check ``A6-Next-Start``)."""
@@ -146,7 +186,7 @@ def read_entries(
     responses=problem_responses(401, 403, 422),
 )
 def read_inclusion_proof(
-    uow: ReadUowDep, _: ReaderDep, index: Position, tree_size: Position
+    _: LogReaderDep, uow: PublicReadUowDep, index: Position, tree_size: Position
 ) -> InclusionProofPublic:
     """RFC 9162 inclusion proof (audit path) for the entry at ``index`` in the tree of
     ``tree_size``."""
@@ -167,7 +207,7 @@ def read_inclusion_proof(
     responses=problem_responses(401, 403, 422),
 )
 def read_consistency_proof(
-    uow: ReadUowDep, _: ReaderDep, first: Position, second: Position
+    _: LogReaderDep, uow: PublicReadUowDep, first: Position, second: Position
 ) -> ConsistencyProofPublic:
     """RFC 9162 consistency proof that the tree of size ``second`` extends that of ``first``."""
     proof = uow.log.consistency_proof(first, second)
@@ -190,8 +230,8 @@ def read_consistency_proof(
     },
 )
 def read_proof_bundle(
-    uow: ReadUowDep,
-    _: ReaderDep,
+    _: LogReaderDep,
+    uow: PublicReadUowDep,
     signer: SignerDep,
     settings: SettingsDep,
     state: CheckpointStateDep,

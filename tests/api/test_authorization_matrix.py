@@ -32,10 +32,12 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/readyz"): EVERYONE,
     ("GET", "/v1/log/checkpoint"): EVERYONE,
     ("GET", "/v1/log/key"): EVERYONE,
+    # The log's proofs are public and its entries need a token by default
+    # (A6LEDGER_LOG_READ_ACCESS, A6LEDGER_LOG_ENTRIES_ACCESS: both ways in test_tiles).
     ("GET", "/v1/log/entries"): READERS,
-    ("GET", "/v1/log/proofs/inclusion"): READERS,
-    ("GET", "/v1/log/proofs/consistency"): READERS,
-    ("GET", "/v1/log/proofs/bundle"): READERS,
+    ("GET", "/v1/log/proofs/inclusion"): EVERYONE,
+    ("GET", "/v1/log/proofs/consistency"): EVERYONE,
+    ("GET", "/v1/log/proofs/bundle"): EVERYONE,
     ("GET", "/v1/log/checkpoint/cosigned"): EVERYONE,
     ("POST", "/v1/log/cosignatures"): {ADMIN, REGISTRY},
     ("POST", "/v1/parties"): {ADMIN},

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from ledger.adapters.sql.log import TreeSizeOutOfRange
-from ledger.log import merkle, merkle_store
+from ledger.log import merkle, merkle_store, tiles
 from ledger.log.canonical import JsonValue
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash
 from ledger.ports import AppendedEntry
@@ -97,6 +97,10 @@ class FakeLedgerLog:
                 second=size2,
             )
         return merkle_store.consistency_proof(self, size1, size2)
+
+    def read_tile(self, level: int, index: int, width: int) -> bytes:
+        tiles.require_tile(self.size(), tiles.Tile(level, index, width))
+        return tiles.read_tile(self, level, index, width)
 
     # --- rollback ------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Connection, and_, event, insert, or_, sele
 
 from ledger.adapters.sql.orm import ledger_entry, merkle_node
 from ledger.errors import InvalidInput, NotFound
-from ledger.log import merkle, merkle_store
+from ledger.log import merkle, merkle_store, tiles
 from ledger.log.canonical import JsonValue
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash
 from ledger.ports import AppendedEntry
@@ -189,3 +189,8 @@ class SqlLedgerLog:
                 second=size2,
             )
         return merkle_store.consistency_proof(self._reader, size1, size2)
+
+    def read_tile(self, level: int, index: int, width: int) -> bytes:
+        self.flush()
+        tiles.require_tile(self.size(), tiles.Tile(level, index, width))
+        return tiles.read_tile(self._reader, level, index, width)
