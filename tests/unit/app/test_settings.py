@@ -27,3 +27,15 @@ def test_the_accounting_policy_is_set_per_deployment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("A6LEDGER_AVERAGING_BASIS", "median")
     with pytest.raises(ValidationError, match="averaging_basis"):
         Settings(_env_file=None)
+
+
+def test_the_btr_reporting_an_ndc_period_end_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Years from an NDC period's last year to the BTR that reports it (the OIMP first-transfer
+    deadline is 31 December of the year before): 2 by default."""
+    monkeypatch.delenv("A6LEDGER_END_OF_PERIOD_BTR_AFTER", raising=False)
+    assert Settings(_env_file=None).end_of_period_btr_after == 2
+    monkeypatch.setenv("A6LEDGER_END_OF_PERIOD_BTR_AFTER", "3")
+    assert Settings(_env_file=None).end_of_period_btr_after == 3
+    monkeypatch.setenv("A6LEDGER_END_OF_PERIOD_BTR_AFTER", "0")
+    with pytest.raises(ValidationError, match="end_of_period_btr_after"):
+        Settings(_env_file=None)
