@@ -1,4 +1,9 @@
-"""``a6ledger`` command line: serve, migrate, keys, verify-db, openapi."""
+"""``a6ledger`` command line: serve, migrate, keys, verify-db, openapi.
+
+The server stack (settings, FastAPI, SQLAlchemy, uvicorn) is imported by the commands that use
+it, never at import time: ``verify-export`` and ``verify-proof`` run with the package installed
+without its dependencies plus ``cryptography`` and ``rfc8785`` (README, "For auditors").
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ from pathlib import Path
 from app import __version__
 from app.cli_consistency import add_consistency_commands
 from app.cli_export import add_export_commands
+from app.cli_proof import add_proof_commands
 from app.cli_tokens import add_token_commands
-from app.settings import get_settings
 
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 
@@ -28,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(_args: argparse.Namespace) -> int:
+    from app.settings import get_settings
     from ledger.adapters.sql.migrations import upgrade_to_head
 
     upgrade_to_head(get_settings().database_url)
@@ -37,6 +43,7 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 def _keys_generate(args: argparse.Namespace) -> int:
     from app.keys import write_signer_key
+    from app.settings import get_settings
 
     settings = get_settings()
     path = Path(args.out) if args.out else settings.signer_key_path
@@ -52,6 +59,7 @@ def _keys_generate(args: argparse.Namespace) -> int:
 
 def _keys_show(_args: argparse.Namespace) -> int:
     from app.keys import load_signer
+    from app.settings import get_settings
 
     settings = get_settings()
     print(load_signer(settings.signer_key_path, settings.log_origin, create=False).vkey)
@@ -59,6 +67,7 @@ def _keys_show(_args: argparse.Namespace) -> int:
 
 
 def _verify_db(_args: argparse.Namespace) -> int:
+    from app.settings import get_settings
     from ledger.adapters.sql.db import create_ledger_engine
     from ledger.adapters.sql.verify import verify_database
 
@@ -75,6 +84,7 @@ def _verify_db(_args: argparse.Namespace) -> int:
 
 
 def _demo(_args: argparse.Namespace) -> int:
+    from app.settings import get_settings
     from ledger.adapters.sql.migrations import upgrade_to_head
     from ledger.adapters.sql.uow import SqlStorage
     from ledger.demo import load_demo
@@ -149,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_token_commands(sub)
     add_consistency_commands(sub)
     add_export_commands(sub)
+    add_proof_commands(sub)
     return parser
 
 

@@ -13,16 +13,32 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.settings import get_settings
 from ledger.accounting import aef, consistency, reporting
-from ledger.adapters import aef_files
-from ledger.adapters.counterpart import fetch_counterpart_aef
-from ledger.adapters.sql.uow import SqlStorage
 from ledger.errors import LedgerError
+
+if TYPE_CHECKING:
+    from ledger.adapters.aef_files import AefFormat
+
+# The server stack (settings, SQLAlchemy, httpx, openpyxl) is imported when the command runs, so
+# that the verifier commands of the same CLI run without it (README, "For auditors").
+
+
+def _aef_format(text: str) -> AefFormat:
+    from ledger.adapters.aef_files import AefFormat
+
+    try:
+        return AefFormat(text)
+    except ValueError:
+        choices = ", ".join(f.value for f in AefFormat)
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {choices}") from None
 
 
 def _counterpart(args: argparse.Namespace) -> aef.AefReport | None:
+    from ledger.adapters import aef_files
+    from ledger.adapters.counterpart import fetch_counterpart_aef
+
     if args.counterpart_url:
         token = args.counterpart_token or os.environ.get("A6LEDGER_COUNTERPART_TOKEN")
         return fetch_counterpart_aef(args.counterpart_url, token)
@@ -35,6 +51,9 @@ def _counterpart(args: argparse.Namespace) -> aef.AefReport | None:
 
 
 def _consistency_check(args: argparse.Namespace) -> int:
+    from app.settings import get_settings
+    from ledger.adapters.sql.uow import SqlStorage
+
     try:
         counterpart = _counterpart(args)
     except LedgerError as exc:
@@ -83,7 +102,7 @@ def add_consistency_commands(
         help="bearer token for --counterpart-url (better: A6LEDGER_COUNTERPART_TOKEN, which "
         "does not show in the process list)",
     )
-    check.add_argument("--format", choices=[f.value for f in aef_files.AefFormat])
+    check.add_argument("--format", type=_aef_format, help="json, csv or xlsx (default: by suffix)")
     check.add_argument("--tolerance-days", type=int, default=1)
     check.add_argument(
         "--record", action="store_true", help="record the findings and flag the blocks"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.settings import get_settings
 from ledger.access import Role
 from ledger.errors import LedgerError
 
@@ -25,6 +24,7 @@ def _err(line: str) -> None:
 
 
 def _tokens_create(args: argparse.Namespace) -> int:
+    from app.settings import get_settings
     from ledger.access import create_token
     from ledger.adapters.sql.uow import SqlStorage
 
@@ -48,6 +48,7 @@ def _tokens_create(args: argparse.Namespace) -> int:
 
 
 def _tokens_revoke(args: argparse.Namespace) -> int:
+    from app.settings import get_settings
     from ledger.access import revoke_token
     from ledger.adapters.sql.uow import SqlStorage
 
@@ -64,6 +65,7 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
 
 
 def _tokens_list(_args: argparse.Namespace) -> int:
+    from app.settings import get_settings
     from ledger.access import list_tokens
     from ledger.adapters.sql.uow import SqlStorage
 
