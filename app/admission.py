@@ -61,20 +61,21 @@ class AuthenticationThrottled(RetryLater):
         )
 
 
-class DatabaseAdmission:
-    """At most ``limit`` requests use the database at once; the others queue for at most
-    ``timeout`` seconds.
+class Slots:
+    """At most ``limit`` holders at once; a newcomer waits its turn (first come, first served)
+    for at most ``timeout`` seconds, then gets the exception ``busy()`` makes.
 
     The semaphore belongs to the event loop that first uses it (a new loop, as in tests that
     start the app more than once, gets a new one)."""
 
-    def __init__(self, limit: int, timeout: float) -> None:
+    def __init__(self, limit: int, timeout: float, busy: Callable[[], Exception]) -> None:
         self.limit = limit
         self.timeout = timeout
+        self._busy = busy
         self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.in_use = 0
-        """Permits taken now (for tests and diagnostics)."""
+        """Slots taken now (for tests and diagnostics)."""
 
     def _current(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -83,22 +84,36 @@ class DatabaseAdmission:
             self._loop = loop
         return self._semaphore
 
-    @asynccontextmanager
-    async def permit(self) -> AsyncIterator[None]:
-        """Hold one permit inside the ``async with`` block; :class:`DatabaseBusy` after waiting
-        ``timeout`` seconds for one."""
+    async def acquire(self) -> None:
         semaphore = self._current()
         try:
             async with asyncio.timeout(self.timeout):
                 await semaphore.acquire()
         except TimeoutError:
-            raise DatabaseBusy(self.timeout) from None
+            raise self._busy() from None
         self.in_use += 1
+
+    def release(self) -> None:
+        self.in_use -= 1
+        if self._semaphore is not None:
+            self._semaphore.release()
+
+    @asynccontextmanager
+    async def permit(self) -> AsyncIterator[None]:
+        """Hold one slot inside the ``async with`` block."""
+        await self.acquire()
         try:
             yield
         finally:
-            self.in_use -= 1
-            semaphore.release()
+            self.release()
+
+
+class DatabaseAdmission(Slots):
+    """At most ``limit`` requests use the database at once; the others queue for at most
+    ``timeout`` seconds, then get :class:`DatabaseBusy`."""
+
+    def __init__(self, limit: int, timeout: float) -> None:
+        super().__init__(limit, timeout, lambda: DatabaseBusy(timeout))
 
 
 @dataclass

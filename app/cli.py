@@ -23,21 +23,46 @@ OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """Start the HTTP service: in development (``auto_setup``) after applying the migrations
+    once and creating the signer key, otherwise only on a database at head."""
     import uvicorn
 
-    from app.main import create_app
+    from app.keys import load_signer
+    from app.main import DatabaseNotAtHead, create_app, require_database_at_head
+    from app.server import uvicorn_options
+    from app.settings import get_settings
+    from ledger.adapters.sql.migrations import upgrade_to_head
 
+    settings = get_settings()
+    if not settings.sets_itself_up:
+        try:
+            require_database_at_head(settings.database_url)
+        except DatabaseNotAtHead as exc:
+            print(f"a6ledger: refusing to start: {exc}", file=sys.stderr)
+            return 1
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info", access_log=False)
+    if settings.sets_itself_up:
+        # Before the workers start: they then find the database at head and the key in place
+        # (and several serve processes take turns, under the migration lock).
+        upgrade_to_head(settings.database_url)
+        load_signer(settings.signer_key_path, settings.log_origin, create=True)
+    options = uvicorn_options(settings) | {"host": args.host, "port": args.port}
+    if args.workers > 1:
+        uvicorn.run("app.main:create_app", factory=True, workers=args.workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
     return 0
 
 
 def _migrate(_args: argparse.Namespace) -> int:
     from app.settings import get_settings
-    from ledger.adapters.sql.migrations import upgrade_to_head
+    from ledger.adapters.sql.migrations import pending_revisions, upgrade_to_head
 
-    upgrade_to_head(get_settings().database_url)
-    print("database is at the latest migration")
+    database_url = get_settings().database_url
+    _, pending = pending_revisions(database_url)
+    upgrade_to_head(database_url)
+    applied = f"applied {', '.join(pending)}; " if pending else ""
+    print(f"{applied}database is at the latest migration")
     return 0
 
 
@@ -125,6 +150,13 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="a6ledger", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -133,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
     serve.set_defaults(func=_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)

@@ -6,14 +6,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from fastapi.utils import create_model_field
 
 from app import __version__
-from app.admission import DatabaseAdmission, FailedAuthThrottle
+from app.admission import DatabaseAdmission, FailedAuthThrottle, get_storage
+from app.auth import get_caller
 from app.keys import load_signer
 from app.middleware import RequestContextMiddleware
-from app.problems import add_problem_handlers
+from app.problems import Problem, add_problem_handlers, problem_responses
 from app.routes import (
     authorizations,
     exports,
@@ -28,12 +31,69 @@ from app.routes import (
 from app.settings import Environment, Settings, get_settings
 from ledger.adapters.checkpoint_state import FileCheckpointState
 from ledger.adapters.sql.db import create_ledger_engine
-from ledger.adapters.sql.migrations import upgrade_to_head
+from ledger.adapters.sql.migrations import pending_revisions, upgrade_to_head
 from ledger.adapters.sql.uow import SqlStorage
 
 
 def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+class DatabaseNotAtHead(RuntimeError):
+    """The database lacks migrations, and the service does not apply them itself."""
+
+
+def require_database_at_head(database_url: str) -> None:
+    """Raise :class:`DatabaseNotAtHead`, naming the pending revisions, unless the database is
+    at the latest migration."""
+    current, pending = pending_revisions(database_url)
+    if pending:
+        at = ", ".join(current) if current else "no revision (empty)"
+        raise DatabaseNotAtHead(
+            f"the database is at {at}; pending migration(s) {', '.join(pending)}: run "
+            "`a6ledger migrate` first"
+        )
+
+
+def _uses(dependant: Dependant, call: object) -> bool:
+    return any(d.call is call or _uses(d, call) for d in dependant.dependencies)
+
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    log.router,
+    tiles.router,
+    witness.router,
+    parties.router,
+    authorizations.router,
+    units.router,
+    reports.router,
+    exports.router,
+)
+
+
+def declare_http_problems(router: APIRouter) -> None:
+    """Declare in each operation of ``router`` the HTTP-level problems it may answer: 400 and
+    408 where it reads a body (unparsable, not received in time), 429 where it authenticates a
+    bearer token (too many failed attempts), 503 where it uses the database (at capacity).
+    Idempotent: what a route declares already is kept."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        statuses: list[int] = []
+        if route.body_field is not None:
+            statuses += [400, 408]
+        if _uses(route.dependant, get_caller):
+            statuses.append(429)
+        if _uses(route.dependant, get_storage):
+            statuses.append(503)
+        for status, response in problem_responses(*statuses).items():
+            if status in route.responses or str(status) in route.responses:
+                continue
+            route.responses[status] = response
+            route.response_fields[status] = create_model_field(
+                name=f"Response_{status}_{route.unique_id}", type_=Problem, mode="serialization"
+            )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.sets_itself_up:
             upgrade_to_head(settings.database_url)
+        else:
+            require_database_at_head(settings.database_url)
         app.state.signer = load_signer(
             settings.signer_key_path, settings.log_origin, create=settings.sets_itself_up
         )
@@ -82,14 +144,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.auth_failure_limit, settings.auth_failure_window
     )
     add_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.include_router(health.router)
-    app.include_router(log.router)
-    app.include_router(tiles.router)
-    app.include_router(witness.router)
-    app.include_router(parties.router)
-    app.include_router(authorizations.router)
-    app.include_router(units.router)
-    app.include_router(reports.router)
-    app.include_router(exports.router)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout,
+        max_bodies_in_flight=settings.max_bodies_in_flight,
+    )
+    for router in ROUTERS:
+        declare_http_problems(router)
+        app.include_router(router)
     return app

@@ -1,5 +1,11 @@
-"""ASGI middleware: request ids, structured JSON access logs, a request body limit, and the
+"""ASGI middleware: request ids, structured JSON access logs, request body limits, and the
 500 problem of an unhandled exception.
+
+Request bodies are bounded three ways: in size (``max_body_bytes``, a 413 problem), in time
+(the whole body must arrive within ``body_timeout`` seconds of the request's start, else a 408
+problem and the connection is closed), and in number (at most ``max_bodies_in_flight`` bodies
+are read at once; a request that finds no free slot within two seconds gets a 503 problem):
+stalled uploads cannot hold memory or connections for long.
 
 Every request, answered or failed, gets exactly one access-log line. An exception that no
 handler answered is logged with its traceback and the request id, and the client gets an
@@ -9,6 +15,7 @@ Error".
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -17,10 +24,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.admission import Slots
 from app.problems import (
+    HTTP_PROBLEMS,
     PAYLOAD_TOO_LARGE,
     PROBLEM_MEDIA_TYPE,
     HttpProblem,
+    RetryLater,
     internal_error_body,
     problem_body,
 )
@@ -39,13 +49,51 @@ class BodyTooLarge(HttpProblem):
         )
 
 
-class RequestContextMiddleware:
-    """Assigns ``X-Request-ID``, logs one JSON line per request, and refuses oversized bodies
-    with a 413 problem before the application reads them."""
+BODY_SLOT_WAIT = 2.0
+"""Seconds a request waits for one of the ``max_bodies_in_flight`` body slots."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+
+class BodyTimeout(HttpProblem):
+    """408: the body did not arrive in time. The connection is closed after the answer (the
+    rest of the body, if it ever comes, is not read)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"the request body was not received within {seconds:g} s",
+            rule="body-read-deadline",
+            headers={"Connection": "close"},
+            timeout=seconds,
+        )
+
+
+class BodiesBusy(RetryLater):
+    """503: every body slot stayed taken while the request waited for one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "the service is reading its maximum of request bodies at once; retry later",
+            rule="bodies-in-flight",
+            retry_after=1,
+        )
+
+
+class RequestContextMiddleware:
+    """Assigns ``X-Request-ID``, logs one JSON line per request, answers an unhandled
+    exception with a 500 problem, and bounds request bodies (module docstring)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        body_timeout: float = 30.0,
+        max_bodies_in_flight: int = 16,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
+        self.body_slots = Slots(max_bodies_in_flight, BODY_SLOT_WAIT, BodiesBusy)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,21 +150,68 @@ class RequestContextMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._too_large(scope, send)
             return
+        has_body = (declared is not None and declared != "0") or "transfer-encoding" in headers
+        if not has_body:
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.body_slots.acquire()
+        except BodiesBusy as busy:
+            await self._refuse(scope, send, busy)
+            return
+        deadline = asyncio.get_running_loop().time() + self.body_timeout
         received = 0
+        holding_slot = True
+
+        def release_slot() -> None:
+            nonlocal holding_slot
+            if holding_slot:
+                holding_slot = False
+                self.body_slots.release()
 
         async def limited_receive() -> Message:
             nonlocal received
-            message = await receive()
+            if not holding_slot:  # the body is complete: wait for a disconnect, no deadline
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                release_slot()
+                raise BodyTimeout(self.body_timeout) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
+                    release_slot()
                     raise BodyTooLarge(self.max_body_bytes)
+                if not message.get("more_body", False):
+                    release_slot()
+            else:
+                release_slot()
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
             await self._too_large(scope, send)
+        except BodyTimeout as timeout:
+            await self._refuse(scope, send, timeout)
+        finally:
+            release_slot()
+
+    async def _refuse(self, scope: Scope, send: Send, refusal: HttpProblem) -> None:
+        """Answer ``refusal`` from the middleware itself and close the connection."""
+        problem, _ = HTTP_PROBLEMS[refusal.status_code]
+        body = problem_body(
+            problem, str(refusal.detail), scope["path"], rule=refusal.rule, **refusal.extensions
+        )
+        extra = {k.lower(): v for k, v in (refusal.headers or {}).items()} | {"connection": "close"}
+        await _send_problem(
+            send,
+            refusal.status_code,
+            json.dumps(body).encode(),
+            tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in extra.items()),
+        )
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
         refusal = BodyTooLarge(self.max_body_bytes)

@@ -23,9 +23,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from ledger.errors import (
     Conflict,
@@ -73,6 +75,7 @@ FORBIDDEN = ProblemType("forbidden", "The token may not do this", 403)
 # An unknown route is the domain's NotFound problem: one type, and one title, for every 404.
 ROUTE_NOT_FOUND = ProblemType(NotFound.problem_type, NotFound.title, 404)
 METHOD_NOT_ALLOWED = ProblemType("method-not-allowed", "Method Not Allowed", 405)
+REQUEST_TIMEOUT = ProblemType("request-timeout", "The request was not received in time", 408)
 PAYLOAD_TOO_LARGE = ProblemType("payload-too-large", "Request body too large", 413)
 REQUEST_VALIDATION = ProblemType("request-validation", "The request does not match the schema", 422)
 TOO_MANY_REQUESTS = ProblemType("too-many-requests", "Too many requests; retry later", 429)
@@ -85,6 +88,7 @@ HTTP_PROBLEMS: dict[int, tuple[ProblemType, str]] = {
     403: (FORBIDDEN, "role-allowed"),
     404: (ROUTE_NOT_FOUND, "route-exists"),
     405: (METHOD_NOT_ALLOWED, "method-allowed"),
+    408: (REQUEST_TIMEOUT, "body-read-deadline"),
     413: (PAYLOAD_TOO_LARGE, "body-size-limit"),
     429: (TOO_MANY_REQUESTS, "failed-authentication-limit"),
     500: (INTERNAL_ERROR, "unhandled-error"),
@@ -317,13 +321,29 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the request's path has (across all its routes), and OPTIONS."""
+    methods = {"OPTIONS"}
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     problem, rule = _http_problem(exc.status_code)
     extensions: dict[str, Any] = {}
     if isinstance(exc, HttpProblem):
         rule, extensions = exc.rule, exc.extensions
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        # A path's methods may be spread over several routes (GET and POST /v1/parties):
+        # Allow lists them all, and OPTIONS is answered with them rather than refused.
+        allow = {"Allow": ", ".join(allowed_methods(request))}
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=allow)
+        headers = (headers or {}) | allow
     return problem_response(
         problem, str(exc.detail), request.url.path, rule=rule, headers=headers, **extensions
     )

@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     signer_key_path: Path = Path("./var/log-signer.key")
     #: The largest tree the log has signed, kept outside the database (see ledger.log.checkpoints).
     checkpoint_state_path: Path = Path("./var/last-signed-checkpoint")
-    #: In development the service creates a missing signer key and applies migrations at start.
+    #: In development the service creates a missing signer key and applies migrations at start;
+    #: elsewhere it refuses to start on a database that is not at the latest migration.
     auto_setup: bool | None = None
     max_page_size: int = Field(default=1000, ge=1, le=100_000)
     default_page_size: int = Field(default=100, ge=1, le=100_000)
@@ -77,6 +78,17 @@ class Settings(BaseSettings):
     averaging_basis: AveragingBasis = AveragingBasis.NET
     elapsed_years_inclusive: bool = True
     oimp_first_transfers_in_net: bool = True
+    #: Slow and numerous clients (app/server.py, app/middleware.py): seconds to send a complete
+    #: header block (from the connection's start or the previous response), seconds to send a
+    #: whole request body, seconds an idle keep-alive connection stays open, the largest header
+    #: block, the most open connections (beyond: a 503 problem), and the most request bodies
+    #: read at once (beyond: a short wait, then a 503 problem).
+    header_timeout: float = Field(default=10.0, gt=0, le=600)
+    body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    keep_alive_timeout: int = Field(default=5, ge=1, le=600)
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    max_connections: int = Field(default=256, ge=1)
+    max_bodies_in_flight: int = Field(default=16, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -102,7 +114,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _defaults_by_environment(self) -> Settings:
         if self.auto_setup is None:
-            self.auto_setup = self.environment is not Environment.production
+            self.auto_setup = self.environment is Environment.development
         if self.default_page_size > self.max_page_size:
             raise ValueError("default_page_size must not exceed max_page_size")
         if self.db_max_requests is None:

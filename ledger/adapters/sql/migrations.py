@@ -1,11 +1,29 @@
-"""Run the Alembic migrations programmatically (CLI, service start-up in development, tests)."""
+"""Run the Alembic migrations programmatically (CLI, service start-up in development, tests).
+
+Several processes may start on one fresh database at once (``a6ledger serve --workers 4``, or
+several ``serve`` processes): the upgrade runs under a database-wide lock, so one process
+applies the migrations and the others find the database at head. The lock is a session-level
+advisory lock on PostgreSQL and an exclusive lock on a file beside the database on SQLite.
+"""
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from ledger.adapters.sql.db import create_ledger_engine, normalize_database_url
+
+MIGRATION_LOCK_KEY = 0x6A6D696772617465  # "jmigrate": advisory-lock key of the upgrade
 
 
 def _project_root() -> Path:
@@ -25,8 +43,58 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+@contextmanager
+def migration_lock(database_url: str) -> Iterator[None]:
+    """Hold the database's migration lock (blocking until it is free)."""
+    url = make_url(normalize_database_url(database_url))
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            yield
+            return
+        lock_path = Path(f"{url.database}.migrate-lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
 def upgrade_to_head(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "head")
+    """Apply every pending migration; safe to run from several processes at once."""
+    with migration_lock(database_url):
+        command.upgrade(alembic_config(database_url), "head")
+
+
+def pending_revisions(database_url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The database's current revisions and the revisions it lacks to be at head (oldest
+    first); the second is empty when the database is at head."""
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    engine = create_ledger_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            current = tuple(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    missing = [
+        revision.revision
+        for revision in script.iterate_revisions(tuple(script.get_heads()), current or "base")
+    ]
+    return current, tuple(reversed(missing))
 
 
 def check_no_drift(database_url: str) -> None:
