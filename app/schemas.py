@@ -118,11 +118,12 @@ class DatedRequest(RequestModel):
     """An action request: the date the action took effect, if not today, and whether it
     knowingly restates a reported year whose AEF was submitted."""
 
-    action_date: date | None = Field(
+    action_date: LedgerDate | None = Field(
         default=None,
         description="The date the action took effect in the registry of record (ISO 8601, "
         "UTC); default: the recording date. Never in the future; only admin tokens and "
-        "registry tokens acting for their own registry may send a date other than today.",
+        "registry tokens acting for their own registry may send a date other than today. "
+        f"A date from {FIRST_DATE} to {LAST_DATE}.",
         examples=["2025-11-11"],
     )
     restates: StrictBool = Field(
