@@ -30,6 +30,14 @@ NodeKey = tuple[int, int]
 """``(level, index)``: the perfect subtree of leaves ``[index << level, (index + 1) << level)``."""
 
 
+class TreeSizeOutOfRange(InvalidInput):
+    """A requested index or tree size lies beyond the current log."""
+
+    problem_type = "tree-size-out-of-range"
+    title = "A requested index or tree size lies beyond the current log"
+    rule = "tree-size"
+
+
 class ProofRangeInvalid(InvalidInput):
     """A proof or root was requested for an index or tree sizes that cannot have one."""
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from ledger.adapters.sql.log import TreeSizeOutOfRange
 from ledger.log import merkle, merkle_store, tiles
 from ledger.log.canonical import JsonValue
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash
+from ledger.log.merkle_store import TreeSizeOutOfRange
 from ledger.ports import AppendedEntry
 
 

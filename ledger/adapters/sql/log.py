@@ -9,21 +9,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, event, insert, or_, select
 
 from ledger.adapters.sql.orm import ledger_entry, merkle_node
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import NotFound
 from ledger.log import merkle, merkle_store, tiles
 from ledger.log.canonical import JsonValue
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash
+from ledger.log.merkle_store import TreeSizeOutOfRange
 from ledger.ports import AppendedEntry
 
 Clock = Callable[[], datetime]
-
-
-class TreeSizeOutOfRange(InvalidInput):
-    """A requested index or tree size lies beyond the current log."""
-
-    problem_type = "tree-size-out-of-range"
-    title = "A requested index or tree size lies beyond the current log"
-    rule = "tree-size"
 
 
 def node_keys_condition(keys: Sequence[merkle_store.NodeKey]) -> ColumnElement[bool]:

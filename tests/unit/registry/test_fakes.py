@@ -10,9 +10,9 @@ from itertools import count
 
 import pytest
 
-from ledger.adapters.sql.log import TreeSizeOutOfRange
 from ledger.log import merkle
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash, verify_chain
+from ledger.log.merkle_store import TreeSizeOutOfRange
 from ledger.ports import LedgerLog, UnitOfWork
 from ledger.registry.model import Party
 from ledger.registry.projection import InMemoryProjection, ProjectionRepository
