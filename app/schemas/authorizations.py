@@ -1,0 +1,142 @@
+"""Request and response models of authorizations and authorized entities."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import Field, StrictBool
+
+from app.schemas.base import (
+    AuthorizationId,
+    CaId,
+    LedgerDate,
+    LongText,
+    PartyCode,
+    Quantity,
+    RequestModel,
+    ResponseModel,
+    ShortText,
+    Year,
+)
+from ledger.registry.codec import to_json
+from ledger.registry.model import (
+    Authorization,
+    AuthorizedEntity,
+    FirstTransferDefinition,
+    Metric,
+    Purpose,
+)
+
+
+class AuthorizationCreate(RequestModel):
+    """One version of an authorization (AEF Table 2). Posting an existing id records a new
+    version; ITMOs already first transferred keep the version they were transferred under.
+    Its action date is ``authorized_on``: not in the future, and in a reported year whose AEF
+    was submitted only with ``restates``."""
+
+    authorization_id: AuthorizationId
+    party: PartyCode
+    ca_id: CaId
+    authorized_on: LedgerDate
+    purposes: Purpose
+    metric: Metric
+    gwp: ShortText
+    sectors: list[ShortText] = Field(default_factory=list, max_length=50)
+    activity_types: list[ShortText] = Field(default_factory=list, max_length=50)
+    vintage_from: Year
+    vintage_to: Year
+    quantity: Quantity | None = None
+    non_ghg_metric: ShortText | None = None
+    authorized_parties: list[PartyCode] = Field(default_factory=list, max_length=200)
+    authorized_entities: list[ShortText] = Field(default_factory=list, max_length=1000)
+    oimp_authorized: ShortText | None = None
+    first_transfer_definition: str | None = Field(
+        default=None,
+        description="OIMP first-transfer definition: Authorization, Issuance or Use or "
+        "cancellation (the nomenclature spellings Authorisation / Use or Cancellation are "
+        "accepted too)",
+    )
+    valid_until: LedgerDate | None = None
+    terms: LongText | None = None
+    documentation: LongText | None = None
+    explanatory: LongText | None = None
+    restates: StrictBool = Field(
+        default=False,
+        description="``authorized_on`` lies in a reported year whose AEF was already submitted "
+        "and the new version restates it.",
+    )
+
+    def to_domain(self) -> Authorization:
+        data: dict[str, Any] = self.model_dump(exclude={"restates"})
+        definition = data.pop("first_transfer_definition")
+        for name in ("sectors", "activity_types", "authorized_parties", "authorized_entities"):
+            data[name] = tuple(data[name])
+        return Authorization(
+            version=0,
+            first_transfer_definition=(
+                None if definition is None else FirstTransferDefinition.parse(definition)
+            ),
+            **data,
+        )
+
+
+class AuthorizationPublic(ResponseModel):
+    authorization_id: str
+    version: int
+    party: str
+    ca_id: str
+    authorized_on: date
+    purposes: Purpose
+    metric: Metric
+    gwp: str
+    sectors: list[str]
+    activity_types: list[str]
+    vintage_from: int
+    vintage_to: int
+    quantity: int | None
+    non_ghg_metric: str | None
+    authorized_parties: list[str]
+    authorized_entities: list[str]
+    oimp_authorized: str | None
+    first_transfer_definition: FirstTransferDefinition | None
+    valid_until: date | None
+    terms: str | None
+    documentation: str | None
+    explanatory: str | None
+    recorded_seq: int
+
+    @classmethod
+    def from_domain(cls, authorization: Authorization) -> AuthorizationPublic:
+        return cls.model_validate(to_json(authorization))
+
+
+class AuthorizedEntityCreate(RequestModel):
+    entity_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    name: ShortText
+    country: PartyCode
+    identification: ShortText
+    ca_id: CaId
+    authorized_on: LedgerDate
+    conditions: LongText | None = None
+    change_conditions: LongText | None = None
+    explanatory: LongText | None = None
+
+    def to_domain(self) -> AuthorizedEntity:
+        return AuthorizedEntity(**self.model_dump())
+
+
+class AuthorizedEntityPublic(ResponseModel):
+    entity_id: str
+    name: str
+    country: str
+    identification: str
+    ca_id: str
+    authorized_on: date
+    conditions: str | None
+    change_conditions: str | None
+    explanatory: str | None
+
+    @classmethod
+    def from_domain(cls, entity: AuthorizedEntity) -> AuthorizedEntityPublic:
+        return cls.model_validate(to_json(entity))
