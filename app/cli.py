@@ -1,4 +1,5 @@
-"""``a6ledger`` command line: serve, migrate, keys, verify-db, openapi.
+"""``a6ledger`` command line: serve, migrate, keys, verify-db, openapi, and the command groups
+of ``app/cli_*.py`` (tokens, consistency-check, export, proof, import).
 
 The server stack (settings, FastAPI, SQLAlchemy, uvicorn) is imported by the commands that use
 it, never at import time: ``verify-export`` and ``verify-proof`` run with the package installed
@@ -16,6 +17,7 @@ from pathlib import Path
 from app import __version__
 from app.cli_consistency import add_consistency_commands
 from app.cli_export import add_export_commands
+from app.cli_import import add_import_commands
 from app.cli_proof import add_proof_commands
 from app.cli_tokens import add_token_commands
 
@@ -193,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_consistency_commands(sub)
     add_export_commands(sub)
     add_proof_commands(sub)
+    add_import_commands(sub)
     return parser
 
 

@@ -21,6 +21,7 @@ from app.routes import (
     authorizations,
     exports,
     health,
+    imports,
     log,
     parties,
     reports,
@@ -69,6 +70,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     units.router,
     reports.router,
     exports.router,
+    imports.router,
 )
 
 

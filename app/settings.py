@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ledger.accounting.adjustments import AdjustmentPolicy, AveragingBasis
 from ledger.adapters.sql.db import PoolLimits, normalize_database_url
 from ledger.errors import LedgerError
+from ledger.imports import BATCH_SIZE
 from ledger.log.witness import parse_witness_keys
 from ledger.registry.dating import END_OF_PERIOD_BTR_AFTER
 
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
     #: Years from the last year of an NDC period to the BTR that reports it: OIMP first
     #: transfers close on 31 December of the year before (ledger.registry.dating).
     end_of_period_btr_after: int = Field(default=END_OF_PERIOD_BTR_AFTER, ge=1, le=10)
+    #: Rows of a historical import per batch: each batch is one transaction (ledger.imports).
+    import_batch_size: int = Field(default=BATCH_SIZE, ge=1, le=100_000)
     #: The accounting choices decision 2/CMA.3 leaves open (ledger.accounting.adjustments
     #: .AdjustmentPolicy), this deployment's defaults. A Party's own recorded choice of the
     #: first two (POST /v1/parties/{code}/adjustment-policy) wins over them in its reports.

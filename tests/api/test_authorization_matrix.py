@@ -78,6 +78,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/parties/{code}/aef-submissions"): READERS,
     ("POST", "/v1/consistency-checks"): {ADMIN, REGISTRY, RECONCILER},
     ("GET", "/v1/exports"): {ADMIN, RECONCILER, AUDITOR},
+    ("POST", "/v1/imports"): {ADMIN},
 }
 
 SAMPLE = {
