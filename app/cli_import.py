@@ -86,7 +86,8 @@ def describe(refusal: Refusal, plan_source: str) -> str:
 
 
 def _summary(plan: ImportPlan, report: ImportReport) -> None:
-    _out(f"file sha256 {plan.file_sha256} ({plan.source}): {report.rows_total} rows")
+    unreadable = f", {len(plan.unreadable)} unreadable" if plan.unreadable else ""
+    _out(f"file sha256 {plan.file_sha256} ({plan.source}): {report.rows_total} rows{unreadable}")
     if report.dry_run:
         _out(
             f"dry run: {report.applied} rows accepted, {len(report.refusals)} refused, "
