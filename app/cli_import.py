@@ -9,7 +9,7 @@ would be refused and appends nothing. Progress goes to standard error: a bar on 
 plain lines otherwise; the summary goes to standard output.
 
 Exit status: 0 imported (or, with ``--dry-run``, no row would be refused); 1 rows refused; 2 the
-file could not be read or the import could not run.
+file could not be read or the import could not run; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -153,6 +153,13 @@ def _import(args: argparse.Namespace) -> int:
         display.close()
         _err(f"error: {exc.message}")
         return 2
+    except KeyboardInterrupt:
+        display.close()
+        _err(
+            "interrupted: the batch under way was rolled back; the same command continues "
+            "after the last committed batch"
+        )
+        return 130
     finally:
         storage.dispose()
     display.close()

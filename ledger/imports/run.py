@@ -59,9 +59,10 @@ Progress = Callable[[ProgressEvent], None]
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """The outcome of a run: rows of the plan already imported before it, rows it applied (a dry
-    run: rows accepted), the batches it committed, the rows refused (a dry run: every one, and
-    the unreadable ones; an import that stops raises instead) and the tree size after it."""
+    """The outcome of a run: rows of the plan imported by earlier (or concurrent) runs, rows it
+    applied (a dry run: rows accepted), the batches it committed, the rows refused (a dry run:
+    every one, and the unreadable ones; an import that stops raises instead) and the tree size
+    after it."""
 
     file_sha256: str
     source: str
@@ -75,8 +76,9 @@ class ImportReport:
 
     @property
     def complete(self) -> bool:
-        """Every row of the file is in the ledger."""
-        return not self.dry_run and self.already_imported + self.applied == self.rows_total
+        """Every row of the file is in the ledger (a dry run: was, before it ran)."""
+        imported = self.already_imported + (0 if self.dry_run else self.applied)
+        return imported == self.rows_total
 
 
 def run_import(
@@ -121,7 +123,8 @@ def _import(
         with storage.unit_of_work(write=True) as uow:
             # Batches another run of these rows committed since we last looked.
             size = uow.log.size()
-            done = committed_rows(plan, batch_records(uow.log, seen, size), done)
+            found = committed_rows(plan, batch_records(uow.log, seen, size), done)
+            already, done = already + found - done, found
             seen = tree_size = size
             if done >= total:
                 break

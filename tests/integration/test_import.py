@@ -376,3 +376,32 @@ def test_the_command_line_dry_run_names_refused_lines(
     assert err == "import: 22/22 rows checked\n"
     assert main(["import", str(tmp_path / "missing.jsonl")]) == 2
     assert main(["import", str(tmp_path / "history.txt")]) == 2
+
+
+def test_a_table_3_row_whose_account_is_not_the_only_one_is_refused(
+    storage: SqlStorage, other_storage: SqlStorage
+) -> None:
+    run_import(storage, plan_of(example()), ACTOR)
+    thai = aef.to_csv(aef_of(storage, "THA", 2025), aef.AefTable.ACTIONS).encode()
+    second_account = {
+        "action": "account",
+        "body": {
+            "account_id": "JPN01-TRADE",
+            "registry_id": "JPN01",
+            "account_type": "holding",
+            "name": "A second holding account",
+        },
+    }
+    run_import(
+        other_storage, plan_of(example_without("transfer", "use") + lines(second_account)), ACTOR
+    )
+    report = run_import(
+        other_storage,
+        plan_of(thai, ImportFormat.AEF_TABLE3_CSV, party="THA"),
+        ACTOR,
+        dry_run=True,
+    )
+    assert [(r.row, r.action, r.rule) for r in report.refusals] == [
+        (2, "Table 3 First transfer", "aef-table3-account")
+    ]
+    assert report.refusals[0].details["accounts"] == ["JPN01-GOV", "JPN01-TRADE"]

@@ -161,6 +161,8 @@ def test_a_file_imported_in_full_imports_nothing_more() -> None:
     assert (again.applied, again.already_imported, again.batches) == (0, 3, ())
     assert again.complete
     assert storage.uow.log.size() == size
+    checked = run_import(storage, plan, "test", dry_run=True)
+    assert (checked.applied, checked.already_imported, checked.complete) == (0, 3, True)
 
 
 def test_a_longer_file_continues_after_the_rows_another_file_imported() -> None:
@@ -195,7 +197,7 @@ def test_two_runs_of_one_file_never_apply_a_row_twice() -> None:
 
     report = run_import(storage, plan, "test", batch_size=2, progress=meanwhile)
     assert other == [5]
-    assert report.applied == 2
+    assert (report.applied, report.already_imported, report.complete) == (2, 5, True)
     assert storage.notes() == list(range(1, 8))
 
 
@@ -264,6 +266,7 @@ def test_a_dry_run_of_a_half_imported_file_checks_the_rest() -> None:
         run_import(storage, plan, "test", batch_size=2, progress=stop_after(1))
     report = run_import(storage, plan, "test", dry_run=True)
     assert (report.already_imported, report.applied, report.refusals) == (2, 3, ())
+    assert not report.complete
 
 
 def test_a_refusal_keeps_the_rule_of_the_error() -> None:
