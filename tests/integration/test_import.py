@@ -30,6 +30,7 @@ from ledger.imports import (
 )
 from ledger.log.chain import Entry
 from tests.conftest import DatabaseFactory
+from tests.integration.import_lines import BAD_LINES, BAD_ROWS, EVERY_ACTION
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jcm-2025.jsonl"
 ACTOR = "test:import"
@@ -205,61 +206,6 @@ def test_the_same_file_again_imports_nothing(storage: SqlStorage) -> None:
     assert tree_size(storage) == size
 
 
-BAD_LINES = (
-    # 20: the Thai units all went to Japan on 11 November
-    {
-        "action": "transfer",
-        "body": {
-            "from_account": "THA01-GOV",
-            "to_account": "JPN01-GOV",
-            "selection": {"quantity": 1},
-            "action_date": "2025-11-12",
-        },
-    },
-    # 21: accepted: Japan uses the Maldivian ITMOs...
-    {
-        "action": "use",
-        "body": {
-            "from_account": "JPN01-GOV",
-            "to_account": "JPN01-NDC",
-            "selection": {"quantity": 433, "originating_registry": "MDV01"},
-            "use_year": 2025,
-            "action_date": "2025-12-20",
-        },
-    },
-    # 22: ...so none are left for this use
-    {
-        "action": "use",
-        "body": {
-            "from_account": "JPN01-GOV",
-            "to_account": "JPN01-NDC",
-            "selection": {"quantity": 1, "originating_registry": "MDV01"},
-            "use_year": 2025,
-            "action_date": "2025-12-30",
-        },
-    },
-    # 23: dated in the future
-    {
-        "action": "emissions",
-        "party": "JPN",
-        "body": {"year": 2024, "value": 1, "action_date": "2099-01-01"},
-    },
-    "not JSON",  # 24
-    {"action": "transfer", "body": {"from_account": "THA01-GOV"}},  # 25: not the API's shape
-    {"action": "launch", "body": {}},  # 26
-    {"action": "emissions", "body": {"year": 2025, "value": 1}},  # 27: no `party`
-)
-BAD_ROWS = [
-    (20, "transfer", "holdings-non-negative"),
-    (22, "use", "holdings-non-negative"),
-    (23, "emissions", "action-date-not-in-future"),
-    (24, "?", "request-body-parsable"),
-    (25, "transfer", "request-schema"),
-    (26, "launch", "invalid-input"),
-    (27, "emissions", "invalid-input"),
-]
-
-
 def test_a_dry_run_appends_nothing_and_names_every_refused_row(storage: SqlStorage) -> None:
     plan = plan_of(example() + lines(*BAD_LINES))
     report = run_import(storage, plan, ACTOR, dry_run=True, batch_size=3)
@@ -405,3 +351,23 @@ def test_a_table_3_row_whose_account_is_not_the_only_one_is_refused(
         (2, "Table 3 First transfer", "aef-table3-account")
     ]
     assert report.refusals[0].details["accounts"] == ["JPN01-GOV", "JPN01-TRADE"]
+
+
+def test_every_action_a_line_may_name_runs_its_use_case(storage: SqlStorage) -> None:
+    report = run_import(storage, plan_of(example() + lines(*EVERY_ACTION)), ACTOR)
+    assert report.complete
+    kinds = {e.kind for e in entries(storage)}
+    assert kinds >= {
+        "ndc.declared",
+        "ndc.amended",
+        "adjustment_policy.chosen",
+        "emissions.recorded",
+        "ndc.target_recorded",
+        "authorized_entity.recorded",
+        "units.authorized",
+        "itmo.oimp_use",
+        "itmo.cancellation",
+        "itmo.acquisition",
+    }
+    thai = dated_actions(aef_of(storage, "THA", 2025))
+    assert (date(2025, 11, 25), "Use", "THA01", 20, None, None) in thai
