@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import io
 
-from app.cli_import import ProgressDisplay
+from app.cli_import import FORMATS, ProgressDisplay
+from ledger.adapters.import_files import ImportFormat
 from ledger.imports import CommittedBatch, ProgressEvent
 
 
@@ -41,3 +42,7 @@ def test_a_pipe_gets_plain_lines() -> None:
     display(ProgressEvent(5, 20, False, CommittedBatch(1, 5, 5)))
     display.close()
     assert stream.getvalue() == "import: 5/20 rows imported (rows 1-5 committed, entry 5)\n"
+
+
+def test_the_format_option_offers_every_import_format() -> None:
+    assert FORMATS == tuple(f.value for f in ImportFormat)
