@@ -18,7 +18,7 @@ from app.deps import SettingsDep
 from app.idempotency import TREE_SIZE_HEADER, WRITE_RESPONSE_HEADERS
 from app.imports import plan_file
 from app.problems import problem_responses
-from app.schemas_imports import ImportCreate, ImportReportPublic
+from app.schemas.imports import ImportCreate, ImportReportPublic
 from ledger.imports import run_import
 
 router = APIRouter(prefix="/v1", tags=["imports"])

@@ -7,7 +7,8 @@ zero-width characters, byte order marks, soft hyphens: Unicode category Cf) are 
 the rest is normalized to NFC, so two names that look alike in a report are the same string.
 
 The models live by resource: ``base`` (strict base models, exact integers, plausible dates,
-visible text), ``parties``, ``authorizations`` and ``units``.
+visible text), ``parties``, ``authorizations``, ``units`` and ``imports`` (historical import:
+``POST /v1/imports``, imported from its module).
 """
 
 from app.schemas.authorizations import (

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, StrictBool
 
-from app.schemas import PartyCode, RequestModel, ResponseModel
+from app.schemas.base import PartyCode, RequestModel, ResponseModel
 from ledger.adapters.import_files import ImportFormat
 from ledger.errors import InvalidInput
 from ledger.imports import CommittedBatch, ImportReport, Refusal
