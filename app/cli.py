@@ -104,9 +104,15 @@ def _verify_db(_args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if report.ok:
-        print(f"OK: {report.tree_size} entries verified, root {report.root_hash.hex()}")
+        print(
+            f"OK: {report.tree_size} entries verified, root {report.root_hash.hex()}; the "
+            "projection equals a replay of the log through the registry rules"
+        )
         return 0
-    print(f"FAIL at seq {report.first_bad_seq}: {report.reason}")
+    if report.bad_row is not None:
+        print(f"FAIL: projection row {report.bad_row} differs from the ledger: {report.reason}")
+    else:
+        print(f"FAIL at seq {report.first_bad_seq}: {report.reason}")
     return 1
 
 
@@ -180,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_parser("show", help="print the verifier key").set_defaults(func=_keys_show)
 
     sub.add_parser(
-        "verify-db", help="re-derive every hash, link and Merkle node from storage"
+        "verify-db",
+        help="re-derive every hash, link and Merkle node from storage, and the projection from "
+        "a replay of the log that re-checks every rule",
     ).set_defaults(func=_verify_db)
 
     sub.add_parser(

@@ -305,9 +305,9 @@ WRITE_RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
 
 def write_responses(status_code: int = 201, *problem_statuses: int) -> dict[int | str, Any]:
     """``responses=`` for a write route: the ledger headers on success, and the problems
-    every write can answer (401, 403, 413 for an oversized body, 422) plus
-    ``problem_statuses``."""
-    statuses = sorted({401, 403, 413, 422, *problem_statuses})
+    every write can answer (401, 403, 413 for an oversized body, 422, 503 when the stored
+    projection does not match the ledger) plus ``problem_statuses``."""
+    statuses = sorted({401, 403, 413, 422, 503, *problem_statuses})
     responses: dict[int | str, Any] = dict(problem_responses(*statuses))
     responses[status_code] = {"headers": WRITE_RESPONSE_HEADERS}
     return responses

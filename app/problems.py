@@ -35,6 +35,7 @@ from ledger.errors import (
     InvalidInput,
     LedgerError,
     NotFound,
+    ProjectionMismatch,
     ProofError,
     RuleViolation,
 )
@@ -49,6 +50,9 @@ STATUS_BY_ERROR: tuple[tuple[type[LedgerError], int], ...] = (
     (RuleViolation, 409),
     (InvalidInput, 422),
     (ProofError, 422),
+    # The request is fine; the stored projection is not, until an operator restores it: not a
+    # conflict the client could resolve (409), and not retried successfully until then.
+    (ProjectionMismatch, 503),
     (IntegrityError, 500),
 )
 

@@ -71,6 +71,22 @@ class IntegrityError(LedgerError):
     rule = "integrity"
 
 
+class ProjectionMismatch(IntegrityError):
+    """The holdings projection must match the ledger: a stored projection row does not match
+    the digest of its state and of the ledger entry that wrote it, or rows were added or removed
+    outside the service. Nothing is done on it until an operator restores the projection
+    (``a6ledger verify-db`` names the row)."""
+
+    rule = "projection-matches-ledger"
+
+
+class EntryBreaksRule(IntegrityError):
+    """Every ledger entry follows the registry rules: replaying the log found an entry that
+    breaks one (an entry written outside the service, or by a defect)."""
+
+    rule = "entries-follow-rules"
+
+
 class ProofError(LedgerError):
     """A Merkle proof, checkpoint or signature failed verification."""
 

@@ -20,5 +20,5 @@ def record_entry(
 ) -> AppendedEntry:
     """Append one entry and apply it to the projection in the same unit of work."""
     appended = uow.log.append(kind, payload, actor)
-    apply_entry(uow.projection, appended.seq, kind, payload)
+    apply_entry(uow.projection, appended.seq, kind, payload, appended.entry_hash)
     return appended

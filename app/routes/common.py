@@ -22,7 +22,7 @@ ACCOUNT_PATTERN = r"^[A-Z]{3}\d{2}-[A-Z0-9-]{1,40}$"
 AUTHORIZATION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,63}$"
 AccountPath = Annotated[str, Path(pattern=ACCOUNT_PATTERN)]
 AuthorizationPath = Annotated[str, Path(pattern=AUTHORIZATION_PATTERN)]
-READ_PROBLEMS = problem_responses(401, 403, 404, 422)
+READ_PROBLEMS = problem_responses(401, 403, 404, 422, 503)
 
 
 def ensure_acts_for_account(

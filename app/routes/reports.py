@@ -61,7 +61,7 @@ class SubmissionNotFound(NotFound):
     rule = "submission-exists"
 
 
-READ_PROBLEMS = problem_responses(401, 403, 404, 409, 422)
+READ_PROBLEMS = problem_responses(401, 403, 404, 409, 422, 503)
 PartyCode = Annotated[str, Path(pattern=r"^[A-Z]{3}$")]
 PeriodStart = Annotated[
     int | None,

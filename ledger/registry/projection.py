@@ -2,7 +2,14 @@
 
 ``apply_entry`` is the one function that turns an entry into projection changes. The services
 call it right after appending (same transaction); ``replay`` calls it for every entry from seq 0
-into memory, which is how tests prove the stored projection equals a replay of the ledger.
+into memory, re-checking every entry against the registry rules (``ledger.registry.audit``),
+which is how ``verify-db`` and the tests prove the stored projection equals a replay of the
+ledger.
+
+Every projection row is bound to the ledger entry that last wrote it: ``apply_entry`` first
+calls ``bind_entry(seq, entry_hash)``, and the rows written until the next binding carry that
+seq and entry hash (storage adds a digest of the row and its binding, see
+``ledger.adapters.sql.projection``).
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ledger.log.chain import Entry
+from ledger.log.chain import Entry, entry_hash
 from ledger.registry import ndc
 from ledger.registry.codec import from_json
 from ledger.registry.model import (
@@ -33,6 +40,22 @@ AEF_SUBMITTED = "aef.submitted"
 """Kind of the entry recording a Party's AEF submission (``ledger.accounting.reporting``): the
 projection keeps which reported years were submitted, for the action-date guard rail."""
 
+#: The ledger entry a projection row was last written by: (seq, entry hash).
+Binding = tuple[int, bytes]
+#: What rows written outside any entry are bound to (only tests and fakes do that).
+UNBOUND: Binding = (-1, bytes(32))
+
+#: The projection's record collections, named as their storage tables.
+PARTY = "party"
+REGISTRY = "registry"
+COOPERATIVE_APPROACH = "cooperative_approach"
+FIRST_TRANSFER_DEFINITION = "first_transfer_definition"
+AUTHORIZATION = "authorization"
+AUTHORIZED_ENTITY = "authorized_entity"
+ACCOUNT = "account"
+UNIT_BLOCK = "unit_block"
+AEF_SUBMISSION = "aef_submission"
+
 
 def block_key(block: UnitBlock) -> BlockKey:
     a = block.attributes
@@ -52,6 +75,10 @@ class BlockEvent:
 
 
 class ProjectionRepository(Protocol):
+    def bind_entry(self, seq: int, entry_hash: bytes) -> None:
+        """Rows written from now on are bound to the entry ``seq`` with hash ``entry_hash``."""
+        ...
+
     def get_party(self, code: str) -> Party | None: ...
     def put_party(self, party: Party) -> None: ...
     def parties(self) -> list[Party]: ...
@@ -96,7 +123,11 @@ class ProjectionRepository(Protocol):
 
 
 class InMemoryProjection:
-    """The projection in memory: used by replay and by unit tests of the services."""
+    """The projection in memory: used by replay and by unit tests of the services.
+
+    Besides the records it keeps, like storage, the binding of every row (``bindings``, keyed by
+    collection and primary key) and the entry that last added a row to each collection
+    (``last_insert``), and indexes that keep a replay linear in the number of entries."""
 
     def __init__(self) -> None:
         self.party_by_code: dict[str, Party] = {}
@@ -110,11 +141,27 @@ class InMemoryProjection:
         self.superseded: dict[int, int] = {}
         self.events: list[BlockEvent] = []
         self.submissions: dict[tuple[str, int, str], int] = {}
+        self.binding: Binding = UNBOUND
+        self.bindings: dict[tuple[str, tuple[Any, ...]], Binding] = {}
+        self.last_insert: dict[str, Binding] = {}
+        self._latest_version: dict[str, int] = {}
+        self._next_block_id = 1
+        self._next_serial: dict[BlockKey, int] = {}
+        self._authorized: dict[str, int] = {}  # authorization id -> units in active blocks
+
+    def bind_entry(self, seq: int, entry_hash: bytes) -> None:
+        self.binding = (seq, entry_hash)
+
+    def _wrote(self, collection: str, key: tuple[Any, ...], new: bool) -> None:
+        self.bindings[(collection, key)] = self.binding
+        if new:
+            self.last_insert[collection] = self.binding
 
     def get_party(self, code: str) -> Party | None:
         return self.party_by_code.get(code)
 
     def put_party(self, party: Party) -> None:
+        self._wrote(PARTY, (party.code,), party.code not in self.party_by_code)
         self.party_by_code[party.code] = party
 
     def parties(self) -> list[Party]:
@@ -124,6 +171,8 @@ class InMemoryProjection:
         return self.registry_by_id.get(registry_id)
 
     def put_registry(self, registry: Registry) -> None:
+        new = registry.registry_id not in self.registry_by_id
+        self._wrote(REGISTRY, (registry.registry_id,), new)
         self.registry_by_id[registry.registry_id] = registry
 
     def registries(self) -> list[Registry]:
@@ -133,6 +182,8 @@ class InMemoryProjection:
         return self.approach_by_id.get(ca_id)
 
     def put_cooperative_approach(self, approach: CooperativeApproach) -> None:
+        new = approach.ca_id not in self.approach_by_id
+        self._wrote(COOPERATIVE_APPROACH, (approach.ca_id,), new)
         self.approach_by_id[approach.ca_id] = approach
 
     def cooperative_approaches(self) -> list[CooperativeApproach]:
@@ -146,20 +197,26 @@ class InMemoryProjection:
     def put_first_transfer_definition(
         self, party: str, ca_id: str, definition: FirstTransferDefinition
     ) -> None:
+        new = (party, ca_id) not in self.definition_by_key
+        self._wrote(FIRST_TRANSFER_DEFINITION, (party, ca_id), new)
         self.definition_by_key[(party, ca_id)] = definition
 
     def get_authorization(
         self, authorization_id: str, version: int | None = None
     ) -> Authorization | None:
-        if version is not None:
-            return self.authorization_by_key.get((authorization_id, version))
-        versions = [v for (i, v) in self.authorization_by_key if i == authorization_id]
-        return self.authorization_by_key[(authorization_id, max(versions))] if versions else None
+        if version is None:
+            version = self._latest_version.get(authorization_id)
+            if version is None:
+                return None
+        return self.authorization_by_key.get((authorization_id, version))
 
     def put_authorization(self, authorization: Authorization) -> None:
-        self.authorization_by_key[(authorization.authorization_id, authorization.version)] = (
-            authorization
-        )
+        key = (authorization.authorization_id, authorization.version)
+        self._wrote(AUTHORIZATION, key, key not in self.authorization_by_key)
+        self.authorization_by_key[key] = authorization
+        latest = self._latest_version.get(authorization.authorization_id)
+        if latest is None or authorization.version > latest:
+            self._latest_version[authorization.authorization_id] = authorization.version
 
     def authorizations(self) -> list[Authorization]:
         return [self.authorization_by_key[k] for k in sorted(self.authorization_by_key)]
@@ -168,6 +225,8 @@ class InMemoryProjection:
         return self.entity_by_id.get(entity_id)
 
     def put_entity(self, entity: AuthorizedEntity) -> None:
+        new = entity.entity_id not in self.entity_by_id
+        self._wrote(AUTHORIZED_ENTITY, (entity.entity_id,), new)
         self.entity_by_id[entity.entity_id] = entity
 
     def entities(self) -> list[AuthorizedEntity]:
@@ -177,6 +236,8 @@ class InMemoryProjection:
         return self.account_by_id.get(account_id)
 
     def put_account(self, account: Account) -> None:
+        new = account.account_id not in self.account_by_id
+        self._wrote(ACCOUNT, (account.account_id,), new)
         self.account_by_id[account.account_id] = account
 
     def accounts(self) -> list[Account]:
@@ -186,9 +247,28 @@ class InMemoryProjection:
         return self.block_by_id.get(block_id)
 
     def put_block(self, block: UnitBlock) -> None:
+        old = self.block_by_id.get(block.block_id)
+        self._wrote(UNIT_BLOCK, (block.block_id,), old is None)
+        active = block.block_id not in self.superseded
+        if old is not None and active:
+            self._count_authorized(old, -1)
         self.block_by_id[block.block_id] = block
+        if active:
+            self._count_authorized(block, +1)
+        self._next_block_id = max(self._next_block_id, block.block_id + 1)
+        key = block_key(block)
+        self._next_serial[key] = max(self._next_serial.get(key, 1), block.last + 1)
+
+    def _count_authorized(self, block: UnitBlock, sign: int) -> None:
+        if block.authorization_id is not None:
+            total = self._authorized.get(block.authorization_id, 0)
+            self._authorized[block.authorization_id] = total + sign * block.quantity
 
     def supersede_block(self, block_id: int, seq: int) -> None:
+        self._wrote(UNIT_BLOCK, (block_id,), False)
+        block = self.block_by_id.get(block_id)
+        if block is not None and block_id not in self.superseded:
+            self._count_authorized(block, -1)
         self.superseded[block_id] = seq
 
     def active_blocks(self) -> list[UnitBlock]:
@@ -207,9 +287,7 @@ class InMemoryProjection:
         yield from sorted(self.held_blocks(account_id), key=selection_order)
 
     def authorized_quantity(self, authorization_id: str) -> int:
-        return sum(
-            b.quantity for b in self.active_blocks() if b.authorization_id == authorization_id
-        )
+        return self._authorized.get(authorization_id, 0)
 
     def authorized_blocks(self, authorization_id: str) -> list[UnitBlock]:
         return [b for b in self.active_blocks() if b.authorization_id == authorization_id]
@@ -222,11 +300,10 @@ class InMemoryProjection:
         ]
 
     def next_block_id(self) -> int:
-        return max(self.block_by_id, default=0) + 1
+        return self._next_block_id
 
     def next_serial(self, key: BlockKey) -> int:
-        lasts = [b.last for b in self.block_by_id.values() if block_key(b) == key]
-        return max(lasts, default=0) + 1
+        return self._next_serial.get(key, 1)
 
     def record_block_event(self, event: BlockEvent) -> None:
         self.events.append(event)
@@ -240,7 +317,9 @@ class InMemoryProjection:
         return [e for e in self.events if e.block_id in ids and e.first <= serial <= e.last]
 
     def put_submission(self, party: str, reported_year: int, version: str, seq: int) -> None:
-        self.submissions[(party, reported_year, version)] = seq
+        key = (party, reported_year, version)
+        self._wrote(AEF_SUBMISSION, key, key not in self.submissions)
+        self.submissions[key] = seq
 
     def submitted_versions(self, party: str, reported_year: int) -> list[str]:
         """Versions of the Party's AEF submitted for the year, in the order submitted."""
@@ -253,10 +332,17 @@ class InMemoryProjection:
 
 
 def apply_entry(
-    repo: ProjectionRepository, seq: int, kind: str, payload: Mapping[str, Any]
+    repo: ProjectionRepository,
+    seq: int,
+    kind: str,
+    payload: Mapping[str, Any],
+    entry_hash: bytes | None = None,
 ) -> None:
-    """Apply one entry's effect on the projection. Entries of kinds the projection does not
-    track (log notes, tokens, reports other than AEF submissions) change nothing."""
+    """Apply one entry's effect on the projection, binding the rows it writes to the entry
+    (``entry_hash`` given). Entries of kinds the projection does not track (log notes, tokens,
+    reports other than AEF submissions) change nothing."""
+    if entry_hash is not None:
+        repo.bind_entry(seq, entry_hash)
     if kind == "party.registered":
         repo.put_party(ndc.registered_party(payload["party"]))
     elif kind in ("ndc.declared", "ndc.amended"):
@@ -287,11 +373,13 @@ def apply_entry(
     if "blocks" in payload:
         for block_id in payload.get("superseded", ()):
             repo.supersede_block(block_id, seq)
+        written: dict[int, UnitBlock] = {}
         for raw in payload["blocks"]:
             block = from_json(UnitBlock, raw)
             repo.put_block(block)
+            written[block.block_id] = block
         for block_id in payload.get("acted", ()):
-            acted = repo.get_block(block_id)
+            acted = written.get(block_id) or repo.get_block(block_id)
             assert acted is not None
             repo.record_block_event(
                 BlockEvent(seq, kind, acted.block_id, acted.first, acted.last, acted.account_id)
@@ -299,9 +387,12 @@ def apply_entry(
 
 
 def replay(entries: Iterable[bytes]) -> InMemoryProjection:
-    """Rebuild the projection from the ledger's canonical entries, from seq 0."""
-    repo = InMemoryProjection()
+    """Rebuild the projection from the ledger's canonical entries, from seq 0, re-checking every
+    entry against the registry rules: an entry that breaks one raises ``EntryBreaksRule``."""
+    from ledger.registry.audit import LedgerAudit
+
+    audit = LedgerAudit()
     for body in entries:
-        entry = Entry.from_canonical(body)
-        apply_entry(repo, entry.seq, entry.kind, entry.payload)
-    return repo
+        audit.feed(Entry.from_canonical(body), entry_hash(body))
+    audit.finish()
+    return audit.state

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from ledger.adapters.sql import guard
+
 APPEND_LOCK_KEY = 0x6A6C6564676572  # "jledger": constant advisory-lock key for the chain head
 _SQLITE_BEGIN = "a6_sqlite_begin"
 
@@ -59,8 +61,10 @@ def create_ledger_engine(url: str, *, pool: PoolLimits | None = None, **kwargs: 
         connect_args = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    guard.install(engine)
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -89,14 +93,16 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def begin_write(engine: Engine) -> Connection:
-    """Open a connection whose transaction holds the chain's append lock."""
+    """Open a connection whose transaction holds the chain's append lock and may write the
+    guarded tables (``guard``)."""
     if is_sqlite(engine):
         conn = engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"}).connect()
         conn.begin()
-        return conn
-    conn = engine.connect()
-    conn.begin()
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+    else:
+        conn = engine.connect()
+        conn.begin()
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+    guard.mark_writer(conn)
     return conn
 
 

@@ -4,9 +4,17 @@ this metadata and the migrations in step.
 ``ledger_entry`` and ``merkle_node`` are append-only: the migrations install triggers that reject
 UPDATE and DELETE (and TRUNCATE on PostgreSQL). Projections such as holdings live in their own
 tables, written in the same transaction as the entries they derive from.
+
+Every projection row is bound to the ledger entry that last wrote it (``seq``, ``entry_hash``)
+and carries ``digest``, the SHA-256 of the row's state and binding
+(``ledger.adapters.sql.projection.row_digest``); ``projection_count`` keeps how many rows each
+projection table holds. Migration 0006 refuses INSERT and UPDATE of these tables outside the
+service's write transactions and DELETE always (``ledger.adapters.sql.guard``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -60,13 +68,24 @@ merkle_node = Table(
 APPEND_ONLY_TABLES = ("ledger_entry", "merkle_node", "block_event")
 
 # --- Registry projection (rebuildable from the ledger; see ledger/registry/projection.py)
-# Records are stored as their canonical JSON (``body``) plus the key columns queries need.
+# Records are stored as their canonical JSON (``body``) plus the key columns queries need, and the
+# binding to the entry that last wrote them.
+
+
+def _binding() -> list[Column[Any]]:
+    return [
+        Column("seq", BigInteger, nullable=False),
+        Column("entry_hash", LargeBinary(32), nullable=False),
+        Column("digest", LargeBinary(32), nullable=False),
+    ]
+
 
 party = Table(
     "party",
     metadata,
     Column("code", String(3), primary_key=True),
     Column("body", Text, nullable=False),
+    *_binding(),
 )
 
 registry = Table(
@@ -75,6 +94,7 @@ registry = Table(
     Column("registry_id", String(5), primary_key=True),
     Column("party", String(3), nullable=False),
     Column("body", Text, nullable=False),
+    *_binding(),
 )
 
 cooperative_approach = Table(
@@ -82,6 +102,7 @@ cooperative_approach = Table(
     metadata,
     Column("ca_id", String(6), primary_key=True),
     Column("body", Text, nullable=False),
+    *_binding(),
 )
 
 first_transfer_definition = Table(
@@ -90,6 +111,7 @@ first_transfer_definition = Table(
     Column("party", String(3), primary_key=True),
     Column("ca_id", String(6), primary_key=True),
     Column("definition", String(32), nullable=False),
+    *_binding(),
 )
 
 authorization = Table(
@@ -98,6 +120,7 @@ authorization = Table(
     Column("authorization_id", String(64), primary_key=True),
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("body", Text, nullable=False),
+    *_binding(),
 )
 
 authorized_entity = Table(
@@ -105,6 +128,7 @@ authorized_entity = Table(
     metadata,
     Column("entity_id", String(64), primary_key=True),
     Column("body", Text, nullable=False),
+    *_binding(),
 )
 
 account = Table(
@@ -113,6 +137,7 @@ account = Table(
     Column("account_id", String(64), primary_key=True),
     Column("registry_id", String(5), nullable=False, index=True),
     Column("body", Text, nullable=False),
+    *_binding(),
 )
 
 unit_block = Table(
@@ -131,6 +156,7 @@ unit_block = Table(
     Column("authorization_id", String(64), nullable=True),
     Column("superseded_seq", BigInteger, nullable=True),
     Column("body", Text, nullable=False),
+    *_binding(),
     CheckConstraint("first_serial >= 1 AND last_serial >= first_serial", name="serial_range"),
     CheckConstraint("vintage >= 2021", name="vintage_from_2021"),
 )
@@ -157,11 +183,34 @@ block_event = Table(
 )
 Index("ix_block_event_block", block_event.c.block_id)
 
+# Which AEF versions each Party submitted for each reported year (``aef.submitted`` entries).
 aef_submission = Table(
     "aef_submission",
     metadata,
     Column("party", String(3), primary_key=True),
     Column("reported_year", Integer, primary_key=True, autoincrement=False),
     Column("version", String(16), primary_key=True),
-    Column("seq", BigInteger, nullable=False),
+    *_binding(),
+)
+
+# How many rows each projection table holds, bound to the entry that last added one: a row
+# deleted or added outside the service shows as a count that differs.
+projection_count = Table(
+    "projection_count",
+    metadata,
+    Column("table_name", String(64), primary_key=True),
+    Column("row_count", BigInteger, nullable=False),
+    *_binding(),
+)
+
+PROJECTION_TABLES = (
+    party,
+    registry,
+    cooperative_approach,
+    first_transfer_definition,
+    authorization,
+    authorized_entity,
+    account,
+    unit_block,
+    aef_submission,
 )

@@ -1,13 +1,43 @@
-"""SQL implementation of the registry projection (``ProjectionRepository``)."""
+"""SQL implementation of the registry projection (``ProjectionRepository``), tamper-evident.
+
+Every row is bound to the ledger entry that last wrote it (columns ``seq`` and ``entry_hash``,
+from ``bind_entry``) and carries ``digest`` = SHA-256 over the canonical bytes of the row's
+columns and binding followed by the record's canonical JSON (:func:`row_digest`). Every row this
+adapter reads is checked against its digest before anything is decided on it, and in a write
+transaction each projection table's row count is checked, the first time the table is used,
+against ``projection_count`` (which this adapter keeps, bound and digested the same way). A
+mismatch raises ``ProjectionMismatch``: the service refuses to act on a projection that was
+changed outside it.
+
+The digest is not a secret-keyed MAC: whoever can rewrite rows and digests consistently is caught
+by ``a6ledger verify-db``, which re-derives every row from the log (``ledger.adapters.sql.verify``).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import RowMapping
 
+from ledger.adapters.sql import guard
 from ledger.adapters.sql.orm import (
     account,
     aef_submission,
@@ -16,10 +46,13 @@ from ledger.adapters.sql.orm import (
     block_event,
     cooperative_approach,
     first_transfer_definition,
+    ledger_entry,
     party,
+    projection_count,
     registry,
     unit_block,
 )
+from ledger.errors import ProjectionMismatch
 from ledger.log.canonical import canonical_bytes
 from ledger.registry.codec import from_json, to_json
 from ledger.registry.model import (
@@ -33,52 +66,277 @@ from ledger.registry.model import (
     UnitBlock,
     UnitSelection,
 )
-from ledger.registry.projection import BlockEvent, BlockKey, block_key
+from ledger.registry.projection import UNBOUND, Binding, BlockEvent, BlockKey, block_key
 
 T = TypeVar("T")
+
+DIGEST_DOMAIN = b"a6ledger projection row v1\n"
+_UNDIGESTED = ("body", "digest")
+#: Ranges per query when an action names serial ranges (SQLite caps an expression's depth).
+RANGE_CHUNK = 100
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return value
+
+
+def row_digest(table_name: str, row: Mapping[Any, Any]) -> bytes:
+    """SHA-256 of a projection row: a domain prefix, the canonical JSON of ``{"table", "row"}``
+    (every column but ``body`` and ``digest``; binary values in hex), a newline, and ``body``
+    (the record's canonical JSON) when the table has one.
+
+    The header holds only strings, integers within ±(2^53-1), booleans and nulls, for which
+    sorted-key, whitespace-free JSON without ASCII escaping is exactly RFC 8785."""
+    columns = {k: _plain(v) for k, v in row.items() if k not in _UNDIGESTED}
+    header = {"table": table_name, "row": columns}
+    body = row.get("body")
+    data = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    content = body.encode("utf-8") if isinstance(body, str) else b""
+    return hashlib.sha256(DIGEST_DOMAIN + data.encode("utf-8") + b"\n" + content).digest()
+
+
+def bound_row(table: Table, row: Mapping[str, Any], binding: Binding) -> dict[str, Any]:
+    """``row`` with its binding and digest: what the adapter stores."""
+    seq, entry_hash = binding
+    values = {**row, "seq": seq, "entry_hash": entry_hash}
+    values["digest"] = row_digest(table.name, values)
+    return values
+
+
+def key_of(table: Table, row: Mapping[Any, Any]) -> tuple[Any, ...]:
+    return tuple(row[column.name] for column in table.primary_key.columns)
+
+
+def describe_key(table: Table, key: Sequence[Any]) -> str:
+    names = [column.name for column in table.primary_key.columns]
+    return f"{table.name}[{', '.join(f'{n}={v!r}' for n, v in zip(names, key, strict=True))}]"
+
+
+# --- rows of each record (also what verify-db expects from a replay) ---------------------------
 
 
 def _body(record: Any) -> str:
     return canonical_bytes(to_json(record)).decode("utf-8")
 
 
-def _load(cls: type[T], body: str) -> T:
-    return from_json(cls, json.loads(body))
+def party_row(value: Party) -> dict[str, Any]:
+    return {"code": value.code, "body": _body(value)}
+
+
+def registry_row(value: Registry) -> dict[str, Any]:
+    return {"registry_id": value.registry_id, "party": value.party, "body": _body(value)}
+
+
+def approach_row(value: CooperativeApproach) -> dict[str, Any]:
+    return {"ca_id": value.ca_id, "body": _body(value)}
+
+
+def definition_row(
+    party_code: str, ca_id: str, definition: FirstTransferDefinition
+) -> dict[str, Any]:
+    return {"party": party_code, "ca_id": ca_id, "definition": definition.value}
+
+
+def authorization_row(value: Authorization) -> dict[str, Any]:
+    return {
+        "authorization_id": value.authorization_id,
+        "version": value.version,
+        "body": _body(value),
+    }
+
+
+def entity_row(value: AuthorizedEntity) -> dict[str, Any]:
+    return {"entity_id": value.entity_id, "body": _body(value)}
+
+
+def account_row(value: Account) -> dict[str, Any]:
+    return {"account_id": value.account_id, "registry_id": value.registry_id, "body": _body(value)}
+
+
+def block_row(block: UnitBlock, superseded_seq: int | None = None) -> dict[str, Any]:
+    a = block.attributes
+    return {
+        "block_id": block.block_id,
+        "ca_id": a.ca_id,
+        "registry_id": a.registry_id,
+        "first_transferring_party": a.first_transferring_party,
+        "vintage": a.vintage,
+        "first_serial": block.first,
+        "last_serial": block.last,
+        "account_id": block.account_id,
+        "active": superseded_seq is None,
+        "retired": block.retired,
+        "authorization_id": block.authorization_id,
+        "superseded_seq": superseded_seq,
+        "body": _body(block),
+    }
+
+
+def submission_row(party_code: str, reported_year: int, version: str) -> dict[str, Any]:
+    return {"party": party_code, "reported_year": reported_year, "version": version}
+
+
+def count_row(table_name: str, row_count: int) -> dict[str, Any]:
+    return {"table_name": str(table_name), "row_count": row_count}
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """A table's insert, and its update of every column by primary key (``key_<name>``): built
+    once, so a block-heavy entry pays no statement construction per row."""
+
+    insert: Insert
+    update: Update
+
+
+@cache
+def _statements(table: Table) -> _Statements:
+    keys = [column.name for column in table.primary_key.columns]
+    by_key = and_(*(table.c[k] == bindparam(f"key_{k}") for k in keys))
+    columns: dict[str, Any] = {
+        c.name: bindparam(c.name) for c in table.columns if c.name not in keys
+    }
+    return _Statements(insert(table), update(table).where(by_key).values(columns))
+
+
+def _keyed(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters of ``_statements(table).update``."""
+    keys = {column.name for column in table.primary_key.columns}
+    return {(f"key_{k}" if k in keys else k): v for k, v in values.items()}
+
+
+def _load(cls: type[T], row: RowMapping) -> T:
+    return from_json(cls, json.loads(row["body"]))
+
+
+def check_row(table: Table, row: RowMapping) -> RowMapping:
+    """``row`` if its digest matches its columns and binding; ``ProjectionMismatch`` if not."""
+    if row_digest(table.name, row) != bytes(row["digest"]):
+        where = describe_key(table, key_of(table, row))
+        raise ProjectionMismatch(
+            f"the stored projection row {where} does not match its digest: it was changed "
+            "outside the service, which will not act on it until the projection is restored "
+            "from the ledger (`a6ledger verify-db` names the rows that differ)",
+            table=table.name,
+            row=where,
+        )
+    return row
 
 
 class SqlProjection:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._binding: Binding | None = None
+        self._counts: dict[str, int] = {}  # tables whose row count was checked: rows now
 
-    # generic upsert by primary key: projection rows are replaced, never edited in place
-    def _upsert(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
-        condition = and_(*(table.c[k] == v for k, v in key.items()))
-        exists = self._conn.execute(select(func.count()).select_from(table).where(condition))
-        if exists.scalar_one():
-            self._conn.execute(update(table).where(condition).values(**values))
+    def bind_entry(self, seq: int, entry_hash: bytes) -> None:
+        self._binding = (seq, entry_hash)
+
+    def _current_binding(self) -> Binding:
+        """The entry rows are bound to: the last ``bind_entry``, else (a write that no entry
+        made, which only tests do) the log's head, which ``verify-db`` will then report."""
+        if self._binding is None:
+            head = self._conn.execute(
+                select(ledger_entry.c.seq, ledger_entry.c.entry_hash)
+                .order_by(ledger_entry.c.seq.desc())
+                .limit(1)
+            ).first()
+            self._binding = UNBOUND if head is None else (head[0], bytes(head[1]))
+        return self._binding
+
+    # --- row counts ------------------------------------------------------------------------
+
+    def _count(self, table: Table) -> int:
+        """The table's row count, checked once per transaction against ``projection_count``."""
+        if table.name not in self._counts:
+            stored = self._conn.execute(select(func.count()).select_from(table)).scalar_one()
+            recorded_row = (
+                self._conn.execute(
+                    select(projection_count).where(projection_count.c.table_name == table.name)
+                )
+                .mappings()
+                .first()
+            )
+            recorded = 0
+            if recorded_row is not None:
+                recorded = int(check_row(projection_count, recorded_row)["row_count"])
+            if stored != recorded:
+                raise ProjectionMismatch(
+                    f"the projection table {table.name} holds {stored} rows where the service "
+                    f"wrote {recorded}: rows were added or deleted outside the service, which "
+                    "will not act until the projection is restored from the ledger "
+                    "(`a6ledger verify-db` names the rows that differ)",
+                    table=table.name,
+                    stored_rows=int(stored),
+                    written_rows=recorded,
+                )
+            self._counts[table.name] = recorded
+        return self._counts[table.name]
+
+    def _touch(self, table: Table) -> None:
+        """Before a write transaction reads a table: check its row count."""
+        if guard.is_writer(self._conn):
+            self._count(table)
+
+    # --- generic reads and writes -----------------------------------------------------------
+
+    def _select(self, table: Table, *conditions: Any, order_by: Sequence[Any] = ()) -> list[Any]:
+        self._touch(table)
+        query = select(table).where(*conditions)
+        if order_by:
+            query = query.order_by(*order_by)
+        return list(self._conn.execute(query).mappings().all())
+
+    def _checked(self, table: Table, *conditions: Any, order_by: Sequence[Any] = ()) -> list[Any]:
+        rows = self._select(table, *conditions, order_by=order_by)
+        return [check_row(table, row) for row in rows]
+
+    def _first(self, table: Table, *conditions: Any, order_by: Sequence[Any] = ()) -> Any | None:
+        self._touch(table)
+        query = select(table).where(*conditions).order_by(*order_by).limit(1)
+        row = self._conn.execute(query).mappings().first()
+        return None if row is None else check_row(table, row)
+
+    def _key_condition_of(self, table: Table, key: Mapping[str, Any]) -> Any:
+        return and_(*(table.c[k] == v for k, v in key.items()))
+
+    def _put(self, table: Table, row: Mapping[str, Any]) -> None:
+        """Write ``row`` (a whole row but its binding), bound to the current entry: replaced if
+        its key exists, added (and counted) if not."""
+        values = bound_row(table, row, self._current_binding())
+        statements = _statements(table)
+        self._touch(table)
+        if self._conn.execute(statements.update, _keyed(table, values)).rowcount:
+            return
+        rows = self._count(table) + 1
+        self._conn.execute(statements.insert, values)
+        self._counts[table.name] = rows
+        counted = bound_row(projection_count, count_row(table.name, rows), self._current_binding())
+        counts = _statements(projection_count)
+        if rows == 1:
+            self._conn.execute(counts.insert, counted)
         else:
-            self._conn.execute(insert(table).values(**key, **values))
+            self._conn.execute(counts.update, _keyed(projection_count, counted))
 
     def _one(self, cls: type[T], table: Table, **key: Any) -> T | None:
-        condition = and_(*(table.c[k] == v for k, v in key.items()))
-        body = self._conn.execute(select(table.c.body).where(condition)).scalar_one_or_none()
-        return None if body is None else _load(cls, body)
+        row = self._first(table, self._key_condition_of(table, key))
+        return None if row is None else _load(cls, row)
 
     def _all(self, cls: type[T], table: Table) -> list[T]:
         """Every record, ordered by primary key in code-point order (the same on every
         database and collation, and the order the API's string cursors compare in)."""
-        keys = list(table.primary_key.columns)
-        rows = sorted(
-            self._conn.execute(select(*keys, table.c.body)).all(),
-            key=lambda row: tuple(row[: len(keys)]),
-        )
-        return [_load(cls, row[-1]) for row in rows]
+        rows = sorted(self._checked(table), key=lambda row: key_of(table, row))
+        return [_load(cls, row) for row in rows]
+
+    # --- records ----------------------------------------------------------------------------
 
     def get_party(self, code: str) -> Party | None:
         return self._one(Party, party, code=code)
 
     def put_party(self, value: Party) -> None:
-        self._upsert(party, {"code": value.code}, {"body": _body(value)})
+        self._put(party, party_row(value))
 
     def parties(self) -> list[Party]:
         return self._all(Party, party)
@@ -87,11 +345,7 @@ class SqlProjection:
         return self._one(Registry, registry, registry_id=registry_id)
 
     def put_registry(self, value: Registry) -> None:
-        self._upsert(
-            registry,
-            {"registry_id": value.registry_id},
-            {"party": value.party, "body": _body(value)},
-        )
+        self._put(registry, registry_row(value))
 
     def registries(self) -> list[Registry]:
         return self._all(Registry, registry)
@@ -100,7 +354,7 @@ class SqlProjection:
         return self._one(CooperativeApproach, cooperative_approach, ca_id=ca_id)
 
     def put_cooperative_approach(self, value: CooperativeApproach) -> None:
-        self._upsert(cooperative_approach, {"ca_id": value.ca_id}, {"body": _body(value)})
+        self._put(cooperative_approach, approach_row(value))
 
     def cooperative_approaches(self) -> list[CooperativeApproach]:
         return self._all(CooperativeApproach, cooperative_approach)
@@ -108,42 +362,29 @@ class SqlProjection:
     def get_first_transfer_definition(
         self, party_code: str, ca_id: str
     ) -> FirstTransferDefinition | None:
-        value = self._conn.execute(
-            select(first_transfer_definition.c.definition).where(
-                first_transfer_definition.c.party == party_code,
-                first_transfer_definition.c.ca_id == ca_id,
-            )
-        ).scalar_one_or_none()
-        return None if value is None else FirstTransferDefinition(value)
+        row = self._first(
+            first_transfer_definition,
+            first_transfer_definition.c.party == party_code,
+            first_transfer_definition.c.ca_id == ca_id,
+        )
+        return None if row is None else FirstTransferDefinition(row["definition"])
 
     def put_first_transfer_definition(
         self, party_code: str, ca_id: str, definition: FirstTransferDefinition
     ) -> None:
-        self._upsert(
-            first_transfer_definition,
-            {"party": party_code, "ca_id": ca_id},
-            {"definition": definition.value},
-        )
+        self._put(first_transfer_definition, definition_row(party_code, ca_id, definition))
 
     def get_authorization(
         self, authorization_id: str, version: int | None = None
     ) -> Authorization | None:
-        query = select(authorization.c.body).where(
-            authorization.c.authorization_id == authorization_id
-        )
+        conditions = [authorization.c.authorization_id == authorization_id]
         if version is not None:
-            query = query.where(authorization.c.version == version)
-        body = self._conn.execute(
-            query.order_by(authorization.c.version.desc()).limit(1)
-        ).scalar_one_or_none()
-        return None if body is None else _load(Authorization, body)
+            conditions.append(authorization.c.version == version)
+        row = self._first(authorization, *conditions, order_by=[authorization.c.version.desc()])
+        return None if row is None else _load(Authorization, row)
 
     def put_authorization(self, value: Authorization) -> None:
-        self._upsert(
-            authorization,
-            {"authorization_id": value.authorization_id, "version": value.version},
-            {"body": _body(value)},
-        )
+        self._put(authorization, authorization_row(value))
 
     def authorizations(self) -> list[Authorization]:
         return self._all(Authorization, authorization)
@@ -152,7 +393,7 @@ class SqlProjection:
         return self._one(AuthorizedEntity, authorized_entity, entity_id=entity_id)
 
     def put_entity(self, value: AuthorizedEntity) -> None:
-        self._upsert(authorized_entity, {"entity_id": value.entity_id}, {"body": _body(value)})
+        self._put(authorized_entity, entity_row(value))
 
     def entities(self) -> list[AuthorizedEntity]:
         return self._all(AuthorizedEntity, authorized_entity)
@@ -161,50 +402,34 @@ class SqlProjection:
         return self._one(Account, account, account_id=account_id)
 
     def put_account(self, value: Account) -> None:
-        self._upsert(
-            account,
-            {"account_id": value.account_id},
-            {"registry_id": value.registry_id, "body": _body(value)},
-        )
+        self._put(account, account_row(value))
 
     def accounts(self) -> list[Account]:
         return self._all(Account, account)
+
+    # --- unit blocks ------------------------------------------------------------------------
 
     def get_block(self, block_id: int) -> UnitBlock | None:
         return self._one(UnitBlock, unit_block, block_id=block_id)
 
     def put_block(self, block: UnitBlock) -> None:
-        a = block.attributes
-        self._upsert(
-            unit_block,
-            {"block_id": block.block_id},
-            {
-                "ca_id": a.ca_id,
-                "registry_id": a.registry_id,
-                "first_transferring_party": a.first_transferring_party,
-                "vintage": a.vintage,
-                "first_serial": block.first,
-                "last_serial": block.last,
-                "account_id": block.account_id,
-                "active": True,
-                "retired": block.retired,
-                "authorization_id": block.authorization_id,
-                "body": _body(block),
-            },
-        )
+        self._put(unit_block, block_row(block))
 
     def supersede_block(self, block_id: int, seq: int) -> None:
-        self._conn.execute(
-            update(unit_block)
-            .where(unit_block.c.block_id == block_id)
-            .values(active=False, superseded_seq=seq)
-        )
+        row = self._first(unit_block, unit_block.c.block_id == block_id)
+        if row is None:
+            raise ProjectionMismatch(
+                f"unit block {block_id} is missing from the projection",
+                table=unit_block.name,
+                row=describe_key(unit_block, (block_id,)),
+            )
+        values = {k: v for k, v in row.items() if k not in ("seq", "entry_hash", "digest")}
+        values |= {"active": False, "superseded_seq": seq}
+        self._put(unit_block, values)
 
     def _blocks(self, *conditions: Any) -> list[UnitBlock]:
-        rows = self._conn.execute(
-            select(unit_block.c.body).where(*conditions).order_by(unit_block.c.block_id)
-        )
-        return [_load(UnitBlock, body) for (body,) in rows]
+        rows = self._checked(unit_block, *conditions, order_by=[unit_block.c.block_id])
+        return [_load(UnitBlock, row) for row in rows]
 
     def held_blocks(self, account_id: str) -> list[UnitBlock]:
         return self._blocks(
@@ -215,7 +440,11 @@ class SqlProjection:
 
     def held_blocks_for(self, account_id: str, selection: UnitSelection) -> Iterator[UnitBlock]:
         """Held blocks that may match ``selection``, streamed in selection order (oldest vintage
-        first), so a quantity is filled without decoding the whole account."""
+        first), so a quantity is filled without decoding the whole account. Each row is checked
+        against its digest as it is decoded.
+
+        Serial ranges are queried ``RANGE_CHUNK`` at a time (SQLite refuses an expression tree
+        of a thousand ranges) and the chunks' rows merged in selection order."""
         conditions: list[Any] = [
             unit_block.c.account_id == account_id,
             unit_block.c.active.is_(True),
@@ -229,43 +458,53 @@ class SqlProjection:
         ):
             if value is not None:
                 conditions.append(column == value)
-        if selection.ranges:
-            conditions.append(
-                or_(
+        order = [
+            unit_block.c.vintage,
+            unit_block.c.ca_id,
+            unit_block.c.registry_id,
+            unit_block.c.first_transferring_party,
+            unit_block.c.first_serial,
+        ]
+        ranges = sorted(selection.ranges, key=lambda r: (r.first, r.last))
+        if not ranges:
+            rows = self._select(unit_block, *conditions, order_by=order)
+        else:
+            by_id: dict[int, Any] = {}
+            for start in range(0, len(ranges), RANGE_CHUNK):
+                chunk = ranges[start : start + RANGE_CHUNK]
+                overlapping = or_(
                     *(
                         and_(
                             unit_block.c.first_serial <= r.last, unit_block.c.last_serial >= r.first
                         )
-                        for r in selection.ranges
+                        for r in chunk
                     )
                 )
+                for row in self._select(unit_block, *conditions, overlapping):
+                    by_id[row["block_id"]] = row
+            rows = sorted(
+                by_id.values(),
+                key=lambda r: (
+                    r["vintage"],
+                    r["ca_id"],
+                    r["registry_id"],
+                    r["first_transferring_party"],
+                    r["first_serial"],
+                ),
             )
-        rows = self._conn.execute(
-            select(unit_block.c.body)
-            .where(*conditions)
-            .order_by(
-                unit_block.c.vintage,
-                unit_block.c.ca_id,
-                unit_block.c.registry_id,
-                unit_block.c.first_transferring_party,
-                unit_block.c.first_serial,
-            )
-        ).all()  # fetched at once (no cursor left open); decoded lazily, as far as needed
-        for (body,) in rows:
-            yield _load(UnitBlock, body)
+        for row in rows:  # fetched at once (no cursor left open); decoded lazily, as needed
+            yield _load(UnitBlock, check_row(unit_block, row))
 
     def active_blocks(self) -> list[UnitBlock]:
         return self._blocks(unit_block.c.active.is_(True))
 
     def authorized_quantity(self, authorization_id: str) -> int:
-        total = self._conn.execute(
-            select(
-                func.coalesce(func.sum(unit_block.c.last_serial - unit_block.c.first_serial + 1), 0)
-            ).where(
-                unit_block.c.authorization_id == authorization_id, unit_block.c.active.is_(True)
-            )
-        ).scalar_one()
-        return int(total)
+        rows = self._checked(
+            unit_block,
+            unit_block.c.authorization_id == authorization_id,
+            unit_block.c.active.is_(True),
+        )
+        return sum(int(row["last_serial"]) - int(row["first_serial"]) + 1 for row in rows)
 
     def authorized_blocks(self, authorization_id: str) -> list[UnitBlock]:
         return self._blocks(
@@ -290,33 +529,40 @@ class SqlProjection:
         )
 
     def next_block_id(self) -> int:
-        current = self._conn.execute(select(func.max(unit_block.c.block_id))).scalar_one()
-        return 1 if current is None else int(current) + 1
+        row = self._first(unit_block, order_by=[unit_block.c.block_id.desc()])
+        return 1 if row is None else int(row["block_id"]) + 1
 
     def next_serial(self, key: BlockKey) -> int:
-        current = self._conn.execute(
-            select(func.max(unit_block.c.last_serial)).where(self._key_condition(key))
-        ).scalar_one()
-        return 1 if current is None else int(current) + 1
+        row = self._first(
+            unit_block, self._key_condition(key), order_by=[unit_block.c.last_serial.desc()]
+        )
+        return 1 if row is None else int(row["last_serial"]) + 1
 
     def record_block_event(self, event: BlockEvent) -> None:
         self._conn.execute(
-            insert(block_event).values(
-                seq=event.seq,
-                block_id=event.block_id,
-                kind=event.kind,
-                first_serial=event.first,
-                last_serial=event.last,
-                account_id=event.account_id,
-            )
+            _statements(block_event).insert,
+            {
+                "seq": event.seq,
+                "block_id": event.block_id,
+                "kind": event.kind,
+                "first_serial": event.first,
+                "last_serial": event.last,
+                "account_id": event.account_id,
+            },
         )
 
     def block_history(self, key: BlockKey, serial: int) -> list[BlockEvent]:
-        ids = select(unit_block.c.block_id).where(
-            self._key_condition(key),
-            unit_block.c.first_serial <= serial,
-            unit_block.c.last_serial >= serial,
-        )
+        ids = [
+            row["block_id"]
+            for row in self._checked(
+                unit_block,
+                self._key_condition(key),
+                unit_block.c.first_serial <= serial,
+                unit_block.c.last_serial >= serial,
+            )
+        ]
+        if not ids:
+            return []
         rows = self._conn.execute(
             select(block_event)
             .where(
@@ -332,19 +578,19 @@ class SqlProjection:
         ]
 
     def put_submission(self, party: str, reported_year: int, version: str, seq: int) -> None:
-        self._conn.execute(
-            insert(aef_submission).values(
-                party=party, reported_year=reported_year, version=version, seq=seq
-            )
-        )
+        """``seq`` is the ``aef.submitted`` entry's, which the row is bound to."""
+        if self._binding is None or self._binding[0] != seq:
+            raise ValueError(f"a submission row is bound to its entry {seq}: bind_entry first")
+        self._put(aef_submission, submission_row(party, reported_year, version))
 
     def submitted_versions(self, party: str, reported_year: int) -> list[str]:
-        rows = self._conn.execute(
-            select(aef_submission.c.version)
-            .where(aef_submission.c.party == party, aef_submission.c.reported_year == reported_year)
-            .order_by(aef_submission.c.seq)
+        rows = self._checked(
+            aef_submission,
+            aef_submission.c.party == party,
+            aef_submission.c.reported_year == reported_year,
+            order_by=[aef_submission.c.seq],
         )
-        return [version for (version,) in rows]
+        return [row["version"] for row in rows]
 
 
-__all__ = ["SqlProjection", "block_key"]
+__all__ = ["SqlProjection", "block_key", "row_digest"]

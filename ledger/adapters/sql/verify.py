@@ -1,21 +1,62 @@
-"""``verify-db``: re-derive every hash, the chain and the Merkle tree from storage.
+"""``verify-db``: re-derive every hash, the chain, the Merkle tree and the projection from storage.
 
 It trusts nothing the service wrote except the entry bodies' order by ``seq``: every stored hash
 column, every link and every Merkle node is recomputed and compared, and the first bad ``seq`` is
-named. It streams, holding only one batch and the O(log n) Merkle frontier in memory.
+named. It streams the log, holding one batch and the O(log n) Merkle frontier, plus the
+projection replayed so far: every entry is re-checked against the registry rules as it is
+replayed (``ledger.registry.audit``), and the replayed projection is then compared with the
+stored one row by row, naming the first row that differs.
+
+``check_projection`` is the cheaper check ``/readyz`` runs: every stored projection row against
+its digest, its binding against the ledger entry it names, and each table's row count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Table, func, select
 
 from ledger.adapters.sql.log import node_keys_condition
-from ledger.adapters.sql.orm import ledger_entry, merkle_node
+from ledger.adapters.sql.orm import (
+    PROJECTION_TABLES,
+    account,
+    aef_submission,
+    authorization,
+    authorized_entity,
+    block_event,
+    cooperative_approach,
+    first_transfer_definition,
+    ledger_entry,
+    merkle_node,
+    party,
+    projection_count,
+    registry,
+    unit_block,
+)
+from ledger.adapters.sql.projection import (
+    account_row,
+    approach_row,
+    authorization_row,
+    block_row,
+    bound_row,
+    count_row,
+    definition_row,
+    describe_key,
+    entity_row,
+    key_of,
+    party_row,
+    registry_row,
+    row_digest,
+    submission_row,
+)
+from ledger.errors import EntryBreaksRule
 from ledger.log import merkle, merkle_store
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, MalformedEntry, entry_hash
+from ledger.registry.audit import LedgerAudit
+from ledger.registry.projection import UNBOUND, InMemoryProjection
 
 BATCH = 2000
 
@@ -26,10 +67,24 @@ class VerifyReport:
     root_hash: bytes
     first_bad_seq: int | None
     reason: str | None
+    bad_row: str | None = None
+    """The first stored projection row that differs from the ledger's, e.g.
+    ``unit_block[block_id=3]`` (``reason`` says how)."""
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_seq is None
+        return self.first_bad_seq is None and self.bad_row is None
+
+
+@dataclass(frozen=True, slots=True)
+class RowDifference:
+    """A stored projection row that is not what the ledger wrote."""
+
+    row: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.row}: {self.reason}"
 
 
 class _Fault(Exception):
@@ -86,6 +141,7 @@ def verify_database(engine: Engine) -> VerifyReport:
         frontier: list[tuple[int, bytes]] = []
         pending: dict[merkle_store.NodeKey, bytes] = {}
         expected_seq = 0
+        audit = LedgerAudit()
         try:
             for seq, kind, prev_col, digest_col, body in _rows(conn):
                 if seq != expected_seq:
@@ -101,6 +157,10 @@ def verify_database(engine: Engine) -> VerifyReport:
                     raise _Fault(seq, "prev_hash does not link to the previous entry")
                 if digest_col != digest:
                     raise _Fault(seq, "stored entry_hash differs from SHA-256 of the body")
+                try:
+                    audit.feed(entry, digest)
+                except EntryBreaksRule as exc:
+                    raise _Fault(seq, exc.message) from exc
                 node = merkle.leaf_hash(body)
                 pending[(0, seq)] = node
                 level = 0
@@ -122,6 +182,10 @@ def verify_database(engine: Engine) -> VerifyReport:
                     expected_seq,
                     f"{stored_nodes} Merkle nodes stored, {expected_nodes} expected",
                 )
+            try:
+                audit.finish()
+            except EntryBreaksRule as exc:
+                raise _Fault(int(exc.details["seq"]), exc.message) from exc
         except _Fault as fault:
             return VerifyReport(expected_seq, b"", fault.seq, fault.reason)
         root = merkle.EMPTY_ROOT
@@ -129,4 +193,150 @@ def verify_database(engine: Engine) -> VerifyReport:
             root = frontier[-1][1]
             for _level, node in reversed(frontier[:-1]):
                 root = merkle.node_hash(node, root)
+        difference = compare_projection(conn, audit.state)
+        if difference is not None:
+            return VerifyReport(expected_seq, root, None, difference.reason, difference.row)
         return VerifyReport(expected_seq, root, None, None)
+
+
+# --- the projection --------------------------------------------------------------------------
+
+
+def expected_rows(state: InMemoryProjection) -> dict[Table, dict[tuple[Any, ...], dict[str, Any]]]:
+    """Every projection row a replay of the ledger implies, bound as the service binds them."""
+    rows: dict[Table, list[dict[str, Any]]] = {
+        party: [party_row(p) for p in state.party_by_code.values()],
+        registry: [registry_row(r) for r in state.registry_by_id.values()],
+        cooperative_approach: [approach_row(a) for a in state.approach_by_id.values()],
+        first_transfer_definition: [
+            definition_row(code, ca_id, definition)
+            for (code, ca_id), definition in state.definition_by_key.items()
+        ],
+        authorization: [authorization_row(a) for a in state.authorization_by_key.values()],
+        authorized_entity: [entity_row(e) for e in state.entity_by_id.values()],
+        account: [account_row(a) for a in state.account_by_id.values()],
+        unit_block: [
+            block_row(b, state.superseded.get(b.block_id)) for b in state.block_by_id.values()
+        ],
+        aef_submission: [submission_row(*key) for key in state.submissions],
+    }
+    expected: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    counts: list[dict[str, Any]] = []
+    for table, plain in rows.items():
+        bound: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in plain:
+            key = key_of(table, row)
+            bound[key] = bound_row(table, row, state.bindings.get((table.name, key), UNBOUND))
+        expected[table] = bound
+        if plain:
+            binding = state.last_insert.get(table.name, UNBOUND)
+            counts.append(bound_row(projection_count, count_row(table.name, len(plain)), binding))
+    expected[projection_count] = {key_of(projection_count, row): row for row in counts}
+    expected[block_event] = {
+        (e.seq, e.block_id): {
+            "seq": e.seq,
+            "block_id": e.block_id,
+            "kind": e.kind,
+            "first_serial": e.first,
+            "last_serial": e.last,
+            "account_id": e.account_id,
+        }
+        for e in state.events
+    }
+    return expected
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()[:16] + "…"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _same(stored: Any, expected: Any) -> bool:
+    if isinstance(stored, bytearray | memoryview):
+        stored = bytes(stored)
+    return isinstance(stored, bool) is isinstance(expected, bool) and bool(stored == expected)
+
+
+def _row_difference(
+    table: Table,
+    key: tuple[Any, ...],
+    stored: Mapping[Any, Any] | None,
+    expected: dict[str, Any] | None,
+) -> RowDifference | None:
+    where = describe_key(table, key)
+    if stored is None:
+        assert expected is not None
+        written = f" (written by seq {expected['seq']})" if "entry_hash" in expected else ""
+        return RowDifference(where, f"the ledger has this row{written}, storage does not")
+    if expected is None:
+        return RowDifference(where, "storage has this row, no ledger entry wrote it")
+    for column in table.columns:
+        name = column.name
+        if not _same(stored[name], expected[name]):
+            return RowDifference(
+                where,
+                f"{name} is {_shown(stored[name])} in storage, {_shown(expected[name])} in the "
+                "ledger",
+            )
+    return None
+
+
+def compare_projection(conn: Connection, state: InMemoryProjection) -> RowDifference | None:
+    """The first stored projection row that differs from ``state`` (a replay of the ledger):
+    tables in a fixed order, rows by primary key."""
+    for table, expected in expected_rows(state).items():
+        stored = {key_of(table, row): row for row in conn.execute(select(table)).mappings().all()}
+        for key in sorted(stored.keys() | expected.keys()):
+            difference = _row_difference(table, key, stored.get(key), expected.get(key))
+            if difference is not None:
+                return difference
+    return None
+
+
+def check_projection(conn: Connection) -> RowDifference | None:
+    """Every stored projection row against its digest and its binding, and every table's row
+    count: the first problem, or ``None``. Reads each row once (O(rows), no replay)."""
+    bound_to: dict[int, tuple[bytes, str]] = {}
+    counted: dict[str, int] = {}
+    for table in (*PROJECTION_TABLES, projection_count):
+        rows = 0
+        # Streamed (a server-side cursor on PostgreSQL), closed even when a row fails.
+        with conn.execution_options(yield_per=BATCH).execute(select(table)) as result:
+            for row in result.mappings():
+                rows += 1
+                where = describe_key(table, key_of(table, row))
+                if row_digest(table.name, row) != bytes(row["digest"]):
+                    return RowDifference(where, "the row does not match its digest")
+                seq, digest = int(row["seq"]), bytes(row["entry_hash"])
+                if bound_to.setdefault(seq, (digest, where))[0] != digest:
+                    return RowDifference(where, f"bound to seq {seq} with another entry hash")
+                if table is projection_count:
+                    if counted.get(row["table_name"]) != row["row_count"]:
+                        return RowDifference(
+                            where,
+                            f"the table holds {counted.get(row['table_name'], 0)} rows, the "
+                            f"service wrote {row['row_count']}",
+                        )
+                    counted.pop(row["table_name"], None)
+        counted[table.name] = rows
+    counted.pop(projection_count.name)
+    for name, rows in counted.items():
+        if rows:
+            return RowDifference(name, f"the table holds {rows} rows, the service wrote none")
+    seqs = sorted(bound_to)
+    for start in range(0, len(seqs), 500):
+        chunk = seqs[start : start + 500]
+        stored = dict(
+            conn.execute(
+                select(ledger_entry.c.seq, ledger_entry.c.entry_hash).where(
+                    ledger_entry.c.seq.in_(chunk)
+                )
+            ).all()
+        )
+        for seq in chunk:
+            digest, where = bound_to[seq]
+            if seq not in stored or bytes(stored[seq]) != digest:
+                return RowDifference(where, f"bound to seq {seq}, which is not that ledger entry")
+    return None

@@ -231,12 +231,18 @@ def test_database_refuses_invalid_itmo_identifier_elements(
         "authorization_id": None,
         "superseded_seq": None,
         "body": "{}",
+        "seq": 0,
+        "entry_hash": bytes(32),
+        "digest": bytes(32),
     }
+    from ledger.adapters.sql.db import begin_write
     from ledger.adapters.sql.orm import unit_block
 
-    with engine.begin() as conn:
+    # As the service writes (the guard triggers refuse other writers).
+    with begin_write(engine) as conn:
         conn.execute(unit_block.insert().values(**row))
-    with pytest.raises(DBAPIError), engine.begin() as conn:
+        conn.commit()
+    with pytest.raises(DBAPIError), begin_write(engine) as conn:
         conn.execute(
             unit_block.insert().values(
                 **(row | {"block_id": 2, column: value, "first_serial": 11, "last_serial": 12})
