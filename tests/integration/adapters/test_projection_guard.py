@@ -369,6 +369,99 @@ def test_a_forged_entry_is_caught_by_replaying_the_rules(demo: Engine) -> None:
     assert "breaks the rule account-type" in (report.reason or "")
 
 
+def _forged_use(uow: UnitOfWork) -> dict[str, object]:
+    block = uow.projection.get_block(USED)
+    assert block is not None
+    used = replace(block, retired=True)
+    return {
+        "from_account": "JPN01-GOV",
+        "to_account": "JPN01-NDC",
+        "using_party": "JPN",
+        "use_year": 2026,
+        "quantity": used.quantity,
+        "reference": None,
+        "blocks": [to_json(used)],
+        "acted": [USED],
+        "superseded": [],
+    }
+
+
+def _issuance_out_of_order(uow: UnitOfWork) -> dict[str, object]:
+    block = uow.projection.get_block(HELD)
+    assert block is not None
+    # Serials 1-2017 of vintage 2021 are held: re-issuing them is refused by the overlap
+    # trigger. Vintage 2022 starts at serial 1; this skips four.
+    again = replace(
+        block,
+        attributes=replace(block.attributes, vintage=2022),
+        block_id=uow.projection.next_block_id(),
+        first=5,
+        last=104,
+        account_id="THA01-GOV",
+        first_transfer_seq=None,
+        authorization_version=None,
+        parent_id=None,
+        underlying_first=None,
+        underlying_last=None,
+        created_seq=uow.log.size(),
+    )
+    return {
+        "registry_id": "THA01",
+        "decision_reference": None,
+        "quantity": 100,
+        "blocks": [to_json(again)],
+        "acted": [again.block_id],
+        "superseded": [],
+    }
+
+
+def _note_moving_units(uow: UnitOfWork) -> dict[str, object]:
+    block = uow.projection.get_block(USED)
+    assert block is not None
+    back = replace(block, account_id="JPN01-GOV", retired=False)
+    return {"note": "nothing to see", "blocks": [to_json(back)], "acted": [], "superseded": []}
+
+
+def _flag_losing_units(uow: UnitOfWork) -> dict[str, object]:
+    block = uow.projection.get_block(HELD)
+    assert block is not None
+    piece = block.piece(
+        uow.projection.next_block_id(), block.first, block.first + 99, uow.log.size()
+    )
+    flagged = replace(piece, inconsistent=True)
+    return {"blocks": [to_json(flagged)], "acted": [flagged.block_id], "superseded": [HELD]}
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "rule"),
+    [
+        ("itmo.use", _forged_use, "serial-held-by-account"),
+        ("mo.issued", _issuance_out_of_order, "serials-issued-in-order"),
+        ("test.note", _note_moving_units, "projection-changed-by-registry-actions"),
+        ("consistency.checked", _flag_losing_units, "units-conserved"),
+    ],
+    ids=[
+        "used units used again",
+        "serials issued out of order",
+        "a note moves units",
+        "units lost",
+    ],
+)
+def test_forged_entries_break_rules_that_verify_db_names(
+    demo: Engine, kind: str, payload: Callable[[UnitOfWork], dict[str, object]], rule: str
+) -> None:
+    """Entries appended with valid hashes and applied consistently to the projection: only a
+    replay that re-checks the rules finds them."""
+    with SqlAlchemyUnitOfWork(demo, write=True) as uow:
+        forged = record_entry(uow, kind, payload(uow), "forger")  # type: ignore[arg-type]
+        uow.commit()
+    with SqlAlchemyUnitOfWork(demo, write=False) as uow:
+        assert check_projection(uow.connection) is None
+    report = verify_database(demo)
+    assert report.first_bad_seq == forged.seq, report.reason
+    assert f"breaks the rule {rule}" in (report.reason or "")
+
+
 # --- the migration ---------------------------------------------------------------------------
 
 
