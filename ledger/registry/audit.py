@@ -668,11 +668,13 @@ class LedgerAudit:
         p: Mapping[str, Any] = entry.payload
         destination = self._account(p["to_account"])
         destination_registry = self._registry(destination.registry_id)
-        if destination.account_type is not AccountType.HOLDING or not destination_registry.hosted:
-            raise AccountTypeMismatch("acquisitions go to a holding account hosted here")
+        if not destination_registry.hosted:
+            raise AccountTypeMismatch("acquisitions are recorded by registries hosted here")
         if p.get("from_registry") is None:
             # The receiving side of a transfer between hosted registries, recorded right after
             # it: the units are already there, first transferred, and stay as they are.
+            if destination.account_type not in (AccountType.HOLDING, AccountType.ADAPTATION_FUND):
+                raise AccountTypeMismatch("transfers go to a holding or Adaptation Fund account")
             if p["transferring_party"] == destination_registry.party:
                 raise _Broken("transfer-parties", "an acquisition comes from another Party")
             for item in acted:
@@ -681,6 +683,10 @@ class LedgerAudit:
                 self._held_by(before, destination.account_id)
                 rules.check_first_transferred(before)
             return
+        if destination.account_type is not AccountType.HOLDING:
+            raise AccountTypeMismatch(
+                "acquisitions from external registries go to a holding account"
+            )
         source = self._registry(p["from_registry"])
         if source.hosted:
             raise InvalidInput("transfers between hosted registries are recorded by `transfer`")
