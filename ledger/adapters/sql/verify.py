@@ -7,17 +7,18 @@ projection replayed so far: every entry is re-checked against the registry rules
 replayed (``ledger.registry.audit``), and the replayed projection is then compared with the
 stored one row by row, naming the first row that differs.
 
-``check_projection`` is the cheaper check ``/readyz`` runs: every stored projection row against
-its digest, its binding against the ledger entry it names, and each table's row count.
+``ProjectionScan`` is the cheaper check ``/readyz`` runs, a window of rows per probe: each stored
+projection row against its digest and its binding against the ledger entry it names, and each
+table's row count (``check_projection`` runs it over every row at once).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy import Connection, Engine, Table, and_, func, select, tuple_
 
 from ledger.adapters.sql.log import node_keys_condition
 from ledger.adapters.sql.orm import (
@@ -295,48 +296,114 @@ def compare_projection(conn: Connection, state: InMemoryProjection) -> RowDiffer
     return None
 
 
-def check_projection(conn: Connection) -> RowDifference | None:
-    """Every stored projection row against its digest and its binding, and every table's row
-    count: the first problem, or ``None``. Reads each row once (O(rows), no replay)."""
-    bound_to: dict[int, tuple[bytes, str]] = {}
-    counted: dict[str, int] = {}
-    for table in (*PROJECTION_TABLES, projection_count):
-        rows = 0
-        # Streamed (a server-side cursor on PostgreSQL), closed even when a row fails.
-        with conn.execution_options(yield_per=BATCH).execute(select(table)) as result:
-            for row in result.mappings():
-                rows += 1
-                where = describe_key(table, key_of(table, row))
-                if row_digest(table.name, row) != bytes(row["digest"]):
-                    return RowDifference(where, "the row does not match its digest")
-                seq, digest = int(row["seq"]), bytes(row["entry_hash"])
-                if bound_to.setdefault(seq, (digest, where))[0] != digest:
-                    return RowDifference(where, f"bound to seq {seq} with another entry hash")
-                if table is projection_count:
-                    if counted.get(row["table_name"]) != row["row_count"]:
-                        return RowDifference(
-                            where,
-                            f"the table holds {counted.get(row['table_name'], 0)} rows, the "
-                            f"service wrote {row['row_count']}",
-                        )
-                    counted.pop(row["table_name"], None)
-        counted[table.name] = rows
-    counted.pop(projection_count.name)
-    for name, rows in counted.items():
-        if rows:
-            return RowDifference(name, f"the table holds {rows} rows, the service wrote none")
-    seqs = sorted(bound_to)
-    for start in range(0, len(seqs), 500):
-        chunk = seqs[start : start + 500]
-        stored = dict(
-            conn.execute(
-                select(ledger_entry.c.seq, ledger_entry.c.entry_hash).where(
-                    ledger_entry.c.seq.in_(chunk)
-                )
-            ).all()
-        )
-        for seq in chunk:
-            digest, where = bound_to[seq]
-            if seq not in stored or bytes(stored[seq]) != digest:
-                return RowDifference(where, f"bound to seq {seq}, which is not that ledger entry")
+SCANNED = (*PROJECTION_TABLES, projection_count)
+
+
+def _count_difference(conn: Connection) -> RowDifference | None:
+    """Each projection table's row count against ``projection_count`` (whose rows are checked
+    against their digests)."""
+    recorded: dict[str, int] = {}
+    for row in conn.execute(select(projection_count)).mappings().all():
+        where = describe_key(projection_count, key_of(projection_count, row))
+        if row_digest(projection_count.name, row) != bytes(row["digest"]):
+            return RowDifference(where, "the row does not match its digest")
+        recorded[str(row["table_name"])] = int(row["row_count"])
+    for table in PROJECTION_TABLES:
+        stored = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        written = recorded.pop(table.name, 0)
+        if stored != written:
+            return RowDifference(
+                table.name, f"the table holds {stored} rows, the service wrote {written}"
+            )
+    for name in recorded:
+        return RowDifference(f"projection_count[table_name={name!r}]", "no such table")
     return None
+
+
+class ProjectionScan:
+    """Checks stored projection rows against their digests and bindings, ``window`` rows per
+    :meth:`step` (all of them when ``window`` is None), resuming where the previous step ended
+    and starting over after the last table; every step also checks each table's row count.
+
+    ``/readyz`` runs one step per probe, so a probe costs O(window) whatever the size of the
+    projection, and an edited row is reported within ``rows / window`` probes. A row found bad
+    is re-checked first by every later step, so readiness stays failed until it is restored."""
+
+    def __init__(self, window: int | None = 2000) -> None:
+        self.window = window
+        self._position: tuple[int, tuple[Any, ...] | None] = (0, None)
+        self._failing: tuple[Table, tuple[Any, ...]] | None = None
+
+    def step(self, conn: Connection) -> RowDifference | None:
+        difference = _count_difference(conn)
+        if difference is not None:
+            return difference
+        if self._failing is not None:
+            table, key = self._failing
+            condition = and_(*(c == v for c, v in zip(table.primary_key.columns, key, strict=True)))
+            rows = conn.execute(select(table).where(condition)).mappings().all()
+            difference = self._check(conn, table, rows)
+            if difference is not None:
+                return difference
+            self._failing = None
+        budget = self.window
+        start = self._position
+        while budget is None or budget > 0:
+            index, after = self._position
+            table = SCANNED[index]
+            keys = list(table.primary_key.columns)
+            query = select(table).order_by(*keys)
+            if after is not None:
+                query = query.where(tuple_(*keys) > tuple_(*after))
+            if budget is not None:
+                query = query.limit(budget)
+            rows = conn.execute(query).mappings().all()
+            difference = self._check(conn, table, rows)
+            if difference is not None:
+                return difference
+            if budget is not None:
+                budget -= len(rows)
+            if budget is not None and budget <= 0 and rows:
+                self._position = (index, key_of(table, rows[-1]))
+            else:  # the table is done
+                self._position = ((index + 1) % len(SCANNED), None)
+                if self._position == (0, None) or self._position == start:
+                    break
+        return None
+
+    def _check(self, conn: Connection, table: Table, rows: Sequence[Any]) -> RowDifference | None:
+        bound_to: dict[int, tuple[bytes, tuple[Any, ...]]] = {}
+        for row in rows:
+            key = key_of(table, row)
+            seq, digest = int(row["seq"]), bytes(row["entry_hash"])
+            if row_digest(table.name, row) != bytes(row["digest"]):
+                return self._fail(table, key, "the row does not match its digest")
+            if bound_to.setdefault(seq, (digest, key))[0] != digest:
+                return self._fail(table, key, f"bound to seq {seq} with another entry hash")
+        seqs = sorted(bound_to)
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start : start + 500]
+            stored = dict(
+                conn.execute(
+                    select(ledger_entry.c.seq, ledger_entry.c.entry_hash).where(
+                        ledger_entry.c.seq.in_(chunk)
+                    )
+                ).all()
+            )
+            for seq in chunk:
+                digest, key = bound_to[seq]
+                if seq not in stored or bytes(stored[seq]) != digest:
+                    return self._fail(
+                        table, key, f"bound to seq {seq}, which is not that ledger entry"
+                    )
+        return None
+
+    def _fail(self, table: Table, key: tuple[Any, ...], reason: str) -> RowDifference:
+        self._failing = (table, key)
+        return RowDifference(describe_key(table, key), reason)
+
+
+def check_projection(conn: Connection) -> RowDifference | None:
+    """Every stored projection row against its digest and binding, and every table's row count:
+    the first problem, or ``None`` (one full :class:`ProjectionScan`, O(rows), no replay)."""
+    return ProjectionScan(window=None).step(conn)

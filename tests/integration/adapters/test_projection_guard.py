@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -28,7 +28,12 @@ from ledger.adapters.sql.migrations import alembic_config, check_no_drift, upgra
 from ledger.adapters.sql.orm import unit_block
 from ledger.adapters.sql.orm_api import idempotency_record
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
-from ledger.adapters.sql.verify import check_projection, verify_database
+from ledger.adapters.sql.verify import (
+    SCANNED,
+    ProjectionScan,
+    check_projection,
+    verify_database,
+)
 from ledger.demo import load_demo
 from ledger.errors import EntryBreaksRule, LedgerError, ProjectionMismatch
 from ledger.ports import UnitOfWork
@@ -460,6 +465,33 @@ def test_forged_entries_break_rules_that_verify_db_names(
     report = verify_database(demo)
     assert report.first_bad_seq == forged.seq, report.reason
     assert f"breaks the rule {rule}" in (report.reason or "")
+
+
+def test_readiness_scans_a_window_per_probe_and_stays_failed(demo: Engine) -> None:
+    """``/readyz`` checks a few rows per probe, resuming where the last probe stopped: an edited
+    row is found within rows/window probes, and stays reported until it is restored."""
+    with demo.connect() as conn:
+        rows = sum(
+            conn.execute(select(func.count()).select_from(table)).scalar_one() for table in SCANNED
+        )
+    scan = ProjectionScan(window=3)
+    with SqlAlchemyUnitOfWork(demo, write=False) as uow:
+        for _ in range(rows // 3 + 2):  # more than a whole cycle, all clean
+            assert scan.step(uow.connection) is None
+    as_writer(demo, f"UPDATE unit_block SET retired = true WHERE block_id = {HELD}")
+    found, probes = None, 0
+    while found is None and probes <= rows // 3 + 1:
+        probes += 1
+        with SqlAlchemyUnitOfWork(demo, write=False) as uow:
+            found = scan.step(uow.connection)
+    assert found is not None
+    assert found.row == f"unit_block[block_id={HELD}]"
+    for _ in range(3):  # sticky, while the scan moves on
+        with SqlAlchemyUnitOfWork(demo, write=False) as uow:
+            assert scan.step(uow.connection) == found
+    as_writer(demo, f"UPDATE unit_block SET retired = false WHERE block_id = {HELD}")
+    with SqlAlchemyUnitOfWork(demo, write=False) as uow:
+        assert scan.step(uow.connection) is None
 
 
 # --- the migration ---------------------------------------------------------------------------
