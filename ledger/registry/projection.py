@@ -120,6 +120,12 @@ class ProjectionRepository(Protocol):
     def block_history(self, key: BlockKey, serial: int) -> list[BlockEvent]: ...
     def put_submission(self, party: str, reported_year: int, version: str, seq: int) -> None: ...
     def submitted_versions(self, party: str, reported_year: int) -> list[str]: ...
+    def check_stored(self) -> str | None:
+        """The first stored row found not to match its digest, the ledger entry it is bound to
+        or its table's row count, or None. Storage may check a window of rows per call, resuming
+        where the last call stopped (readiness probes); a projection in memory has nothing to
+        check."""
+        ...
 
 
 class InMemoryProjection:
@@ -307,6 +313,9 @@ class InMemoryProjection:
 
     def record_block_event(self, event: BlockEvent) -> None:
         self.events.append(event)
+
+    def check_stored(self) -> str | None:
+        return None
 
     def block_history(self, key: BlockKey, serial: int) -> list[BlockEvent]:
         ids = {

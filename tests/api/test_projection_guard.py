@@ -54,6 +54,9 @@ def test_used_units_put_back_are_not_used_again(
     assert problem["row"] == f"unit_block[block_id={USED}]"
     assert log_size(engine) == size
 
+    holdings = client.get("/v1/accounts/JPN01-GOV/holdings", headers=jcm["JPN01"])
+    assert holdings.status_code == 503
+    assert holdings.json()["rule"] == "projection-matches-ledger"
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["status"] == "not-ready"

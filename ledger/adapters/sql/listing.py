@@ -4,6 +4,9 @@ A page is ``key > after ORDER BY key LIMIT limit``. String keys are compared in 
 on every database, as the API's string cursors are: PostgreSQL compares them under the ``"C"``
 collation (byte order of UTF-8, whatever the database's default collation); SQLite's default
 ``BINARY`` collation already is that order.
+
+Every row read is checked against its digest first (``check_row``): a page never shows a row that
+was changed outside the service.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ledger.adapters.sql.orm import (
     registry,
     unit_block,
 )
+from ledger.adapters.sql.projection import check_row
 from ledger.registry.codec import from_json
 from ledger.registry.model import (
     Account,
@@ -34,6 +38,11 @@ from ledger.registry.model import (
 )
 
 T = TypeVar("T")
+
+
+def _decoded(cls: type[T], table: Table, rows: Any) -> list[T]:
+    """The records of ``rows`` (whole rows of ``table``), each checked against its digest."""
+    return [from_json(cls, json.loads(check_row(table, row)["body"])) for row in rows.mappings()]
 
 
 class SqlProjectionListing:
@@ -60,11 +69,11 @@ class SqlProjectionListing:
         *conditions: ColumnElement[bool],
     ) -> list[T]:
         ordered = self._string_key(key)
-        query = select(table.c.body).where(*conditions)
+        query = select(table).where(*conditions)
         if after is not None:
             query = query.where(ordered > self._after_key(after))
         rows = self._conn.execute(query.order_by(ordered).limit(limit))
-        return [from_json(cls, json.loads(body)) for (body,) in rows]
+        return _decoded(cls, table, rows)
 
     def parties(self, after: str | None, limit: int) -> list[Party]:
         return self._page(Party, party, party.c.code, after, limit)
@@ -88,11 +97,11 @@ class SqlProjectionListing:
     ) -> list[Authorization]:
         # The recording seq and the Party are held only in the record's body, so the versions
         # are decoded, then filtered and ordered here.
-        rows = self._conn.execute(select(authorization.c.body))
+        rows = self._conn.execute(select(authorization))
         found = sorted(
             (
                 a
-                for a in (from_json(Authorization, json.loads(body)) for (body,) in rows)
+                for a in _decoded(Authorization, authorization, rows)
                 if (party is None or a.party == party) and (after is None or a.recorded_seq > after)
             ),
             key=lambda a: a.recorded_seq,
@@ -112,7 +121,7 @@ class SqlProjectionListing:
         account_id: str | None = None,
         include_superseded: bool = False,
     ) -> list[UnitBlock]:
-        query = select(unit_block.c.body)
+        query = select(unit_block)
         if account_id is not None:
             query = query.where(unit_block.c.account_id == account_id)
         if not include_superseded:
@@ -120,12 +129,12 @@ class SqlProjectionListing:
         if after is not None:
             query = query.where(unit_block.c.block_id > after)
         rows = self._conn.execute(query.order_by(unit_block.c.block_id).limit(limit))
-        return [from_json(UnitBlock, json.loads(body)) for (body,) in rows]
+        return _decoded(UnitBlock, unit_block, rows)
 
     def account_blocks(self, account_id: str) -> list[UnitBlock]:
         rows = self._conn.execute(
-            select(unit_block.c.body)
+            select(unit_block)
             .where(unit_block.c.account_id == account_id, unit_block.c.active.is_(True))
             .order_by(unit_block.c.block_id)
         )
-        return [from_json(UnitBlock, json.loads(body)) for (body,) in rows]
+        return _decoded(UnitBlock, unit_block, rows)

@@ -20,10 +20,12 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     Connection,
+    Engine,
     Insert,
     Table,
     Update,
@@ -68,7 +70,13 @@ from ledger.registry.model import (
 )
 from ledger.registry.projection import UNBOUND, Binding, BlockEvent, BlockKey, block_key
 
+if TYPE_CHECKING:
+    from ledger.adapters.sql.verify import ProjectionScan
+
 T = TypeVar("T")
+
+# The readiness scan of each database (``SqlProjection.check_stored``).
+_SCANS: WeakKeyDictionary[Engine, ProjectionScan] = WeakKeyDictionary()
 
 DIGEST_DOMAIN = b"a6ledger projection row v1\n"
 _UNDIGESTED = ("body", "digest")
@@ -550,6 +558,15 @@ class SqlProjection:
                 "account_id": event.account_id,
             },
         )
+
+    def check_stored(self) -> str | None:
+        """One step of this database's ``ProjectionScan`` (shared by every unit of work on the
+        engine, so successive calls cover the whole projection)."""
+        from ledger.adapters.sql.verify import ProjectionScan
+
+        scan = _SCANS.setdefault(self._conn.engine, ProjectionScan())
+        difference = scan.step(self._conn)
+        return None if difference is None else str(difference)
 
     def block_history(self, key: BlockKey, serial: int) -> list[BlockEvent]:
         ids = [

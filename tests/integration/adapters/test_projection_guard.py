@@ -21,13 +21,13 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from app.auth import create_token, revoke_token
+from ledger.access import create_token, revoke_token
 from ledger.adapters.sql import guard
 from ledger.adapters.sql.db import begin_write, create_ledger_engine
 from ledger.adapters.sql.migrations import alembic_config, check_no_drift, upgrade_to_head
 from ledger.adapters.sql.orm import unit_block
 from ledger.adapters.sql.orm_api import idempotency_record
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, SqlStorage
 from ledger.adapters.sql.verify import (
     SCANNED,
     ProjectionScan,
@@ -150,7 +150,7 @@ def refused(engine: Engine, action: Callable[[UnitOfWork], object]) -> LedgerErr
     ],
 )
 def test_statements_outside_the_service_are_refused(demo: Engine, statement: str) -> None:
-    principal, _token = create_token(demo, "ops", "admin")
+    principal, _token = create_token(SqlStorage(demo), "ops", "admin")
     with begin_write(demo) as conn:  # as the service stores a response
         conn.execute(
             idempotency_record.insert().values(
@@ -187,8 +187,8 @@ def test_the_sqlite_shell_cannot_write_the_projection(demo: Engine, backend: str
 
 
 def test_token_revocation_is_the_one_update_a_token_takes(demo: Engine) -> None:
-    principal, _token = create_token(demo, "ops", "admin")
-    revoked = revoke_token(demo, principal.token_id)
+    principal, _token = create_token(SqlStorage(demo), "ops", "admin")
+    revoked = revoke_token(SqlStorage(demo), principal.token_id)
     assert revoked.revoked_at is not None
     # Even the service's own write transaction cannot un-revoke it, or rename it.
     for change in ("revoked_at = NULL", "name = 'renamed'", "role = 'auditor'"):
