@@ -77,6 +77,8 @@ class ProjectionMismatch(IntegrityError):
     outside the service. Nothing is done on it until an operator restores the projection
     (``a6ledger verify-db`` names the row)."""
 
+    problem_type = "projection-mismatch"
+    title = "The stored holdings projection does not match the ledger"
     rule = "projection-matches-ledger"
 
 
@@ -84,6 +86,8 @@ class EntryBreaksRule(IntegrityError):
     """Every ledger entry follows the registry rules: replaying the log found an entry that
     breaks one (an entry written outside the service, or by a defect)."""
 
+    problem_type = "entry-breaks-rule"
+    title = "A ledger entry breaks a registry rule"
     rule = "entries-follow-rules"
 
 

@@ -98,12 +98,14 @@ CLOCK_SKEW = timedelta(minutes=5)
 _FIELDS = tuple(f.name for f in dataclasses.fields(UnitBlock))
 
 
-class _Broken(LedgerError):
-    """A structural rule of the projection that an entry breaks (named per instance)."""
+class _Broken(Exception):
+    """A structural rule of the projection that an entry breaks (named per instance); never
+    leaves this module: ``LedgerAudit.feed`` reports it as ``EntryBreaksRule``."""
 
-    def __init__(self, rule: str, message: str, **details: Any) -> None:
-        super().__init__(message, **details)
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
         self.broken = rule
+        self.message = message
 
 
 def external_account_id(registry_id: str) -> str:
@@ -158,7 +160,7 @@ class LedgerAudit:
         it breaks (the entry is not applied; feed nothing more)."""
         try:
             self._check(entry)
-        except LedgerError as exc:
+        except (LedgerError, _Broken) as exc:
             broken = exc.broken if isinstance(exc, _Broken) else exc.rule
             raise EntryBreaksRule(
                 f"entry {entry.seq} ({entry.kind}) breaks the rule {broken}: {exc.message}",
