@@ -16,11 +16,16 @@ replayed so far before applying it:
   account held them, one-time use, authorization before first transfer, at most one first
   transfer, NDC period and purpose, authorization limits and timeframe, account types;
 - reference data: identifiers well-formed and never reused, references to Parties, registries,
-  approaches, authorizations and accounts that exist, authorization versions in sequence.
+  approaches, authorizations and accounts that exist, authorization versions in sequence;
+- action dates (``ledger.registry.dating``): never after the recording date, never before the
+  vintage year or the last action on the same units, stamped on every block the entry writes,
+  the authorization version in force on that date, and a restatement recorded when the date
+  falls in a reported year whose AEF a Party concerned had submitted.
 
-What it cannot re-check: who asked (the entry names the actor, not the token's registry), and
-that an action's follow-up entries were all written (e.g. the first transfer that an OIMP
-authorization fires): those are facts of the request, not of the log.
+What it cannot re-check: who asked (the entry names the actor, not the token's registry, so not
+who may date an action), that an action's follow-up entries were all written (e.g. the first
+transfer that an OIMP authorization fires), and the OIMP first-transfer deadline, which depends
+on a deployment setting (``END_OF_PERIOD_BTR_AFTER``) the log does not record.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import Any
 from ledger.errors import (
     AccountNotFound,
     AccountTypeMismatch,
+    ActionDateInFuture,
     AlreadyRegistered,
     AuthorizationChangeForbidden,
     AuthorizationLimitExceeded,
@@ -53,11 +59,13 @@ from ledger.errors import (
     RegistryDoesNotOwnUnits,
     RegistryNotFound,
     SerialsNotHeld,
+    SubmittedYearNotRestated,
     UnitsNotAuthorized,
 )
 from ledger.log.chain import Entry
 from ledger.registry import rules
 from ledger.registry.codec import from_json
+from ledger.registry.dating import ACTION_DATE, RESTATES, action_date
 from ledger.registry.model import (
     ACCOUNT_ID,
     AUTHORIZATION_ID,
@@ -133,6 +141,9 @@ class LedgerAudit:
     def __init__(self) -> None:
         self.state = InMemoryProjection()
         self._pieces: dict[int, list[UnitBlock]] = {}
+        # Action date of the last entry that wrote each block (for blocks written before action
+        # dates were stamped on them).
+        self._acted_on: dict[int, date] = {}
         self._handlers: dict[str, Callable[[Entry], None]] = {
             "party.registered": self._party_registered,
             "ndc.declared": self._ndc_declared,
@@ -176,8 +187,19 @@ class LedgerAudit:
                 broken_rule="entry-payload",
             ) from exc
         apply_entry(self.state, entry.seq, entry.kind, entry.payload, entry_hash)
+        if entry.kind in BLOCK_KINDS:
+            on = action_date(entry)
+            written: Any = entry.payload["blocks"]
+            for raw in written:
+                self._acted_on[int(raw["block_id"])] = on
 
     def _check(self, entry: Entry) -> None:
+        on = action_date(entry)
+        if on > entry.timestamp.date():
+            raise ActionDateInFuture(
+                f"action date {on.isoformat()} is after the recording date "
+                f"{entry.timestamp.date().isoformat()}"
+            )
         handler = self._handlers.get(entry.kind)
         if handler is not None:
             handler(entry)
@@ -190,7 +212,77 @@ class LedgerAudit:
                     f"entries of kind {entry.kind} do not change holdings",
                 )
             return
-        block_handler(entry, self._blocks(entry))
+        acted = self._blocks(entry)
+        if entry.kind != "consistency.checked":  # a check is no action on the units
+            self._dates_in_order(entry, acted)
+        block_handler(entry, acted)
+        self._restatement(entry, self._parties_concerned(entry, acted))
+
+    def _dates_in_order(self, entry: Entry, acted: list[_Acted]) -> None:
+        """Each block the entry takes is acted on no earlier than its vintage year and its last
+        action (``ledger.registry.services.blocks.check_dated``)."""
+        on = action_date(entry)
+        taken = [item.before for item in acted if item.before is not None]
+        p: Mapping[str, Any] = entry.payload
+        taken += [self.state.block_by_id[int(i)] for i in p.get("superseded", ())]
+        for block in taken:
+            rules.check_vintage_achieved(block.attributes.vintage, on)
+            previous = block.last_action_date
+            if previous is None and block.block_id in self._acted_on:
+                previous = self._acted_on[block.block_id]
+            rules.check_after_previous_action(block, previous, on)
+        for item in acted:
+            if item.before is None:
+                rules.check_vintage_achieved(item.after.attributes.vintage, on)
+
+    def _parties_concerned(self, entry: Entry, acted: list[_Acted]) -> set[str]:
+        """The Parties whose submitted AEFs the action's date is checked against (as each use
+        case passes them to ``ledger.registry.dating.date_action``)."""
+        p: Mapping[str, Any] = entry.payload
+        if entry.kind == "consistency.checked":
+            return set()
+        if entry.kind == "itmo.acquisition" and p.get("from_registry") is not None:
+            return {self._party_of_account(self._account(p["to_account"]))}
+        parties = {
+            self._party_of_account(self._account(b.account_id))
+            for item in acted
+            for b in (item.before, item.after)
+            if b is not None and self.state.get_account(b.account_id) is not None
+        }
+        if entry.kind == "mo.issued":
+            parties.add(self._registry(p["registry_id"]).party)
+        if isinstance(p.get("transferring_party"), str):
+            parties.add(p["transferring_party"])
+        return parties
+
+    def _restatement(self, entry: Entry, parties: set[str]) -> None:
+        """An action dated in a reported year for which a Party concerned submitted its AEF
+        records that it restates that year (``ledger.registry.dating.date_action``)."""
+        on = action_date(entry)
+        if on.year >= entry.timestamp.year or entry.payload.get(RESTATES) == on.year:
+            return
+        for party in sorted(parties):
+            versions = self.state.submitted_versions(party, on.year)
+            if versions:
+                raise SubmittedYearNotRestated(
+                    f"{party} submitted its AEF for {on.year} (version {', '.join(versions)}); "
+                    f"the entry is dated {on.isoformat()} without restating that year"
+                )
+
+    def _version_for(self, entry: Entry, authorization_id: str | None) -> Authorization:
+        """The authorization version an action binds or first transfers units under: the one in
+        force on its action date (the latest, for entries from before action dates)."""
+        if ACTION_DATE in entry.payload:
+            return self._in_force(authorization_id, action_date(entry))
+        return self._authorization(authorization_id, None)
+
+    def _in_force(self, authorization_id: str | None, on: date) -> Authorization:
+        """The version in force on ``on`` (``lookups.authorization_in_force``)."""
+        found = self._authorization(authorization_id, None)
+        while found.authorized_on > on and found.version > 1:
+            found = self._authorization(authorization_id, found.version - 1)
+        rules.check_authorized_by(found, on)
+        return found
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -228,15 +320,17 @@ class LedgerAudit:
         return self._registry(account.registry_id).party
 
     @staticmethod
-    def _day(entry: Entry) -> date:
-        return (entry.timestamp - CLOCK_SKEW).date()
-
-    def _dated(self, entry: Entry, check: Callable[[date], None]) -> None:
-        """Run a dated rule on the entry's day, allowing ``CLOCK_SKEW`` around midnight."""
+    def _dated(entry: Entry, check: Callable[[date], None]) -> None:
+        """Run a dated rule on the entry's action date. An entry without one (written before
+        action dates were recorded) is dated by its timestamp; then the rule may also pass on
+        the date ``CLOCK_SKEW`` earlier, since the service checked it a moment before the
+        entry was stamped."""
         try:
-            check(entry.timestamp.date())
+            check(action_date(entry))
         except LedgerError:
-            check(self._day(entry))
+            if ACTION_DATE in entry.payload:
+                raise
+            check((entry.timestamp - CLOCK_SKEW).date())
 
     # --- reference data ----------------------------------------------------------------------
 
@@ -340,6 +434,8 @@ class LedgerAudit:
                 raise FirstTransferDefinitionConflict(
                     f"{granted.party} declared {declared} for {granted.ca_id}, not {definition}"
                 )
+        if ACTION_DATE in entry.payload and action_date(entry) != granted.authorized_on:
+            raise _Broken("authorization-dated", "an authorization is dated its authorized_on")
         if granted.recorded_seq != entry.seq:
             raise _Broken("authorization-recorded-once", "recorded_seq is not the entry's seq")
         previous = self.state.get_authorization(granted.authorization_id)
@@ -357,6 +453,8 @@ class LedgerAudit:
 
     def _entity_recorded(self, entry: Entry) -> None:
         entity = from_json(AuthorizedEntity, entry.payload["entity"])
+        if ACTION_DATE in entry.payload and action_date(entry) != entity.authorized_on:
+            raise _Broken("authorization-dated", "an entity is dated its authorized_on")
         self._approach(entity.ca_id)
         if not entity.entity_id.strip() or not entity.name.strip():
             raise InvalidInput("an authorized entity needs an id and a name")
@@ -388,6 +486,12 @@ class LedgerAudit:
                 raise _Broken("units-conserved", f"block {block_id} is not active to supersede")
         acted = set(acted_ids)
         split_at = dict.fromkeys(superseded, entry.seq)
+        # Every block an action writes carries its action date (entries written before action
+        # dates existed carry none).
+        stamp = action_date(entry) if ACTION_DATE in p else None
+        dates: set[date | None] = {stamp}
+        if stamp is None:  # a consistency check dates its blocks by its recording date
+            dates |= {None, entry.timestamp.date(), (entry.timestamp - CLOCK_SKEW).date()}
         result: list[_Acted] = []
         for block in blocks:
             if block.last < block.first or block.first < 1 or block.block_id < 1:
@@ -404,9 +508,17 @@ class LedgerAudit:
                 before = None
             else:
                 before = self._piece(block, split_at.get(block.parent_id))
+            if block.last_action_date not in dates:
+                raise _Broken(
+                    "blocks-dated-with-their-action",
+                    f"block {block.block_id} is dated {block.last_action_date}, not as its entry",
+                )
             if block.block_id in acted:
                 result.append(_Acted(before, block))
-            elif before is None or before != block:
+            elif (
+                before is None
+                or dataclasses.replace(before, last_action_date=block.last_action_date) != block
+            ):
                 raise _Broken(
                     "units-conserved",
                     f"block {block.block_id} changes although the entry does not act on it",
@@ -453,7 +565,7 @@ class LedgerAudit:
 
     @staticmethod
     def _only(acted: _Acted, allowed: set[str]) -> None:
-        changed = acted.changed - allowed
+        changed = acted.changed - allowed - {"last_action_date"}
         if changed:
             raise _Broken(
                 "action-changes-its-fields-only",
@@ -539,7 +651,7 @@ class LedgerAudit:
             ):
                 raise AccountTypeMismatch(f"issuance into {account.account_id}")
             if block.authorization_id is not None:
-                granted = self._authorization(block.authorization_id, None)
+                granted = self._version_for(entry, block.authorization_id)
                 pending[block.authorization_id] += block.quantity
                 rules.check_units_fit_authorization(
                     granted,
@@ -561,9 +673,9 @@ class LedgerAudit:
 
     def _units_authorized(self, entry: Entry, acted: list[_Acted]) -> None:
         p: Mapping[str, Any] = entry.payload
-        granted = self._authorization(p["authorization_id"], None)
+        granted = self._version_for(entry, p["authorization_id"])
         if p["version"] != granted.version:
-            raise AuthorizationChangeForbidden("units are authorized under the current version")
+            raise AuthorizationChangeForbidden("units are authorized under the version in force")
         total = self.state.authorized_quantity(granted.authorization_id)
         for item in acted:
             before = self._existing(item)
@@ -596,7 +708,8 @@ class LedgerAudit:
             rules.check_not_retired(before)
             rules.check_authorized(before)
             rules.check_not_first_transferred(before)
-            granted = self._authorization(before.authorization_id, None)
+            granted = self._version_for(entry, before.authorization_id)
+            latest = self._authorization(before.authorization_id, None)
             self._only(item, {"first_transfer_seq", "authorization_version", "account_id"})
             after = item.after
             if after.first_transfer_seq != entry.seq or after.authorization_version != (
@@ -613,13 +726,13 @@ class LedgerAudit:
                 if destination.account_type is AccountType.HOLDING:
                     if acquiring != party or party == self._party_of_account(source):
                         raise AccountTypeMismatch("a first transfer goes to another Party")
-                    if not granted.purposes.covers_ndc:
+                    if not latest.purposes.covers_ndc:
                         raise FirstTransferPending(
                             f"serials {before.first}-{before.last} are authorized for OIMP only"
                         )
                 elif destination.account_type is not AccountType.ADAPTATION_FUND:
                     raise AccountTypeMismatch("use and cancellation have their own actions")
-            elif not (omge or granted.purposes.covers_oimp):
+            elif not (omge or granted.purposes.covers_oimp or latest.purposes.covers_oimp):
                 raise UnitsNotAuthorized(
                     f"nothing fires the first transfer of serials {before.first}-{before.last}"
                 )
@@ -763,6 +876,7 @@ class LedgerAudit:
         for item in acted:
             before = self._existing(item)
             rules.check_use_within_ndc_period(party.ndc, before.attributes.vintage, use_year)
+            rules.check_use_year_not_before_vintage(before.attributes.vintage, use_year)
             rules.check_authorized(before)
             granted = self._authorization(before.authorization_id, before.authorization_version)
             rules.check_purpose(granted, ndc=True)
