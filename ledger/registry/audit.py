@@ -52,8 +52,8 @@ from ledger.errors import (
     FirstTransferPending,
     InvalidInput,
     LedgerError,
-    NdcAlreadyDeclared,
     NdcNotDeclared,
+    NdcPeriodReported,
     OwnUnitsNotUsable,
     PartyNotFound,
     RegistryDoesNotOwnUnits,
@@ -63,7 +63,7 @@ from ledger.errors import (
     UnitsNotAuthorized,
 )
 from ledger.log.chain import Entry
-from ledger.registry import rules
+from ledger.registry import ndc, rules
 from ledger.registry.codec import from_json
 from ledger.registry.dating import ACTION_DATE, RESTATES, action_date
 from ledger.registry.model import (
@@ -80,7 +80,6 @@ from ledger.registry.model import (
     CooperativeApproach,
     FirstTransferDefinition,
     NdcDeclaration,
-    NdcType,
     Party,
     Registry,
     UnitBlock,
@@ -147,6 +146,7 @@ class LedgerAudit:
         self._handlers: dict[str, Callable[[Entry], None]] = {
             "party.registered": self._party_registered,
             "ndc.declared": self._ndc_declared,
+            "ndc.amended": self._ndc_amended,
             "registry.registered": self._registry_registered,
             "cooperative_approach.registered": self._approach_registered,
             "account.opened": self._account_opened,
@@ -339,27 +339,39 @@ class LedgerAudit:
         if not pattern.match(value):
             raise InvalidInput(f"{value!r} is not a valid {what}")
 
-    @staticmethod
-    def _ndc(ndc: NdcDeclaration) -> None:
-        if ndc.period_start > ndc.period_end or not ndc.covers(ndc.target_year):
-            raise InvalidInput("the NDC period must be ordered and contain the target year")
-        if ndc.ndc_type is NdcType.MULTI_YEAR and ndc.method.value == "averaging":
-            raise InvalidInput("averaging applies to single-year NDCs only")
-
     def _party_registered(self, entry: Entry) -> None:
-        party = from_json(Party, entry.payload["party"])
+        party = ndc.registered_party(entry.payload["party"])
         self._well_formed(PARTY_CODE, party.code, "Party code")
         if self.state.get_party(party.code) is not None:
             raise AlreadyRegistered(f"Party {party.code} is registered twice")
-        if party.ndc is not None:
-            self._ndc(party.ndc)
+        for declaration in party.declarations:
+            ndc.check_declaration(declaration)
 
     def _ndc_declared(self, entry: Entry) -> None:
         party = self._party(entry.payload["party"])
-        ndc = from_json(NdcDeclaration, entry.payload["ndc"])
-        self._ndc(ndc)
-        if party.ndc is not None and party.ndc != ndc:
-            raise NdcAlreadyDeclared(f"{party.code} changes its declared NDC")
+        declaration = from_json(NdcDeclaration, entry.payload["ndc"])
+        ndc.check_declaration(declaration)
+        # The very same declaration again changes nothing (ledgers from before successive NDC
+        # periods repeat it); another one must be a new period, disjoint from the others.
+        ndc.check_new_period(party, declaration)
+
+    def _ndc_amended(self, entry: Entry) -> None:
+        p: Mapping[str, Any] = entry.payload
+        party = self._party(p["party"])
+        declaration = from_json(NdcDeclaration, p["ndc"])
+        ndc.check_declaration(declaration)
+        period = ndc.period_to_amend(party, declaration)
+        if p["version"] != period.version + 1 or period.declaration == declaration:
+            raise _Broken("ndc-versions-in-sequence", "an amendment is the next version")
+        reported = [
+            year
+            for (code, year, _version) in self.state.submissions
+            if code == party.code and declaration.covers(year)
+        ]
+        if reported:
+            raise NdcPeriodReported(
+                f"{party.code} submitted its AEF for {min(reported)}, in the period amended"
+            )
 
     def _registry_registered(self, entry: Entry) -> None:
         registry = from_json(Registry, entry.payload["registry"])
@@ -867,7 +879,7 @@ class LedgerAudit:
         party = self._party(registry.party)
         if p["using_party"] != party.code:
             raise _Broken("use-by-holding-party", "the entry misstates the using Party")
-        if party.ndc is None:
+        if not party.ndc_periods:
             raise NdcNotDeclared(f"{party.code} has not declared its NDC period")
         use_year = p["use_year"]
         if not isinstance(use_year, int) or isinstance(use_year, bool):
@@ -875,7 +887,7 @@ class LedgerAudit:
         self._retired_into(acted, source, destination)
         for item in acted:
             before = self._existing(item)
-            rules.check_use_within_ndc_period(party.ndc, before.attributes.vintage, use_year)
+            rules.check_use_within_ndc_periods(party, before.attributes.vintage, use_year)
             rules.check_use_year_not_before_vintage(before.attributes.vintage, use_year)
             rules.check_authorized(before)
             granted = self._authorization(before.authorization_id, before.authorization_version)

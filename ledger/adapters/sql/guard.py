@@ -1,6 +1,6 @@
 """Which statements may change the projection and API tables: only the service's own.
 
-Migration 0006 installs triggers that refuse INSERT and UPDATE of the projection tables (and of
+Migration 0008 installs triggers that refuse INSERT and UPDATE of the projection tables (and of
 ``api_token``, ``idempotency_record``, ``block_event``) unless the statement runs in a write
 transaction opened by this adapter (:func:`ledger.adapters.sql.db.begin_write`), and refuse
 DELETE (and TRUNCATE on PostgreSQL) always. How a transaction says "this is the service":

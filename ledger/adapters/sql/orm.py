@@ -8,7 +8,7 @@ tables, written in the same transaction as the entries they derive from.
 Every projection row is bound to the ledger entry that last wrote it (``seq``, ``entry_hash``)
 and carries ``digest``, the SHA-256 of the row's state and binding
 (``ledger.adapters.sql.projection.row_digest``); ``projection_count`` keeps how many rows each
-projection table holds. Migration 0006 refuses INSERT and UPDATE of these tables outside the
+projection table holds. Migration 0008 refuses INSERT and UPDATE of these tables outside the
 service's write transactions and DELETE always (``ledger.adapters.sql.guard``).
 """
 

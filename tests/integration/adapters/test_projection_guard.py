@@ -498,7 +498,7 @@ def test_readiness_scans_a_window_per_probe_and_stays_failed(demo: Engine) -> No
 
 
 def test_upgrading_binds_the_rows_already_there(database_factory: DatabaseFactory) -> None:
-    """A database with a projection from before 0006 gets every row bound to the entry that
+    """A database with a projection from before 0008 gets every row bound to the entry that
     last wrote it, with v1 digests the adapter accepts; downgrading removes it all again."""
     url = database_factory.empty_url()
     try:
@@ -508,9 +508,9 @@ def test_upgrading_binds_the_rows_already_there(database_factory: DatabaseFactor
             with SqlAlchemyUnitOfWork(engine, write=True) as uow:
                 load_demo(uow)
                 uow.commit()
-            command.downgrade(alembic_config(url), "0005")
+            command.downgrade(alembic_config(url), "0007")
             assert "digest" not in {c["name"] for c in inspect(engine).get_columns("unit_block")}
-            with engine.begin() as conn:  # no guard before 0006
+            with engine.begin() as conn:  # no guard before 0008
                 conn.exec_driver_sql("UPDATE party SET body = body WHERE code = 'JPN'")
             upgrade_to_head(url)
             check_no_drift(url)

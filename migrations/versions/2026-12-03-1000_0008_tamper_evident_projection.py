@@ -24,11 +24,12 @@ that refuse changes outside the service.
      check on read and by ``verify-db`` (the same holds on PostgreSQL for a role that may set
      the variable or disable triggers).
    A later migration that must rewrite these rows sets the variable (PostgreSQL) or drops and
-   recreates the triggers (SQLite).
+   recreates the triggers (SQLite), and recomputes their digests (as ``_bind_existing_rows``
+   does here).
 
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-02 02:00:00
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-03 10:00:00
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
