@@ -16,6 +16,7 @@ from ledger.errors import InvalidInput, NdcPeriodNotDeclared, NdcPeriodReported
 from ledger.ports import UnitOfWork
 from ledger.registry import services
 from ledger.registry.model import CaMethod, Metric, NdcDeclaration, NdcPeriod, NdcType
+from ledger.registry.projection import replay
 from tests.fakes import FakeUnitOfWork
 from tests.registry_world import (
     ADMIN,
@@ -237,4 +238,24 @@ def test_no_amendment_once_an_aef_covering_the_period_was_submitted(uow: FakeUni
         lambda u: reporting.amend_ndc(
             u, "JPN", replace(JAPAN_2031_2035, method=CaMethod.TRAJECTORY), ADMIN
         ),
+    )
+
+
+def test_successive_periods_and_amendments_replay_through_the_rule_checking_audit(
+    uow: FakeUnitOfWork,
+) -> None:
+    """What the services record with several periods and amendments is exactly what the
+    rule-checking replay (``verify-db``) re-derives: the same Parties, periods and holdings."""
+    past_2030(uow)
+    act(
+        uow,
+        lambda u: reporting.amend_ndc(
+            u, "THA", replace(THAILAND_2031_2035, target_year=2033), ADMIN
+        ),
+    )
+    replayed = replay(uow.log.read_entries(0, uow.log.size()))
+    for code in ("JPN", "THA"):
+        assert replayed.get_party(code) == uow.projection.get_party(code)
+    assert sorted(replayed.active_blocks(), key=lambda b: b.block_id) == sorted(
+        uow.projection.active_blocks(), key=lambda b: b.block_id
     )
