@@ -26,6 +26,12 @@ What it cannot re-check: who asked (the entry names the actor, not the token's r
 who may date an action), that an action's follow-up entries were all written (e.g. the first
 transfer that an OIMP authorization fires), and the OIMP first-transfer deadline, which depends
 on a deployment setting (``END_OF_PERIOD_BTR_AFTER``) the log does not record.
+
+Why one module of about 950 lines: :class:`LedgerAudit` is one state machine over the entry
+kinds, and every handler reads and checks the same replayed state through the same private
+helpers (``_Broken``, the block-shape checks); split per kind, each part would need that whole
+state and those helpers back. Splitting it by action family, as ``services/`` is, remains the
+way to go when it grows.
 """
 
 from __future__ import annotations
