@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: help install run test coverage lint typecheck imports check migrate openapi bench demo
 
@@ -17,10 +19,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-run: $(STAMP) ## Install, then start the service on SQLite at http://127.0.0.1:8000
-	$(BIN)/a6ledger serve
+run: $(STAMP) ## Install, then start the service on SQLite at http://$(HOST):$(PORT) (`make run PORT=8080`)
+	$(BIN)/a6ledger serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) ## Install, then run every test (SQLite and PostgreSQL; see A6LEDGER_TEST_DATABASES)
+test: $(STAMP) ## Install, then run every test (SQLite, and PostgreSQL when it answers; see A6LEDGER_TEST_DATABASES)
 	$(BIN)/pytest
 
 coverage: $(STAMP) ## Run every test with a coverage report; fails under the floor in pyproject.toml

@@ -8,9 +8,14 @@ import pytest
 from sqlalchemy import Engine
 
 from ledger.adapters.sql.db import create_ledger_engine
-from tests.databases import BACKENDS, PostgresFactory, SqliteFactory
+from tests.databases import BACKENDS, SKIPPED_POSTGRES, PostgresFactory, SqliteFactory
 
 DatabaseFactory = SqliteFactory | PostgresFactory
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SKIPPED_POSTGRES is not None:
+        terminalreporter.write_line(SKIPPED_POSTGRES, yellow=True)
 
 
 @pytest.fixture(scope="session")

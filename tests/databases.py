@@ -4,8 +4,11 @@ Every storage test gets its own database built by the Alembic migrations: a migr
 made once per session (SQLite: a file; PostgreSQL: a template database) and copied per test, so
 tests commit for real, take the real locks and run the real triggers, yet stay isolated.
 
-``A6LEDGER_TEST_DATABASES`` picks the backends (``sqlite,postgresql`` by default);
-``A6LEDGER_TEST_POSTGRES_URL`` names the PostgreSQL server's maintenance database.
+``A6LEDGER_TEST_DATABASES`` picks the backends; ``A6LEDGER_TEST_POSTGRES_URL`` names the
+PostgreSQL server's maintenance database. Unset, the backends are SQLite and, when its server
+answers within two seconds, PostgreSQL: on a machine without PostgreSQL the suite runs on SQLite
+and says so in one line (:data:`SKIPPED_POSTGRES`) instead of failing every PostgreSQL test.
+Named explicitly (as CI does), a backend that is down fails its tests.
 """
 
 from __future__ import annotations
@@ -19,20 +22,46 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from ledger.adapters.sql.db import normalize_database_url
 from ledger.adapters.sql.migrations import upgrade_to_head
 
-BACKENDS = tuple(
-    name.strip()
-    for name in os.environ.get("A6LEDGER_TEST_DATABASES", "sqlite,postgresql").split(",")
-    if name.strip()
-)
 POSTGRES_ADMIN_URL = normalize_database_url(
     os.environ.get(
         "A6LEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
 )
+POSTGRES_PROBE_SECONDS = 2
+
+
+def postgres_answers(url: str = POSTGRES_ADMIN_URL) -> bool:
+    """Whether the PostgreSQL server at ``url`` accepts a connection within two seconds."""
+    engine = create_engine(url, connect_args={"connect_timeout": POSTGRES_PROBE_SECONDS})
+    try:
+        with engine.connect():
+            return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def _backends(named: str | None) -> tuple[tuple[str, ...], str | None]:
+    """The backends to test, and the line that says why PostgreSQL is left out (if it is)."""
+    if named is not None:
+        return tuple(name.strip() for name in named.split(",") if name.strip()), None
+    if postgres_answers():
+        return ("sqlite", "postgresql"), None
+    where = make_url(POSTGRES_ADMIN_URL).render_as_string(hide_password=True)
+    return ("sqlite",), (
+        f"PostgreSQL at {where} did not answer: ran the SQLite tests only. To test on "
+        "PostgreSQL too, start it (README, Quick start) or set A6LEDGER_TEST_POSTGRES_URL, "
+        "and A6LEDGER_TEST_DATABASES=sqlite,postgresql to require it."
+    )
+
+
+BACKENDS, SKIPPED_POSTGRES = _backends(os.environ.get("A6LEDGER_TEST_DATABASES"))
 
 
 @dataclass
