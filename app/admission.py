@@ -12,7 +12,9 @@ permit taken waits for one in turn (first come, first served) for at most
 Failed authentication (a bearer token that is unknown, malformed or revoked) is counted per
 client address in a token bucket: ``auth_failure_limit`` failures, refilled over
 ``auth_failure_window`` seconds. While an address's bucket is empty, its requests that carry a
-bearer token get a 429 problem with ``Retry-After`` before any database work.
+bearer token get a 429 problem with ``Retry-After`` before any database work. The client address
+is the connection's peer, or, when the peer is one of the ``trusted_proxies``, the address that
+proxy (and any trusted proxy before it) names in ``X-Forwarded-For`` (:func:`client_address`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -173,10 +176,46 @@ class FailedAuthThrottle:
         bucket.tokens = max(0.0, bucket.tokens - 1)
 
 
+Networks = tuple[IPv4Network | IPv6Network, ...]
+
+
+def _trusted(address: str, proxies: Networks) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in proxies)
+
+
+def forwarded_client(peer: str, forwarded_for: list[str], proxies: Networks) -> str:
+    """The client address of a request from ``peer`` with these ``X-Forwarded-For`` headers.
+
+    Only a trusted proxy's word counts: starting at the peer, each trusted hop's right-most
+    remaining ``X-Forwarded-For`` entry is the address before it; the first address that is not a
+    trusted proxy is the client. Entries left of it were written by the client itself and are
+    ignored; an entry that is not an IP address ends the walk at the last trusted hop."""
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+    address = peer
+    while _trusted(address, proxies) and hops:
+        hop = hops.pop()
+        try:
+            address = str(ip_address(hop))
+        except ValueError:
+            return address
+    return address
+
+
 def client_address(request: Request) -> str:
-    """The peer address of the connection (a proxy in front is one address for all its
-    clients: run the service behind one that limits failed attempts itself, or on its own)."""
-    return request.client.host if request.client is not None else "unknown"
+    """The address failed authentications are counted against: the connection's peer, or the
+    client a trusted proxy forwarded the request for (``A6LEDGER_TRUSTED_PROXIES``)."""
+    if request.client is None:
+        return "unknown"
+    proxies: Networks = request.app.state.trusted_proxies
+    if not proxies:
+        return request.client.host
+    return forwarded_client(
+        request.client.host, request.headers.getlist("x-forwarded-for"), proxies
+    )
 
 
 def has_bearer_credentials(request: Request) -> bool:

@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = storage
     app.state.checkpoint_state = FileCheckpointState(settings.checkpoint_state_path)
     app.state.db_admission = DatabaseAdmission(settings.database_slots, settings.db_queue_timeout)
+    app.state.trusted_proxies = settings.trusted_proxy_networks
     app.state.auth_throttle = FailedAuthThrottle(
         settings.auth_failure_limit, settings.auth_failure_window
     )

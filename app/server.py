@@ -125,6 +125,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout_keep_alive": settings.keep_alive_timeout,
         "h11_max_incomplete_event_size": settings.max_header_bytes,
         "access_log": False,
+        # The client address is the app's business (A6LEDGER_TRUSTED_PROXIES, app/admission.py):
+        # uvicorn would otherwise believe X-Forwarded-For from any local peer.
+        "proxy_headers": False,
         "log_level": "info",
         "log_config": logging_config(),
     }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ledger.accounting.adjustments import AdjustmentPolicy, AveragingBasis
 from ledger.adapters.sql.db import PoolLimits, normalize_database_url
@@ -70,6 +72,11 @@ class Settings(BaseSettings):
     #: address, refilled over ``auth_failure_window`` seconds; then 429 with Retry-After.
     auth_failure_limit: int = Field(default=20, ge=1)
     auth_failure_window: float = Field(default=60.0, gt=0)
+    #: Reverse proxies (addresses or CIDR networks, comma-separated) whose ``X-Forwarded-For``
+    #: names the client: the failed-authentication limit then counts the client's address, not
+    #: the proxy's. Empty (the default): the connection's peer is the client, and the header is
+    #: ignored, so no caller can pick the address its failures are counted against.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     #: Years from the last year of an NDC period to the BTR that reports it: OIMP first
     #: transfers close on 31 December of the year before (ledger.registry.dating).
     end_of_period_btr_after: int = Field(default=END_OF_PERIOD_BTR_AFTER, ge=1, le=10)
@@ -105,6 +112,23 @@ class Settings(BaseSettings):
             raise ValueError("log_origin must be non-empty, without spaces or '+'")
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxy_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted_proxies: {item!r} is not an address or network") from exc
+        return value
+
     @field_validator("witness_keys")
     @classmethod
     def _witness_keys_are_cosigner_keys(cls, value: list[str]) -> list[str]:
@@ -132,6 +156,10 @@ class Settings(BaseSettings):
     @property
     def pool_limits(self) -> PoolLimits:
         return PoolLimits(self.db_pool_size, self.db_max_overflow, self.db_pool_timeout)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ip_network(item, strict=False) for item in self.trusted_proxies)
 
     @property
     def database_slots(self) -> int:

@@ -90,3 +90,40 @@ def test_an_unauthenticated_read_takes_no_snapshot(client: TestClient, app: Fast
     assert opened == []
     assert client.get("/v1/parties", headers={"Authorization": "Bearer nope"}).status_code == 401
     assert opened == [False]
+
+
+def _bad_token_statuses(app: FastAPI, peer: str, forwarded_for: list[str]) -> list[int]:
+    """Statuses of one bad-token request per ``X-Forwarded-For`` value, from ``peer``."""
+    bad = {"Authorization": "Bearer a6l_tok_aaaaaaaaaaaa_" + "B" * 43}
+
+    async def scenario() -> list[int]:
+        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            statuses = []
+            for value in forwarded_for:
+                response = await client.get("/v1/parties", headers=bad | {"X-Forwarded-For": value})
+                statuses.append(response.status_code)
+            return statuses
+
+    return asyncio.run(scenario())
+
+
+def test_behind_a_trusted_proxy_failed_logins_count_per_forwarded_client(
+    app_settings: Settings,
+) -> None:
+    settings = app_settings.model_copy(
+        update={
+            "auth_failure_limit": 3,
+            "trusted_proxies": ["10.0.0.0/8"],
+        }
+    )
+    app = create_app(settings)
+    with TestClient(app):
+        # Through the trusted proxy: each client has its own budget, and the spoofed entry a
+        # client puts left of its real address changes nothing.
+        first = ["203.0.113.5", "1.2.3.4, 203.0.113.5", "9.9.9.9, 203.0.113.5", "203.0.113.5"]
+        assert _bad_token_statuses(app, "10.0.0.2", first) == [401, 401, 401, 429]
+        assert _bad_token_statuses(app, "10.0.0.2", ["203.0.113.6"]) == [401]
+        # A peer that is not a trusted proxy cannot escape its limit by naming other clients.
+        rotating = ["198.18.0.1", "198.18.0.2", "198.18.0.3", "198.18.0.4"]
+        assert _bad_token_statuses(app, "192.0.2.9", rotating) == [401, 401, 401, 429]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from ipaddress import ip_network
 
 import pytest
 
-from app.admission import DatabaseAdmission, DatabaseBusy, FailedAuthThrottle
+from app.admission import DatabaseAdmission, DatabaseBusy, FailedAuthThrottle, forwarded_client
 
 
 class Clock:
@@ -62,3 +63,34 @@ def test_permits_are_bounded_and_a_waiter_gives_up_after_the_timeout() -> None:
 
     asyncio.run(scenario())
     asyncio.run(scenario())  # a new event loop gets a new semaphore
+
+
+PROXIES = (ip_network("10.0.0.0/8"), ip_network("2001:db8::/32"))
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "client"),
+    [
+        # No trusted peer: the header is the caller's own word and is ignored.
+        ("198.51.100.7", ["203.0.113.5"], "198.51.100.7"),
+        # A trusted proxy names its client.
+        ("10.0.0.2", ["203.0.113.5"], "203.0.113.5"),
+        # Entries left of the first untrusted hop were written by the client: ignored.
+        ("10.0.0.2", ["1.1.1.1, 203.0.113.5"], "203.0.113.5"),
+        # Two trusted proxies in a row, over two header lines.
+        ("10.0.0.2", ["203.0.113.5", "10.1.1.1"], "203.0.113.5"),
+        ("2001:db8::1", ["2001:db8::2, 2001:db8:ffff::9, 2001:0db9::5"], "2001:db9::5"),
+        # A trusted proxy without a header, or a chain of trusted hops only: the last one.
+        ("10.0.0.2", [], "10.0.0.2"),
+        ("10.0.0.2", ["10.0.0.3"], "10.0.0.3"),
+        # Garbage ends the walk at the last trusted hop.
+        ("10.0.0.2", ["203.0.113.5, not-an-address"], "10.0.0.2"),
+        ("10.0.0.2", ["not-an-address, 10.0.0.4"], "10.0.0.4"),
+        # A peer that is not an IP address (a Unix socket, a test client) is never trusted.
+        ("testclient", ["203.0.113.5"], "testclient"),
+    ],
+)
+def test_the_client_address_comes_from_x_forwarded_for_only_through_trusted_proxies(
+    peer: str, forwarded_for: list[str], client: str
+) -> None:
+    assert forwarded_client(peer, forwarded_for, PROXIES) == client

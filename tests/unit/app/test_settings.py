@@ -39,3 +39,19 @@ def test_the_btr_reporting_an_ndc_period_end_is_a_setting(monkeypatch: pytest.Mo
     monkeypatch.setenv("A6LEDGER_END_OF_PERIOD_BTR_AFTER", "0")
     with pytest.raises(ValidationError, match="end_of_period_btr_after"):
         Settings(_env_file=None)
+
+
+def test_trusted_proxies_are_addresses_or_networks_separated_by_commas(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("A6LEDGER_TRUSTED_PROXIES", raising=False)
+    assert Settings(_env_file=None).trusted_proxy_networks == ()
+    monkeypatch.setenv("A6LEDGER_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1 ,2001:db8::/32")
+    assert [str(n) for n in Settings(_env_file=None).trusted_proxy_networks] == [
+        "10.0.0.0/8",
+        "127.0.0.1/32",
+        "2001:db8::/32",
+    ]
+    monkeypatch.setenv("A6LEDGER_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal")
+    with pytest.raises(ValidationError, match="'proxy.internal' is not an address or network"):
+        Settings(_env_file=None)
