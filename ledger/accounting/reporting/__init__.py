@@ -14,6 +14,7 @@ any tree size and every figure names the entries behind it:
   from AEF rows of ledger records (:mod:`~ledger.accounting.reporting.aef_rows`);
 - :mod:`~ledger.accounting.reporting.submissions`: recording, listing and verifying AEF
   submissions;
+- :mod:`~ledger.accounting.reporting.flows`: transfers of units between Parties;
 - :mod:`~ledger.accounting.reporting.ndc_amendments`: amending a declared NDC period until an
   AEF covering it has been submitted.
 
@@ -31,6 +32,7 @@ uses (annex footnote).
 from ledger.accounting.reporting.aef_report import aef_report_for
 from ledger.accounting.reporting.aef_rows import NonGhgTonnesUnknown
 from ledger.accounting.reporting.entries import TreeSizeBeyondLog
+from ledger.accounting.reporting.flows import Flow, flows_for, international_flows
 from ledger.accounting.reporting.inputs import (
     AEF_SUBMITTED,
     EMISSIONS_RECORDED,
@@ -68,6 +70,7 @@ __all__ = [
     "NDC_TARGET_RECORDED",
     "POLICY_CHOSEN",
     "EmissionsUnitMismatch",
+    "Flow",
     "NdcTarget",
     "NonGhgTonnesUnknown",
     "PartyFacts",
@@ -75,6 +78,8 @@ __all__ = [
     "Submission",
     "TreeSizeBeyondLog",
     "adjustments_as_of",
+    "flows_for",
+    "international_flows",
     "adjustments_for",
     "amend_ndc",
     "aef_report_for",
