@@ -5,10 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import fastapi_offline
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from fastapi.utils import create_model_field
 
 from app import __version__
@@ -30,6 +35,7 @@ from app.routes import (
     witness,
 )
 from app.settings import Environment, Settings, get_settings
+from app.web import pages as web_pages
 from ledger.adapters.checkpoint_state import FileCheckpointState
 from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import pending_revisions, upgrade_to_head
@@ -98,6 +104,36 @@ def declare_http_problems(router: APIRouter) -> None:
             )
 
 
+WEB_STATIC = Path(web_pages.__file__).parent / "static"
+DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
+
+
+def add_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` with their scripts and styles served from the
+    ``fastapi-offline`` package under ``/static/docs``: no CDN, so they work air-gapped."""
+    app.mount("/static/docs", StaticFiles(directory=DOCS_STATIC), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="/static/docs/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url="/static/docs/redoc.standalone.js",
+            redoc_favicon_url="/static/docs/favicon.png",
+            with_google_fonts=False,
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     production = settings.environment is Environment.production
@@ -134,8 +170,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
         # In production anonymous callers reach only /healthz, /readyz, the checkpoint and the
         # key; the API description is the committed openapi/openapi.json.
-        docs_url=None if production else "/docs",
-        redoc_url=None if production else "/redoc",
+        docs_url=None,
+        redoc_url=None,
         openapi_url=None if production else "/openapi.json",
     )
     app.state.settings = settings
@@ -156,4 +192,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         declare_http_problems(router)
         app.include_router(router)
+    if not production:
+        add_docs(app)
+    app.mount("/static/web", StaticFiles(directory=WEB_STATIC), name="web-static")
+    app.include_router(web_pages.router)
     return app
