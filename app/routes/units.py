@@ -29,10 +29,9 @@ from app.schemas import (
     UnitBlockPublic,
     UseCreate,
 )
-from ledger.errors import BlockNotFound, InvalidInput
+from ledger.errors import BlockNotFound
 from ledger.ports import UnitOfWork
 from ledger.registry import services
-from ledger.registry.model import parse_itmo_id
 
 router = APIRouter(prefix="/v1")
 ACTION_RESPONSES = write_responses(201, 404, 409)
@@ -273,13 +272,7 @@ def read_block(
 @router.get("/itmos/{itmo_id}/history", tags=["units"], responses=READ_PROBLEMS)
 def read_serial_history(itmo_id: str, uow: ReadUowDep, _: ReaderDep) -> SerialHistoryPublic:
     """Every ledger entry that touched this ITMO (``CA0001-THA01-THA-<serial>-<vintage>``)."""
-    try:
-        ca_id, registry_id, party, serial, vintage = parse_itmo_id(itmo_id)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), itmo_id=itmo_id) from exc
-    events = uow.projection.block_history((ca_id, registry_id, party, vintage), serial)
-    if not events:
-        raise BlockNotFound(f"no unit {itmo_id} on this ledger", itmo_id=itmo_id)
+    events = services.serial_history(uow, itmo_id)
     return SerialHistoryPublic(
         itmo_id=itmo_id,
         events=[

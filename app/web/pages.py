@@ -43,12 +43,12 @@ from app.web.session import (
 from ledger.accounting import consistency, reporting
 from ledger.accounting.adjustments import AdjustmentReport, CaKind, Figure
 from ledger.adapters import aef_files
-from ledger.errors import BlockNotFound, InvalidInput, LedgerError
+from ledger.errors import BlockNotFound, LedgerError
 from ledger.log.chain import Entry
 from ledger.log.checkpoints import signed_checkpoint
 from ledger.ports import UnitOfWork
 from ledger.registry import services
-from ledger.registry.model import NdcDeclaration, UnitBlock, parse_itmo_id
+from ledger.registry.model import NdcDeclaration, UnitBlock
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 MAX_ENTRIES_SHOWN = 200
@@ -228,19 +228,9 @@ def adjustment_chart(report: AdjustmentReport) -> Any:
         )
         for row in report.rows
     ]
-    lines = [
-        charts.Line(
-            "Corresponding adjustment",
-            charts.CA,
-            tuple(_value(row.ca) for row in report.rows),
-            hollow=tuple(row.ca_kind is CaKind.INDICATIVE for row in report.rows),
-        ),
-        charts.Line(
-            "Emissions balance",
-            charts.BALANCE,
-            tuple(_value(row.emissions_balance) for row in report.rows),
-        ),
-    ]
+    # Drawn in this order: the corresponding adjustment last, so its hollow (indicative)
+    # points stay visible where the averaging trajectory runs through them.
+    lines: list[charts.Line] = []
     if any(row.average is not None for row in report.rows):
         lines.append(
             charts.Line(
@@ -250,6 +240,21 @@ def adjustment_chart(report: AdjustmentReport) -> Any:
                 dashed=True,
             )
         )
+    lines.append(
+        charts.Line(
+            "Emissions balance",
+            charts.BALANCE,
+            tuple(_value(row.emissions_balance) for row in report.rows),
+        )
+    )
+    lines.append(
+        charts.Line(
+            "Corresponding adjustment",
+            charts.CA,
+            tuple(_value(row.ca) for row in report.rows),
+            hollow=tuple(row.ca_kind is CaKind.INDICATIVE for row in report.rows),
+        )
+    )
     p = report.profile
     return charts.bars_and_lines(
         f"{p.party}, NDC period {p.period_start}-{p.period_end}",
@@ -443,13 +448,7 @@ def itmo_page(
     itmo_id: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     """The history of one serial number (an ITMO id): every entry that touched it."""
-    try:
-        ca_id, registry_id, party, serial, vintage = parse_itmo_id(itmo_id)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), itmo_id=itmo_id) from exc
-    events = uow.projection.block_history((ca_id, registry_id, party, vintage), serial)
-    if not events:
-        raise BlockNotFound(f"no unit {itmo_id} on this ledger", itmo_id=itmo_id)
+    events = services.serial_history(uow, itmo_id)
     return render(request, "itmo.html", principal=principal, itmo_id=itmo_id, events=events)
 
 

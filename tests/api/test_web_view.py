@@ -25,7 +25,7 @@ from httpx import Response
 
 from app.main import create_app
 from app.settings import Environment, Settings
-from app.web import session
+from app.web import charts, session
 from ledger.access import Role, revoke_token
 from ledger.adapters.sql.uow import SqlStorage
 from ledger.demo import load_demo
@@ -214,6 +214,11 @@ def test_dashboard_shows_the_apis_figures(site: Site) -> None:
     assert 'aria-label="2025 used: 600"' in text
     assert report["final_corresponding_adjustment"]["decimal"] in text
     assert "Averaging trajectory" in text
+    # Indicative adjustments before the NDC year, the final one in it; hollow points on the chart.
+    assert '<span class="kind-indicative">indicative</span>' in text
+    assert '<span class="kind-final">final</span>' in text
+    assert f'fill="#ffffff" stroke="{charts.CA}"' in text
+    assert f'r="4" fill="{charts.CA}" stroke="{charts.CA}"' in text
     assert "No AEF submitted yet" in text
 
 

@@ -32,6 +32,7 @@ from ledger.registry.services.lookups import (
     external_account_id,
     party_of,
     registry_of,
+    serial_history,
 )
 from ledger.registry.services.movements import (
     ADAPTATION_FUND_SUBTYPE,
@@ -85,6 +86,7 @@ __all__ = [
     "register_party",
     "register_registry",
     "registry_of",
+    "serial_history",
     "transfer",
     "use_for_ndc",
     "use_for_oimp",

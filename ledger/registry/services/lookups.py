@@ -9,6 +9,7 @@ from re import Pattern
 from ledger.errors import (
     AccountNotFound,
     AuthorizationNotFound,
+    BlockNotFound,
     CooperativeApproachNotFound,
     InvalidInput,
     PartyNotFound,
@@ -17,7 +18,15 @@ from ledger.errors import (
 )
 from ledger.ports import UnitOfWork
 from ledger.registry import rules
-from ledger.registry.model import Account, Authorization, CooperativeApproach, Party, Registry
+from ledger.registry.model import (
+    Account,
+    Authorization,
+    CooperativeApproach,
+    Party,
+    Registry,
+    parse_itmo_id,
+)
+from ledger.registry.projection import BlockEvent
 
 
 def require_format(pattern: Pattern[str], value: str, what: str) -> None:
@@ -93,3 +102,17 @@ def ensure_registry_owns_account(uow: UnitOfWork, account_id: str, registry_id: 
             account_id=account_id,
             registry_id=registry_id,
         )
+
+
+def serial_history(uow: UnitOfWork, itmo_id: str) -> list[BlockEvent]:
+    """Every action on the unit ``itmo_id`` (``CA0001-THA01-THA-<serial>-<vintage>``), in seq
+    order; :class:`InvalidInput` for a malformed id, :class:`BlockNotFound` for a unit this
+    ledger never held."""
+    try:
+        ca_id, registry_id, party, serial, vintage = parse_itmo_id(itmo_id)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), itmo_id=itmo_id) from exc
+    events = uow.projection.block_history((ca_id, registry_id, party, vintage), serial)
+    if not events:
+        raise BlockNotFound(f"no unit {itmo_id} on this ledger", itmo_id=itmo_id)
+    return events
