@@ -350,7 +350,8 @@ def holdings(
     account: Annotated[str | None, Query(max_length=60)] = None,
 ) -> HTMLResponse:
     """Current holdings by account, vintage, cooperative approach and authorization."""
-    blocks = [b for b in uow.projection.active_blocks() if account in (None, "", b.account_id)]
+    every = uow.projection.active_blocks()
+    blocks = [b for b in every if account in (None, "", b.account_id)]
     groups: dict[tuple[str, int, str, str], list[UnitBlock]] = defaultdict(list)
     for block in blocks:
         key = (
@@ -365,9 +366,17 @@ def holdings(
         for key, found in sorted(groups.items())
     ]
     per_account: dict[str, int] = defaultdict(int)
+    by_dimension: dict[str, dict[str, int]] = {
+        "Vintage": defaultdict(int),
+        "Cooperative approach": defaultdict(int),
+        "Authorization": defaultdict(int),
+    }
     for row in rows:
         per_account[row.account] += row.quantity
-    accounts = sorted({b.account_id for b in uow.projection.active_blocks()})
+        by_dimension["Vintage"][str(row.vintage)] += row.quantity
+        by_dimension["Cooperative approach"][row.ca_id] += row.quantity
+        by_dimension["Authorization"][row.authorization or "none"] += row.quantity
+    accounts = sorted({b.account_id for b in every})
     return render(
         request,
         "holdings.html",
@@ -375,6 +384,7 @@ def holdings(
         rows=rows,
         per_account=sorted(per_account.items()),
         total=sum(per_account.values()),
+        by_dimension={name: sorted(totals.items()) for name, totals in by_dimension.items()},
         accounts=accounts,
         account=account or "",
     )

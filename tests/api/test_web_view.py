@@ -242,6 +242,8 @@ def test_holdings_by_account_with_totals(site: Site) -> None:
     held = browser.get("/v1/accounts/JPN01-GOV/holdings", headers=auditor.headers).json()
     quantity = sum(b["last"] - b["first"] + 1 for b in held["blocks"])
     assert f'<tr data-account="JPN01-GOV"><td>JPN01-GOV</td><td class="num">{quantity}' in text
+    totals = text[text.index('data-dimension="Cooperative approach"') :]
+    assert '<td>CA0001</td><td class="num">2017</td>' in totals  # Thailand's issuance, all of it
     only = page(browser, "/holdings?account=JPN01-GOV")
     assert 'data-account="THA01-PP"><td>THA01-PP</td><td>2021' not in only
     assert 'data-account="JPN01-GOV"><td>JPN01-GOV</td><td>2021' in only
