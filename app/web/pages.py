@@ -29,7 +29,7 @@ from app.admission import StorageDep
 from app.deps import CheckpointStateDep, SettingsDep, SignerDep
 from app.problems import status_for
 from app.schemas_reports import AdjustmentReportPublic, StructuredSummaryPublic
-from app.web import charts
+from app.web import charts, session
 from app.web.session import (
     COOKIE,
     PageForbidden,
@@ -130,7 +130,9 @@ UowDep = Annotated[UnitOfWork, Depends(read_uow)]
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/", reason: str | None = None) -> HTMLResponse:
-    return render(request, "login.html", next=safe_next(next), error=reason)
+    return render(
+        request, "login.html", next=safe_next(next), error=session.REASONS.get(reason or "")
+    )
 
 
 def _same_origin(request: Request) -> bool:

@@ -28,13 +28,17 @@ from ledger.access import Principal, authenticate
 from ledger.ports import Storage
 
 COOKIE = "a6ledger_session"
+#: Why the sign-in page is shown again, by the code its address carries: the page shows only
+#: these texts, never text taken from the address.
+REASONS = {"session-ended": "the session's token is invalid or revoked"}
 
 
 class SignInRequired(Exception):
-    """No valid session: the page answers with a redirect to the sign-in page."""
+    """No valid session: the page answers with a redirect to the sign-in page (``reason``: a
+    key of :data:`REASONS`, or none for a first visit)."""
 
     def __init__(self, next_path: str, reason: str | None = None) -> None:
-        super().__init__(reason or "sign in to see this page")
+        super().__init__(REASONS.get(reason or "", "sign in to see this page"))
         self.next_path = next_path
         self.reason = reason
 
@@ -91,7 +95,7 @@ async def get_web_principal(request: Request, storage: StorageDep) -> Principal:
         raise SignInRequired(path)
     principal = await sign_in(request, storage, token)
     if principal is None:
-        raise SignInRequired(path, "the session's token is invalid or revoked")
+        raise SignInRequired(path, "session-ended")
     if principal.role not in READ_ROLES:
         raise PageForbidden(principal)
     request.state.actor = principal.actor

@@ -154,8 +154,10 @@ def test_a_revoked_session_is_sent_back_to_sign_in(
     revoke_token(storage, auditor.principal.token_id, actor="test")
     response = browser.get("/holdings", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/login?next=/holdings&reason=")
+    assert response.headers["location"] == "/login?next=/holdings&reason=session-ended"
     assert f'{session.COOKIE}=""' in response.headers["set-cookie"]
+    assert "invalid or revoked" in page(browser, response.headers["location"])
+    assert "alert(1)" not in page(browser, "/login?reason=alert(1)")  # no text from the address
 
 
 def test_sign_in_only_from_this_sites_form(anonymous: TestClient, site: Site) -> None:
