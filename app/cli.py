@@ -118,13 +118,17 @@ def _verify_db(_args: argparse.Namespace) -> int:
 
 def _demo(_args: argparse.Namespace) -> int:
     from app.settings import get_settings
+    from ledger.adapters.checkpoint_state import FileCheckpointState
     from ledger.adapters.sql.migrations import upgrade_to_head
     from ledger.adapters.sql.uow import SqlStorage
     from ledger.demo import load_demo
 
     settings = get_settings()
     upgrade_to_head(settings.database_url)
-    storage = SqlStorage.open(settings.database_url)
+    storage = SqlStorage.open(
+        settings.database_url,
+        signed_elsewhere=FileCheckpointState(settings.checkpoint_state_path),
+    )
     try:
         with storage.unit_of_work(write=True) as uow:
             if uow.log.size() and uow.projection.get_party("JPN") is not None:

@@ -95,10 +95,10 @@ def _verify_export(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from app.keys import SignerKeyMissing, load_signer
     from app.settings import get_settings
-    from ledger.adapters.checkpoint_state import FileCheckpointState
     from ledger.adapters.export_files import pack_export
+    from ledger.adapters.signing_state import open_signing_state
     from ledger.adapters.sql.db import create_ledger_engine
-    from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+    from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, utc_now
     from ledger.log.checkpoints import guard_consistency
     from ledger.log.export_build import build_export
 
@@ -113,12 +113,13 @@ def _export(args: argparse.Namespace) -> int:
         _err(f"error: {exc}")
         return EXIT_FAIL
     engine = create_ledger_engine(settings.database_url)
+    signing = open_signing_state(settings.database_url, settings.checkpoint_state_path, utc_now)
+    state = signing.everywhere
     try:
         with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+            guard_consistency(uow.log, state)
             size = uow.log.size()
             end = size if args.end is None else args.end
-            state = FileCheckpointState(settings.checkpoint_state_path)
-            guard_consistency(uow.log, state)
             data = pack_export(
                 build_export(
                     uow.log,
@@ -135,6 +136,7 @@ def _export(args: argparse.Namespace) -> int:
         _err(f"error: {exc.message}")
         return EXIT_FAIL
     finally:
+        signing.dispose()
         engine.dispose()
     try:
         with out.open("xb") as handle:

@@ -109,6 +109,7 @@ def _summary(plan: ImportPlan, report: ImportReport) -> None:
 def _import(args: argparse.Namespace) -> int:
     from app.imports import plan_file
     from app.settings import get_settings
+    from ledger.adapters.checkpoint_state import FileCheckpointState
     from ledger.adapters.import_files import ImportFormat
     from ledger.adapters.sql.uow import SqlStorage
 
@@ -130,7 +131,10 @@ def _import(args: argparse.Namespace) -> int:
         _err(f"error: {exc.message}")
         return 2
     display = ProgressDisplay(sys.stderr, dry_run=args.dry_run)
-    storage = SqlStorage.open(settings.database_url)
+    storage = SqlStorage.open(
+        settings.database_url,
+        signed_elsewhere=FileCheckpointState(settings.checkpoint_state_path),
+    )
     try:
         report = run_import(
             storage,

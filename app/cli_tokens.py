@@ -26,9 +26,14 @@ def _err(line: str) -> None:
 def _tokens_create(args: argparse.Namespace) -> int:
     from app.settings import get_settings
     from ledger.access import create_token
+    from ledger.adapters.checkpoint_state import FileCheckpointState
     from ledger.adapters.sql.uow import SqlStorage
 
-    storage = SqlStorage.open(get_settings().database_url)
+    settings = get_settings()
+    storage = SqlStorage.open(
+        settings.database_url,
+        signed_elsewhere=FileCheckpointState(settings.checkpoint_state_path),
+    )
     try:
         principal, token = create_token(
             storage, args.name, args.role, args.registry, actor=CLI_ACTOR

@@ -205,6 +205,10 @@ class IdempotentWrite:
                             first_request=f"{stored.method} {stored.path}",
                         )
                     return replay(stored)
+            # Nothing is acknowledged on a history that can never be signed: the stored log
+            # must hold the largest tree the log signed (the shared table, the signer's file,
+            # this process's memory) and have no Merkle leaf beyond its last entry.
+            uow.log.check_extendable()
             size_before = uow.log.size()
             result = operation(uow)
             model = result if present is None else present(result)

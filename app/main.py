@@ -36,10 +36,10 @@ from app.routes import (
 )
 from app.settings import Environment, Settings, get_settings
 from app.web import pages as web_pages
-from ledger.adapters.checkpoint_state import FileCheckpointState
+from ledger.adapters.signing_state import open_signing_state
 from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import pending_revisions, upgrade_to_head
-from ledger.adapters.sql.uow import SqlStorage
+from ledger.adapters.sql.uow import SqlStorage, utc_now
 
 
 def operation_id(route: APIRoute) -> str:
@@ -137,7 +137,11 @@ def add_docs(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     production = settings.environment is Environment.production
-    storage = SqlStorage(create_ledger_engine(settings.database_url, pool=settings.pool_limits))
+    signing = open_signing_state(settings.database_url, settings.checkpoint_state_path, utc_now)
+    storage = SqlStorage(
+        create_ledger_engine(settings.database_url, pool=settings.pool_limits),
+        signed_elsewhere=signing.outside_database,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -155,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             storage.describe(),
         )
         yield
+        signing.dispose()
         storage.dispose()
 
     app = FastAPI(
@@ -176,7 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.storage = storage
-    app.state.checkpoint_state = FileCheckpointState(settings.checkpoint_state_path)
+    app.state.checkpoint_state = signing.everywhere
     app.state.db_admission = DatabaseAdmission(settings.database_slots, settings.db_queue_timeout)
     app.state.trusted_proxies = settings.trusted_proxy_networks
     app.state.auth_throttle = FailedAuthThrottle(

@@ -38,6 +38,7 @@ from ledger.errors import (
     ProjectionMismatch,
     ProofError,
     RuleViolation,
+    StoredLogRefused,
 )
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -53,6 +54,8 @@ STATUS_BY_ERROR: tuple[tuple[type[LedgerError], int], ...] = (
     # The request is fine; the stored projection is not, until an operator restores it: not a
     # conflict the client could resolve (409), and not retried successfully until then.
     (ProjectionMismatch, 503),
+    # Likewise a stored log that lost a signed tree or whose Merkle tree outruns its entries.
+    (StoredLogRefused, 503),
     (IntegrityError, 500),
 )
 

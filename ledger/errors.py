@@ -82,6 +82,26 @@ class ProjectionMismatch(IntegrityError):
     rule = "projection-matches-ledger"
 
 
+class StoredLogRefused(IntegrityError):
+    """The stored log must still hold every tree the log signed, and its Merkle tree must cover
+    exactly its entries: otherwise the service neither signs nor appends (a new entry would land
+    on a history no checkpoint can ever consistently cover) until an operator restores the
+    database (``a6ledger verify-db``)."""
+
+    problem_type = "stored-log-refused"
+    title = "The stored log cannot be signed or extended as it stands"
+    rule = "stored-log-intact"
+
+
+class MerkleTreeAheadOfLog(StoredLogRefused):
+    """The Merkle tree holds a leaf for a position the log has no entry at: entries were deleted
+    behind the service's back, so nothing is appended on top of them."""
+
+    problem_type = "merkle-tree-ahead-of-log"
+    title = "The stored Merkle tree has leaves beyond the last ledger entry"
+    rule = "merkle-tree-matches-log"
+
+
 class EntryBreaksRule(IntegrityError):
     """Every ledger entry follows the registry rules: replaying the log found an entry that
     breaks one (an entry written outside the service, or by a defect)."""

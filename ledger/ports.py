@@ -54,6 +54,11 @@ class LedgerLog(Protocol):
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]: ...
 
+    def check_extendable(self) -> None:
+        """Raise ``StoredLogRefused`` unless entries may be appended: the Merkle tree has no leaf
+        beyond the last entry, and the log still holds the largest tree recorded as signed."""
+        ...
+
     def read_tile(self, level: int, index: int, width: int) -> bytes:
         """C2SP tlog-tiles hash tile ``(level, index)`` of ``width`` hashes, from the stored
         subtree roots (``ledger.log.tiles``); ``TileNotFound`` beyond the current tree."""

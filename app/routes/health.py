@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.deps import StorageDep
+from app.deps import CheckpointStateDep, StorageDep
 from ledger.errors import LedgerError
 from ledger.log.chain import ChainFault, entry_hash, verify_chain
+from ledger.log.checkpoints import guard_consistency
 
 router = APIRouter(tags=["health"])
 
@@ -36,14 +37,23 @@ def read_health() -> HealthPublic:
     response_model=ReadinessPublic,
     responses={503: {"model": ReadinessPublic, "description": "Not ready"}},
 )
-def read_readiness(storage: StorageDep) -> ReadinessPublic | JSONResponse:
+def read_readiness(
+    storage: StorageDep, signed_trees: CheckpointStateDep
+) -> ReadinessPublic | JSONResponse:
     """Readiness: the database answers, the last entry links to its predecessor, each holdings
     projection table holds the rows the service wrote, and the projection rows match their
     digests and the ledger entries they are bound to (a window of rows per probe, resumed by the
     next, so every row is checked within rows/2000 probes; a bad row keeps the service not
-    ready until it is restored; the full re-derivation from the log is ``a6ledger verify-db``)."""
+    ready until it is restored; the full re-derivation from the log is ``a6ledger verify-db``),
+    and the service would sign and append: the stored log holds the largest tree the log signed
+    (as the shared table, the signer's file and this process remember it) and its Merkle tree
+    has no leaf beyond its last entry."""
     try:
         with storage.unit_of_work(write=False) as uow:
+            # First: the remembered trees are read before the snapshot starts, so a tree another
+            # replica signs meanwhile is in the snapshot too.
+            guard_consistency(uow.log, signed_trees)
+            uow.log.check_extendable()
             size = uow.log.size()
             fault = _check_head(uow.log.read_entries(max(0, size - 3), size), size)
             if fault is not None:

@@ -180,9 +180,9 @@ def test_the_log_refuses_to_sign_when_storage_lost_a_signed_tree(
     forged_root = base64.b64encode(bytes([7]) * 32).decode()
     state_path.write_text(f"{size_text} {forged_root}\n")
     refused = loaded.get("/v1/log/checkpoint")
-    assert refused.status_code == 500
+    assert refused.status_code == 503
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["rule"] == "never-sign-inconsistent-checkpoints"
-    assert loaded.get("/v1/exports", params={"start": 0}).status_code == 500
+    assert loaded.get("/v1/exports", params={"start": 0}).status_code == 503
     state_path.write_text(f"{int(size_text) + 5} {root_text}\n")
-    assert loaded.get("/v1/log/checkpoint").status_code == 500
+    assert loaded.get("/v1/log/checkpoint").status_code == 503

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
+from ledger.errors import MerkleTreeAheadOfLog
 from ledger.log import merkle, merkle_store, tiles
 from ledger.log.canonical import JsonValue
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash
@@ -46,7 +47,15 @@ class FakeLedgerLog:
         """Entry hash of the last entry (32 zero bytes for the empty log)."""
         return self._hashes[-1] if self._hashes else GENESIS_PREV_HASH
 
+    def check_extendable(self) -> None:
+        if (0, self.size()) in self._nodes:
+            raise MerkleTreeAheadOfLog(
+                f"the Merkle tree has a leaf at {self.size()} beyond the last entry",
+                log_size=self.size(),
+            )
+
     def append(self, kind: str, payload: Mapping[str, JsonValue], actor: str) -> AppendedEntry:
+        self.check_extendable()
         seq = self.size()
         entry = Entry(
             seq=seq,

@@ -8,11 +8,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, event, insert, or_, select
 
-from ledger.adapters.sql.orm import ledger_entry, merkle_node
-from ledger.errors import NotFound
+from ledger.adapters.sql.orm import ledger_entry, merkle_node, signed_checkpoint
+from ledger.errors import MerkleTreeAheadOfLog, NotFound
 from ledger.log import merkle, merkle_store, tiles
 from ledger.log.canonical import JsonValue
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash
+from ledger.log.checkpoints import (
+    CheckpointState,
+    InconsistentCheckpointRefused,
+    guard_consistency,
+)
 from ledger.log.merkle_store import TreeSizeOutOfRange
 from ledger.ports import AppendedEntry
 
@@ -59,9 +64,14 @@ class SqlNodeReader:
 class SqlLedgerLog:
     """The log as seen inside one transaction. Writers must hold the append lock."""
 
-    def __init__(self, conn: Connection, clock: Clock) -> None:
+    def __init__(
+        self, conn: Connection, clock: Clock, signed_elsewhere: CheckpointState | None = None
+    ) -> None:
         self._conn = conn
         self._clock = clock
+        # Signed trees remembered outside the database (the signer's file, the process's
+        # memory): checked with the shared table before the first append of a transaction.
+        self._signed_elsewhere = signed_elsewhere
         self._reader = SqlNodeReader(conn)
         self._head: tuple[int, bytes] | None = None
         self._appender: merkle_store.MerkleAppender | None = None
@@ -70,6 +80,7 @@ class SqlLedgerLog:
         self._pending_entries: list[dict[str, object]] = []
         self._pending_nodes: list[dict[str, object]] = []
         self._flushing = False
+        self._extendable = False
         # Any other statement on this connection sees the appended rows: flush before it runs.
         event.listen(conn, "before_execute", self._flush_before_other_statements)
 
@@ -107,7 +118,58 @@ class SqlLedgerLog:
         """Entry hash of the last entry (32 zero bytes for the empty log)."""
         return self._load_head()[1]
 
+    def largest_signed(self) -> tuple[int, bytes] | None:
+        """The largest tree recorded in ``signed_checkpoint`` (any replica's), or ``None``."""
+        row = self._conn.execute(
+            select(signed_checkpoint.c.tree_size, signed_checkpoint.c.root_hash)
+            .order_by(signed_checkpoint.c.tree_size.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else (row[0], bytes(row[1]))
+
+    def check_extendable(self) -> None:
+        """Raise unless the next entry may be appended: no Merkle leaf at or beyond the next
+        position (entries deleted behind the service's back would otherwise end in a clash of
+        node keys), and the log still holds the largest tree recorded as signed."""
+        size = self.size()
+        leaf = self._conn.execute(
+            select(merkle_node.c.idx)
+            .where(merkle_node.c.level == 0, merkle_node.c.idx >= size)
+            .order_by(merkle_node.c.idx.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if leaf is not None:
+            raise MerkleTreeAheadOfLog(
+                f"the Merkle tree has a leaf at index {leaf} but the log ends at {size}: entries "
+                "were removed outside the service; nothing is appended until the database is "
+                "restored (run `a6ledger verify-db`)",
+                log_size=size,
+                last_leaf=leaf,
+            )
+        signed = self.largest_signed()
+        if signed is not None and (size < signed[0] or self.root(signed[0]) != signed[1]):
+            raise InconsistentCheckpointRefused(
+                f"the stored log no longer contains the signed tree of size {signed[0]}: "
+                "refusing to append or sign; run `a6ledger verify-db`",
+                signed_size=signed[0],
+            )
+        guard_consistency(self, self._signed_elsewhere)
+        self._extendable = True
+
+    def record_signed(self, size: int, root: bytes, at: datetime) -> None:
+        """Record that the tree of ``size`` with ``root`` was signed, if it is larger than every
+        tree recorded before. The caller holds the append lock (a write transaction)."""
+        signed = self.largest_signed()
+        if signed is not None and signed[0] >= size:
+            return
+        self._conn.execute(
+            insert(signed_checkpoint).values(tree_size=size, root_hash=root, signed_at=at)
+        )
+
     def append(self, kind: str, payload: Mapping[str, JsonValue], actor: str) -> AppendedEntry:
+        if not self._extendable:
+            # Once per transaction: the append lock is held, so nobody else moves the head.
+            self.check_extendable()
         seq, prev_hash = self._load_head()
         moment = self._clock()
         entry = Entry(

@@ -65,6 +65,18 @@ merkle_node = Table(
     CheckConstraint("level >= 0 AND level < 64 AND idx >= 0", name="position"),
 )
 
+#: The trees the log signed, each larger than the one before (migration 0009): shared by every
+#: replica, inserted under the append lock (ledger.adapters.sql.signed_trees), never changed.
+signed_checkpoint = Table(
+    "signed_checkpoint",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("tree_size > 0", name="size"),
+    CheckConstraint("length(root_hash) = 32", name="root"),
+)
+
 APPEND_ONLY_TABLES = ("ledger_entry", "merkle_node", "block_event")
 
 # --- Registry projection (rebuildable from the ledger; see ledger/registry/projection.py)

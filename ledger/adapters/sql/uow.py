@@ -19,6 +19,7 @@ from ledger.adapters.sql.listing import SqlProjectionListing
 from ledger.adapters.sql.log import SqlLedgerLog
 from ledger.adapters.sql.projection import SqlProjection
 from ledger.adapters.sql.tokens import SqlTokenRepository
+from ledger.log.checkpoints import CheckpointState
 from ledger.ports import UnstorableValue
 
 logger = logging.getLogger("a6ledger.storage")
@@ -40,11 +41,17 @@ class SqlAlchemyUnitOfWork:
     """
 
     def __init__(
-        self, engine: Engine, *, write: bool, clock: Callable[[], datetime] = utc_now
+        self,
+        engine: Engine,
+        *,
+        write: bool,
+        clock: Callable[[], datetime] = utc_now,
+        signed_elsewhere: CheckpointState | None = None,
     ) -> None:
         self._engine = engine
         self._write = write
         self._clock = clock
+        self._signed_elsewhere = signed_elsewhere
         self._conn: Connection | None = None
 
     @property
@@ -55,7 +62,7 @@ class SqlAlchemyUnitOfWork:
 
     def __enter__(self) -> Self:
         self._conn = begin_write(self._engine) if self._write else begin_read(self._engine)
-        self.log = SqlLedgerLog(self._conn, self._clock)
+        self.log = SqlLedgerLog(self._conn, self._clock, self._signed_elsewhere)
         self.projection = SqlProjection(self._conn)
         self.listing = SqlProjectionListing(self._conn)
         self.tokens = SqlTokenRepository(self._conn)
@@ -96,19 +103,34 @@ class SqlAlchemyUnitOfWork:
 
 
 class SqlStorage:
-    """The service's database: opens units of work on one engine (``ledger.ports.Storage``)."""
+    """The service's database: opens units of work on one engine (``ledger.ports.Storage``).
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utc_now) -> None:
+    ``signed_elsewhere``: the signed trees remembered outside the database (the signer's file);
+    no write appends while the stored log does not hold them (``SqlLedgerLog.check_extendable``).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        signed_elsewhere: CheckpointState | None = None,
+    ) -> None:
         self.engine = engine
         self._clock = clock
+        self.signed_elsewhere = signed_elsewhere
 
     @classmethod
-    def open(cls, database_url: str) -> SqlStorage:
+    def open(
+        cls, database_url: str, *, signed_elsewhere: CheckpointState | None = None
+    ) -> SqlStorage:
         """Storage on a new engine for ``database_url`` (SQLite or PostgreSQL)."""
-        return cls(create_ledger_engine(database_url))
+        return cls(create_ledger_engine(database_url), signed_elsewhere=signed_elsewhere)
 
     def unit_of_work(self, *, write: bool) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.engine, write=write, clock=self._clock)
+        return SqlAlchemyUnitOfWork(
+            self.engine, write=write, clock=self._clock, signed_elsewhere=self.signed_elsewhere
+        )
 
     def check(self) -> None:
         """Raise unless the database answers a trivial query."""
