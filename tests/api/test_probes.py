@@ -1,0 +1,179 @@
+"""Issue 9's probes, kept as tests against a real server on both databases.
+
+- Crash: a few writers post accounts while the server is killed with SIGKILL, three times, and
+  restarted: every write the server acknowledged (201) is in the database afterwards, the chain
+  and Merkle tree verify, and every checkpoint served before a kill is still a prefix of the log
+  (its root is the stored root at its size), so the restarted server signs again.
+- Double spend: 50 simultaneous transfers of the same 1,009 units: exactly one goes through, the
+  49 others get a problem, and the holdings are those of the one transfer.
+
+Bounded: three short rounds of at most ``WRITES_PER_ROUND`` writes per writer, 50 requests in
+the race, client timeouts on every call.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import signal
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from app.settings import Settings
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.verify import verify_database
+from tests.api.live_server import live_server, settings_env
+from tests.api.scenario import THAI_AUTHORIZATION, post, thai_issuance
+
+KILLS = 3
+WRITERS = 4
+WRITES_PER_ROUND = 40
+ROUND_SECONDS = 0.5
+TIMEOUT = 30.0
+RACERS = 50
+SERVER_LIMITS = {"db_queue_timeout": 60.0}
+
+
+def served_tree(response: httpx.Response) -> tuple[int, bytes]:
+    lines = response.text.splitlines()
+    return int(lines[1]), base64.b64decode(lines[2])
+
+
+def test_kill_9_loses_no_acknowledged_write_and_the_chain_verifies(
+    jcm: dict[str, dict[str, str]],
+    app_settings: Settings,
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    world = jcm
+    admin = world["admin"]
+    acknowledged: list[str] = []
+    served: list[tuple[int, bytes]] = []
+    names = itertools.count()
+    lock = threading.Lock()
+
+    failures: list[str] = []
+
+    def writer(base_url: str, stop: threading.Event) -> None:
+        try:
+            write(base_url, stop)
+        except AssertionError as exc:
+            failures.append(str(exc))
+
+    def write(base_url: str, stop: threading.Event) -> None:
+        with httpx.Client(base_url=base_url, timeout=TIMEOUT, headers=admin) as http:
+            for written in range(WRITES_PER_ROUND):
+                if stop.is_set():
+                    return
+                with lock:
+                    account = f"THA01-P{next(names):05d}"
+                body = {
+                    "account_id": account,
+                    "registry_id": "THA01",
+                    "account_type": "holding",
+                    "name": account,
+                }
+                try:
+                    response = http.post("/v1/accounts", json=body)
+                except httpx.TransportError:
+                    return  # the server died: this write was never acknowledged
+                if response.status_code == 201:
+                    with lock:
+                        acknowledged.append(account)
+                else:
+                    assert response.status_code == 503, response.text
+                if written % 3 == 2:
+                    try:
+                        checkpoint = http.get("/v1/log/checkpoint")
+                    except httpx.TransportError:
+                        return
+                    assert checkpoint.status_code == 200, checkpoint.text
+                    with lock:
+                        served.append(served_tree(checkpoint))
+
+    env = settings_env(app_settings, **SERVER_LIMITS)
+    for round_number in range(KILLS):
+        with live_server(env, tmp_path) as server:
+            stop = threading.Event()
+            threads = [
+                threading.Thread(target=writer, args=(server.base_url, stop))
+                for _ in range(WRITERS)
+            ]
+            for thread in threads:
+                thread.start()
+            # Kill mid-stream: once this round has writes acknowledged (bounded wait), a moment
+            # later while the writers are still posting.
+            before = len(acknowledged)
+            deadline = time.monotonic() + TIMEOUT
+            while len(acknowledged) < before + WRITERS and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(ROUND_SECONDS)
+            server.process.send_signal(signal.SIGKILL)
+            server.process.wait(TIMEOUT)
+            stop.set()
+            for thread in threads:
+                thread.join(TIMEOUT)
+                assert not thread.is_alive()
+        assert len(acknowledged) >= (round_number + 1) * WRITERS, server.log()
+    assert not failures, failures
+
+    report = verify_database(engine)
+    assert report.ok, report.reason
+    with engine.connect() as conn:
+        stored = set(conn.execute(text("SELECT account_id FROM account")).scalars())
+    assert set(acknowledged) <= stored
+    assert served
+    with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+        for size, root in served:
+            assert uow.log.root(size) == root
+    # The restarted service is ready and signs a checkpoint extending every one it served.
+    with live_server(env, tmp_path) as server:
+        assert httpx.get(server.base_url + "/readyz", timeout=TIMEOUT).status_code == 200
+        final = httpx.get(server.base_url + "/v1/log/checkpoint", timeout=TIMEOUT)
+        assert final.status_code == 200
+        assert served_tree(final)[0] >= max(size for size, _root in served)
+
+
+def test_fifty_simultaneous_transfers_of_the_same_units_let_exactly_one_through(
+    client: TestClient, jcm: dict[str, dict[str, str]], app_settings: Settings, tmp_path: Path
+) -> None:
+    world = jcm
+    tha = world["THA01"]
+    post(client, "/v1/authorizations", tha, THAI_AUTHORIZATION)
+    post(client, "/v1/issuances", tha, thai_issuance(1009))
+    order = {
+        "from_account": "THA01-GOV",
+        "to_account": "JPN01-GOV",
+        "selection": {"quantity": 1009},
+    }
+    with live_server(settings_env(app_settings, **SERVER_LIMITS), tmp_path) as server:
+        start = threading.Barrier(RACERS, timeout=TIMEOUT)
+
+        def transfer(_: int) -> httpx.Response:
+            with httpx.Client(base_url=server.base_url, timeout=TIMEOUT, headers=tha) as http:
+                start.wait()
+                return http.post("/v1/transfers", json=order)
+
+        with ThreadPoolExecutor(RACERS) as pool:
+            responses = list(pool.map(transfer, range(RACERS)))
+        statuses = Counter(response.status_code for response in responses)
+        assert statuses[201] == 1, statuses
+        refused = [response for response in responses if response.status_code != 201]
+        for response in refused:
+            assert response.status_code == 409, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["rule"]
+        with httpx.Client(base_url=server.base_url, timeout=TIMEOUT, headers=tha) as http:
+            held = http.get("/v1/accounts/THA01-GOV/holdings").json()["quantity"]
+        with httpx.Client(
+            base_url=server.base_url, timeout=TIMEOUT, headers=world["JPN01"]
+        ) as http:
+            received = http.get("/v1/accounts/JPN01-GOV/holdings").json()["quantity"]
+    assert (held, received) == (0, 1009)
