@@ -24,6 +24,9 @@ from app.cli_tokens import add_token_commands
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Start the HTTP service: in development (``auto_setup``) after applying the migrations
     once and creating the signer key, otherwise only on a database at head."""
@@ -50,7 +53,16 @@ def _serve(args: argparse.Namespace) -> int:
         load_signer(settings.signer_key_path, settings.log_origin, create=True)
     options = uvicorn_options(settings) | {"host": args.host, "port": args.port}
     if args.workers > 1:
-        uvicorn.run("app.main:create_app", factory=True, workers=args.workers, **options)
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            workers=args.workers,
+            # uvicorn kills (and restarts) a worker that does not answer its supervisor within
+            # this many seconds; the default 5 s is shorter than a worker's start on a busy
+            # host, which then never comes up (every child "died" in a loop).
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            **options,
+        )
     else:
         uvicorn.run(create_app(settings), **options)
     return 0
