@@ -1,8 +1,8 @@
-"""Replicas on one PostgreSQL database: two ``a6ledger serve`` processes (two "hosts": each its
-own signed-tree file), and one ``serve --workers 2``, under concurrent writes. The chain has no
-gap, every write acknowledged by either is in it once, and every pair of checkpoints the
-processes served is consistent: a consistency proof between them verifies (RFC 9162), and
-every checkpoint's signature verifies with the log's key.
+"""Replicas on one PostgreSQL database: a ``serve`` process and a ``serve --workers 2`` (two
+"hosts", each its own signed-tree file; three server processes in all), under concurrent writes.
+The chain has no gap, every write acknowledged by either is in it once, and every pair of
+checkpoints the processes served is consistent: a consistency proof between them verifies
+(RFC 9162), and every checkpoint's signature verifies with the log's key.
 
 This is the compose.yaml stack's variant with the same processes started directly (no container
 engine is needed); bounded: ``WRITES`` writes per writer, a client timeout on every call.
@@ -29,7 +29,6 @@ from tests.api.live_server import (
     HOST,
     LiveServer,
     free_port,
-    live_server,
     settings_env,
     start_server,
     stop,
@@ -49,29 +48,25 @@ def _postgresql_only(backend: str) -> None:
 
 @contextmanager
 def two_hosts(settings: Settings, tmp_path: Path) -> Iterator[list[LiveServer]]:
-    """Two ``serve`` processes started at once (each waited for afterwards)."""
+    """Two "hosts" on one database, started at once: a ``serve`` process, and a
+    ``serve --workers 2`` (two worker processes behind one port); each host has its own
+    signed-tree file."""
     servers: list[LiveServer] = []
     try:
-        for host in ("host-a", "host-b"):
+        for host, args in (("host-a", ()), ("host-b", ("--workers", "2"))):
             directory = tmp_path / host
             directory.mkdir()
             env = settings_env(settings, checkpoint_state_path=directory / "last-signed")
             port = free_port()
             log_path = directory / "serve.log"
-            args = ("--host", HOST, "--port", str(port))
-            servers.append(LiveServer(start_server(env, log_path, args=args), port, log_path))
+            command = ("--host", HOST, "--port", str(port), *args)
+            servers.append(LiveServer(start_server(env, log_path, args=command), port, log_path))
         for server in servers:
             wait_until_up(server)
         yield servers
     finally:
         for server in servers:
             stop(server.process)
-
-
-@contextmanager
-def two_workers(settings: Settings, tmp_path: Path) -> Iterator[list[LiveServer]]:
-    with live_server(settings_env(settings), tmp_path, args=("--workers", "2")) as server:
-        yield [server]
 
 
 def write_concurrently(
@@ -154,16 +149,13 @@ def assert_one_chain_and_consistent_checkpoints(
                 )
 
 
-@pytest.mark.parametrize("shape", [two_hosts, two_workers], ids=["two-serve", "workers-2"])
 def test_replicas_on_one_database_make_one_chain_and_consistent_checkpoints(
-    shape: object,
     jcm: dict[str, dict[str, str]],
     app_settings: Settings,
     engine: Engine,
     tmp_path: Path,
 ) -> None:
-    assert shape is two_hosts or shape is two_workers
-    with shape(app_settings, tmp_path) as servers:
+    with two_hosts(app_settings, tmp_path) as servers:
         vkey = httpx.get(servers[0].base_url + "/v1/log/key", timeout=TIMEOUT).text.strip()
         seqs, notes = write_concurrently(servers, jcm["admin"])
         for server in servers:
