@@ -75,9 +75,14 @@
   }
 
   async function verifySignature(note, vkey) {
-    const [name, keyIdHex, keyB64] = vkey.split("+");
-    const key = fromBase64(keyB64);
-    if (key[0] !== 1) return "the log's key is not an Ed25519 key";
+    // <name>+<8 hex digits>+<base64>: the base64 may itself hold "+", so split twice only.
+    const first = vkey.indexOf("+");
+    const second = vkey.indexOf("+", first + 1);
+    if (first < 0 || second < 0) return "the log's key is malformed";
+    const name = vkey.slice(0, first);
+    const keyIdHex = vkey.slice(first + 1, second);
+    const key = fromBase64(vkey.slice(second + 1));
+    if (key.length !== 33 || key[0] !== 1) return "the log's key is not an Ed25519 key";
     const keyId = parseInt(keyIdHex, 16);
     const signature = note.signatures.find((s) =>
       s.name === name && new DataView(s.raw.buffer).getUint32(0) === keyId);
@@ -85,8 +90,9 @@
     let publicKey;
     try {
       publicKey = await crypto.subtle.importKey("raw", key.slice(1), { name: "Ed25519" }, false, ["verify"]);
-    } catch (e) {
-      return "unsupported";
+    } catch (error) {
+      if (error.name === "NotSupportedError") return "unsupported";
+      return "the log's key cannot be read: " + error.message;
     }
     const ok = await crypto.subtle.verify({ name: "Ed25519" }, publicKey, signature.raw.slice(4), utf8.encode(note.text));
     return ok ? "ok" : "the signature does not match the checkpoint text";
