@@ -53,6 +53,8 @@ from ledger.registry.model import NdcDeclaration, UnitBlock
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 MAX_ENTRIES_SHOWN = 200
 TREE_SIZE_POINTS = 60
+#: Blocks a lineage scan reads at most, from the block's oldest ancestor on.
+MAX_LINEAGE_SCAN = 20_000
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -392,15 +394,34 @@ def holdings(
     )
 
 
-def _all_blocks(uow: UnitOfWork) -> list[UnitBlock]:
-    found: list[UnitBlock] = []
-    after: int | None = None
-    while True:
-        page = uow.listing.blocks(after, 1000, include_superseded=True)
-        found += page
-        if len(page) < 1000:
-            return found
+def lineage(uow: UnitOfWork, block: UnitBlock) -> tuple[list[UnitBlock], bool]:
+    """The block, the blocks it was split from and every piece split from them, by block id;
+    and whether the scan for pieces stopped at :data:`MAX_LINEAGE_SCAN` blocks.
+
+    A piece always has a larger block id than the block it was split from, so one ascending
+    pass from the oldest ancestor finds every descendant."""
+    chain = [block]
+    while chain[-1].parent_id is not None and len(chain) < MAX_LINEAGE_SCAN:
+        parent = uow.projection.get_block(chain[-1].parent_id)
+        if parent is None:
+            break
+        chain.append(parent)
+    family = {b.block_id: b for b in chain}
+    root = chain[-1]
+    tree = {root.block_id}
+    after, scanned = root.block_id, 0
+    while scanned < MAX_LINEAGE_SCAN:
+        wanted = min(1000, MAX_LINEAGE_SCAN - scanned)
+        page = uow.listing.blocks(after, wanted, include_superseded=True)
+        for candidate in page:
+            if candidate.parent_id in tree:
+                tree.add(candidate.block_id)
+                family[candidate.block_id] = candidate
+        scanned += len(page)
+        if len(page) < wanted:
+            return sorted(family.values(), key=lambda b: b.block_id), False
         after = page[-1].block_id
+    return sorted(family.values(), key=lambda b: b.block_id), True
 
 
 @router.get("/holdings/blocks/{block_id}")
@@ -412,30 +433,17 @@ def block_page(
     block = uow.projection.get_block(block_id)
     if block is None:
         raise BlockNotFound(f"no block {block_id}", block_id=block_id)
-    every = _all_blocks(uow)
-    by_id = {b.block_id: b for b in every}
-    current = {b.block_id for b in uow.projection.active_blocks()}
-    family = {block_id}
-    cursor = block.parent_id
-    while cursor is not None and cursor in by_id and cursor not in family:
-        family.add(cursor)
-        cursor = by_id[cursor].parent_id
-    grew = True
-    while grew:
-        grew = False
-        for candidate in every:
-            if candidate.parent_id in family and candidate.block_id not in family:
-                family.add(candidate.block_id)
-                grew = True
+    family, truncated = lineage(uow, block)
+    split = {b.parent_id for b in family if b.parent_id is not None}
     nodes = [
         charts.Node(
             b.block_id,
             b.parent_id,
             f"Block {b.block_id}: {b.first}-{b.last} in {b.account_id}",
             f"/holdings/blocks/{b.block_id}",
-            b.block_id in current,
+            b.block_id not in split,
         )
-        for b in sorted((by_id[k] for k in family), key=lambda b: b.block_id)
+        for b in family
     ]
     a = block.attributes
     key = (a.ca_id, a.registry_id, a.first_transferring_party, a.vintage)
@@ -448,7 +456,8 @@ def block_page(
         graph=charts.lineage(f"Lineage of block {block_id}", nodes, block_id),
         history=history,
         itmo_id=block.itmo_id(block.first),
-        current=block_id in current,
+        current=block_id not in split,
+        truncated=truncated,
     )
 
 

@@ -25,7 +25,7 @@ from httpx import Response
 
 from app.main import create_app
 from app.settings import Environment, Settings
-from app.web import charts, session
+from app.web import charts, pages, session
 from ledger.access import Role, revoke_token
 from ledger.adapters.sql.uow import SqlStorage
 from ledger.demo import load_demo
@@ -257,12 +257,22 @@ def test_block_lineage_and_serial_history(browser: TestClient) -> None:
     assert 'class="node superseded"' in text  # block 1, split into 3 and 4
     assert 'href="/holdings/blocks/3"' in text
     assert "split (superseded by its pieces)" in page(browser, "/holdings/blocks/1")
+    assert "lineage is very large" not in text
     assert "Rule: <code>block-exists</code>" in page(browser, "/holdings/blocks/999", 404)
     history = page(browser, "/holdings/itmo?itmo_id=CA0001-THA01-THA-1-2021")
     assert "itmo.first_transfer" in history
     assert "itmo.use" in history
     page(browser, "/holdings/itmo?itmo_id=nonsense", 422)
     page(browser, "/holdings/itmo?itmo_id=CA0001-THA01-THA-99999-2021", 404)
+
+
+def test_a_very_large_lineage_is_drawn_in_part(
+    browser: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "MAX_LINEAGE_SCAN", 1)
+    text = page(browser, "/holdings/blocks/4")
+    assert "lineage is very large" in text
+    assert 'class="node selected"' in text
 
 
 def test_flows_matrix_and_filters(browser: TestClient) -> None:
