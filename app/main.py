@@ -24,6 +24,7 @@ from app.middleware import RequestContextMiddleware
 from app.problems import Problem, add_problem_handlers, problem_responses
 from app.routes import (
     authorizations,
+    cycle,
     exports,
     health,
     imports,
@@ -75,6 +76,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     authorizations.router,
     units.router,
     reports.router,
+    cycle.router,
     exports.router,
     imports.router,
 )

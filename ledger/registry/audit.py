@@ -10,7 +10,8 @@ replayed so far before applying it:
   of the blocks it supersedes that cover each of them exactly (units are neither created nor
   destroyed), serials issued in order, and, for each block it acts on, only the fields that its
   kind of action may change (e.g. a transfer only moves units; only a use or cancellation
-  retires them; a retirement, a first transfer or a flag is never undone);
+  retires them; a retirement or a first transfer is never undone, and an inconsistency flag
+  is cleared only by a check or review result that names the block with the reason);
 - the Article 6.2 rules the services enforce (``ledger.registry.rules`` and the use cases in
   ``ledger.registry.services``), evaluated on the units' state *before* the entry: the source
   account held them, one-time use, authorization before first transfer, at most one first
@@ -104,8 +105,11 @@ BLOCK_KINDS = frozenset(
         "itmo.oimp_use",
         "itmo.cancellation",
         "consistency.checked",
+        "consistency.reviewed",
     }
 )
+#: Entry kinds that raise and resolve inconsistency flags: no action on the units.
+FLAG_KINDS = frozenset({"consistency.checked", "consistency.reviewed"})
 #: A check and its timestamp may straddle midnight: dated rules accept this much clock skew.
 CLOCK_SKEW = timedelta(minutes=5)
 _FIELDS = tuple(f.name for f in dataclasses.fields(UnitBlock))
@@ -170,6 +174,7 @@ class LedgerAudit:
             "itmo.oimp_use": self._oimp_use,
             "itmo.cancellation": self._cancellation,
             "consistency.checked": self._flagged,
+            "consistency.reviewed": self._flagged,
         }
 
     def feed(self, entry: Entry, entry_hash: bytes) -> None:
@@ -219,7 +224,7 @@ class LedgerAudit:
                 )
             return
         acted = self._blocks(entry)
-        if entry.kind != "consistency.checked":  # a check is no action on the units
+        if entry.kind not in FLAG_KINDS:  # a check is no action on the units
             self._dates_in_order(entry, acted)
         block_handler(entry, acted)
         self._restatement(entry, self._parties_concerned(entry, acted))
@@ -245,7 +250,7 @@ class LedgerAudit:
         """The Parties whose submitted AEFs the action's date is checked against (as each use
         case passes them to ``ledger.registry.dating.date_action``)."""
         p: Mapping[str, Any] = entry.payload
-        if entry.kind == "consistency.checked":
+        if entry.kind in FLAG_KINDS:
             return set()
         if entry.kind == "itmo.acquisition" and p.get("from_registry") is not None:
             return {self._party_of_account(self._account(p["to_account"]))}
@@ -949,9 +954,24 @@ class LedgerAudit:
                     "transfer this cancellation is"
                 )
 
-    def _flagged(self, _entry: Entry, acted: list[_Acted]) -> None:
+    def _flagged(self, entry: Entry, acted: list[_Acted]) -> None:
+        """A check or review result flags blocks and resolves open flags, each with a reason:
+        it changes nothing but the flag."""
+        raw: Any = entry.payload.get("resolved", ())
+        resolved = {int(r["block_id"]): str(r["reason"]) for r in raw}
+        if len(resolved) != len(raw) or not set(resolved) <= {i.after.block_id for i in acted}:
+            raise _Broken("flag-resolved-once", "the entry resolves blocks it does not record")
         for item in acted:
             before = self._existing(item)
+            if item.after.block_id in resolved:
+                self._only(item, {"inconsistent"})
+                if not before.inconsistent or item.after.inconsistent:
+                    raise _Broken(
+                        "flag-resolved-once", f"block {before.block_id} has no open flag to resolve"
+                    )
+                if not resolved[item.after.block_id].strip():
+                    raise _Broken("flag-resolved-with-reason", "a flag is resolved without reason")
+                continue
             if before.inconsistent:
                 raise _Broken("flagged-once", f"block {before.block_id} is already flagged")
             self._only(item, {"inconsistent"})

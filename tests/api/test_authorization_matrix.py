@@ -77,6 +77,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/parties/{code}/aef/{reported_year}/submissions"): {ADMIN, REGISTRY},
     ("GET", "/v1/parties/{code}/aef-submissions"): READERS,
     ("POST", "/v1/consistency-checks"): {ADMIN, REGISTRY, RECONCILER},
+    ("POST", "/v1/parties/{code}/aef/{reported_year}/review-results"): {ADMIN, REGISTRY},
+    ("GET", "/v1/parties/{code}/inconsistency-flags"): READERS,
     ("GET", "/v1/exports"): {ADMIN, RECONCILER, AUDITOR},
     ("POST", "/v1/imports"): {ADMIN},
 }

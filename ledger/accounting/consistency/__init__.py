@@ -17,8 +17,9 @@ Results use the notations of 4/CMA.6 para 29 exactly, per action row and per sub
 finding carries its reason and the ITMO blocks it concerns. :func:`record_findings` records a
 result as a ``consistency.checked`` ledger entry and flags those blocks inconsistent, so that
 their use towards an NDC is refused (4/CMA.6 para 40;
-:func:`ledger.registry.services.use_for_ndc`). A block is flagged by the identifiers the reports
-give for it.
+:func:`ledger.registry.services.use_for_ndc`), and resolves the open flags of blocks whose rows
+it finds consistent (paras 32, 39). A block is flagged by the identifiers the reports give for
+it. The secretariat's own result is imported by :mod:`ledger.accounting.cycle.review`.
 
 Modules: :mod:`~ledger.accounting.consistency.check` (the check),
 :mod:`~ledger.accounting.consistency.matching` (transfers against acquisitions),
@@ -33,7 +34,9 @@ from ledger.accounting.consistency.check import (
 )
 from ledger.accounting.consistency.record import (
     CONSISTENCY_CHECKED,
+    FlagChanges,
     RecordedCheck,
+    flag_changes,
     record_findings,
 )
 from ledger.accounting.consistency.results import (
@@ -53,6 +56,7 @@ __all__ = [
     "BlockRange",
     "ConsistencyResult",
     "Finding",
+    "FlagChanges",
     "FindingKind",
     "Notation",
     "RecordedCheck",
@@ -61,5 +65,6 @@ __all__ = [
     "SubmissionCheck",
     "check_against_counterpart",
     "check_completeness",
+    "flag_changes",
     "record_findings",
 ]

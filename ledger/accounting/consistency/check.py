@@ -59,7 +59,9 @@ def _row_checks(report: AefReport, matching: Matching) -> list[RowCheck]:
             notation = Notation.NOT_AVAILABLE
         else:
             notation = Notation.NO_INCONSISTENCIES
-        checks.append(RowCheck(ref, row.action_type, notation, counterpart, findings))
+        checks.append(
+            RowCheck(ref, row.action_type, notation, counterpart, findings, BlockRange.of(row))
+        )
     return checks
 
 

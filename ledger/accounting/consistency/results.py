@@ -94,13 +94,15 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class RowCheck:
-    """The result for one Table 3 row; ``counterpart`` is the row it was matched with."""
+    """The result for one Table 3 row; ``counterpart`` is the row it was matched with and
+    ``block`` the ITMOs the row is about."""
 
     ref: RowRef
     action_type: ActionType
     notation: Notation
     counterpart: RowRef | None
     findings: tuple[Finding, ...]
+    block: BlockRange | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -437,6 +437,18 @@ def _flag_losing_units(uow: UnitOfWork) -> dict[str, object]:
     return {"blocks": [to_json(flagged)], "acted": [flagged.block_id], "superseded": [HELD]}
 
 
+def _resolving_no_flag(uow: UnitOfWork) -> dict[str, object]:
+    block = uow.projection.get_block(HELD)
+    assert block is not None
+    assert not block.inconsistent
+    return {
+        "blocks": [to_json(block)],
+        "acted": [HELD],
+        "superseded": [],
+        "resolved": [{"block_id": HELD, "reason": "nothing was flagged"}],
+    }
+
+
 @pytest.mark.parametrize(
     ("kind", "payload", "rule"),
     [
@@ -444,12 +456,14 @@ def _flag_losing_units(uow: UnitOfWork) -> dict[str, object]:
         ("mo.issued", _issuance_out_of_order, "serials-issued-in-order"),
         ("test.note", _note_moving_units, "projection-changed-by-registry-actions"),
         ("consistency.checked", _flag_losing_units, "units-conserved"),
+        ("consistency.reviewed", _resolving_no_flag, "flag-resolved-once"),
     ],
     ids=[
         "used units used again",
         "serials issued out of order",
         "a note moves units",
         "units lost",
+        "a flag resolved that was never raised",
     ],
 )
 def test_forged_entries_break_rules_that_verify_db_names(
