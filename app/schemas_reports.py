@@ -308,6 +308,9 @@ class FindingPublic(ResponseModel):
     rows: list[str]
     parties: list[str]
     blocks: list[BlockRangePublic]
+    rule: str | None = Field(
+        default=None, description="The rule of the guidance a check against it found broken"
+    )
 
     @classmethod
     def of(cls, finding: Finding) -> FindingPublic:
@@ -315,6 +318,7 @@ class FindingPublic(ResponseModel):
             kind=finding.kind.value,
             column=finding.column,
             reason=finding.reason,
+            rule=finding.rule or None,
             rows=[str(r) for r in finding.rows],
             parties=list(finding.parties),
             blocks=[

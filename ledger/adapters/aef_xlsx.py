@@ -106,7 +106,7 @@ def write_workbook(report: AefReport, policy: SpellingPolicy = DEFAULT_POLICY) -
     workbook.properties.creator = "a6ledger"
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return _reproducible(buffer.getvalue(), report.submission.date_of_submission)
+    return reproducible(buffer.getvalue(), report.submission.date_of_submission)
 
 
 def _write_index(ws: Worksheet) -> None:
@@ -219,7 +219,7 @@ def _set(cell: XlCell, value: Cell) -> None:
         cell.number_format = "@"
 
 
-def _reproducible(data: bytes, stamp: date) -> bytes:
+def reproducible(data: bytes, stamp: date) -> bytes:
     """Rewrite the package with fixed zip timestamps and document dates (the submission date),
     so that the same report gives the same bytes."""
     iso = f"{stamp.year:04d}-{stamp.month:02d}-{stamp.day:02d}T00:00:00Z".encode()

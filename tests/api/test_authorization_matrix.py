@@ -79,6 +79,11 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/consistency-checks"): {ADMIN, REGISTRY, RECONCILER},
     ("POST", "/v1/parties/{code}/aef/{reported_year}/review-results"): {ADMIN, REGISTRY},
     ("GET", "/v1/parties/{code}/inconsistency-flags"): READERS,
+    ("POST", "/v1/parties/{code}/initial-reports"): {ADMIN, REGISTRY},
+    ("GET", "/v1/parties/{code}/initial-reports"): READERS,
+    ("GET", "/v1/parties/{code}/initial-reports/{ca_id}"): READERS,
+    ("POST", "/v1/parties/{code}/aef/{reported_year}/pre-checks"): {ADMIN, REGISTRY},
+    ("GET", "/v1/parties/{code}/aef/{reported_year}/status"): READERS,
     ("GET", "/v1/exports"): {ADMIN, RECONCILER, AUDITOR},
     ("POST", "/v1/imports"): {ADMIN},
 }
@@ -90,6 +95,7 @@ SAMPLE = {
     "block_id": "1",
     "itmo_id": "CA0001-THA01-THA-1-2021",
     "reported_year": "2025",
+    "ca_id": "CA0001",
 }
 
 

@@ -147,3 +147,134 @@ def test_bad_review_results_are_problems(client: TestClient, jcm2025: Tokens) ->
     )
     assert forbidden.status_code == 403
     assert tree_size(client) == before
+
+
+def initial_report(ca_id: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "ca_id": ca_id,
+        "elements": {
+            "participation": "Party to the Paris Agreement; NDC communicated; registry JPN01",
+            "metrics_and_method": "t CO2 eq; averaging over the NDC period",
+            "ndc_quantification": "All sectors and gases; 2030 target level 760 Mt CO2 eq",
+            "approach_description": f"Joint Crediting Mechanism ({ca_id})",
+            "environmental_integrity": "Conservative reference emissions; no net increase",
+            "sustainable_development": "Safeguards of the Joint Committee rules",
+        },
+        "duration_from": 2021,
+        "duration_to": 2030,
+        "expected_mitigation": {"2025": 1009, "2026": 2000},
+        **changes,
+    }
+
+
+def status(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+    response = client.get("/v1/parties/JPN/aef/2025/status", headers=headers)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_a_jcm_year_from_initial_reports_to_a_corrected_resubmission(
+    client: TestClient, jcm2025: Tokens
+) -> None:
+    """The acceptance test of the cycle: initial reports, the year's actions, a pre-check with a
+    planted inconsistency, submission, the secretariat's result flagging it, correction,
+    resubmission, the flag resolved and NDC use allowed again. The clock is real: the AEF for
+    2025 was due on 15 April 2026, so every submission is marked late."""
+    post_jcm_2025(client, jcm2025)
+    jpn, tha, admin = jcm2025["JPN01"], jcm2025["THA01"], jcm2025["admin"]
+    start = tree_size(client)
+    pre = "/v1/parties/JPN/aef/2025/pre-checks"
+    blocked = client.post(pre, json={}, headers=jpn).json()
+    assert blocked["submittable"] is False
+    assert [b.split(" (")[0] for b in blocked["blockers"]] == [
+        "JPN has recorded no initial report for CA0001",
+        "JPN has recorded no initial report for CA0002",
+    ]
+    assert blocked["due_date"] == "2026-04-15"
+    assert blocked["recorded_seq"] is None
+    assert tree_size(client) == start
+
+    first = post(client, "/v1/parties/JPN/initial-reports", jpn, initial_report("CA0001"))
+    post(client, "/v1/parties/JPN/initial-reports", jpn, initial_report("CA0002"))
+    update = post(
+        client,
+        "/v1/parties/JPN/initial-reports",
+        jpn,
+        initial_report("CA0001", duration_to=2035),
+    )
+    assert (first["version"], first["kind"]) == (1, "initial report")
+    assert (update["version"], update["kind"]) == (2, "updated initial report")
+    document = client.get("/v1/parties/JPN/initial-reports/CA0001", headers=admin).json()
+    assert document["version"] == 2
+    assert document["duration"] == {"from": 2021, "to": 2035}
+    assert document["recorded"]["first_transfer_definition"] is None
+    assert [a["authorization_id"] for a in document["recorded"]["authorizations"]] == []
+    thai_view = client.get("/v1/parties/THA/initial-reports/CA0001", headers=admin)
+    assert thai_view.status_code == 404
+    assert thai_view.json()["rule"] == "initial-report-exists"
+    workbook = client.get(
+        "/v1/parties/JPN/initial-reports/CA0001",
+        params={"format": "xlsx", "version": 1},
+        headers=admin,
+    )
+    assert workbook.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "initial-report-JPN-CA0001-v1.xlsx" in workbook.headers["content-disposition"]
+
+    thai = short_first_transfer(aef_of(client, "THA", 2025, admin))
+    planted = client.post(pre, json={"counterparts": [thai], "record": True}, headers=jpn).json()
+    assert planted["submittable"] is True
+    assert planted["notation"] == INCONSISTENT
+    assert {f["column"] for f in planted["findings"]} == {"Last ID", "Quantity (t CO2 eq)"}
+    assert "THA v1.0" in planted["counterparts"]
+    assert planted["late"] is True
+    assert status(client, admin)["stage"] == "pre-checked"
+
+    submitted = post(client, "/v1/parties/JPN/aef/2025/submissions", jpn, {"reported_year": 2025})
+    at_submission = status(client, admin)
+    assert at_submission["stage"] == "submitted"
+    assert [(s["version"], s["late"]) for s in at_submission["submissions"]] == [("1.0", True)]
+    assert at_submission["submissions"][0]["seq"] == submitted["seq"]
+
+    row = acquisition_from_thailand(aef_of(client, "JPN", 2025, admin))
+    reason = "Acquisition of 1009 ITMOs; THA reports a First transfer of 1000"
+    post(
+        client,
+        "/v1/parties/JPN/aef/2025/review-results",
+        jpn,
+        {
+            "version": "1.0",
+            "notation": INCONSISTENT,
+            "rows": [{"row": row, "notation": INCONSISTENT, "reason": reason}],
+        },
+    )
+    flagged = status(client, admin)
+    assert (flagged["stage"], flagged["open_flags"]) == ("inconsistencies identified", 1)
+    assert flagged["submissions"][0]["review_notation"] == INCONSISTENT
+    refused(
+        client, "/v1/uses", jpn, japanese_use(10, today(), 2026), "no-ndc-use-of-inconsistent-units"
+    )
+
+    corrected = client.post(pre, json={"record": True}, headers=jpn).json()
+    assert (corrected["notation"], corrected["findings"]) == (CONSISTENT, [])
+    assert status(client, admin)["stage"] == "correcting"
+    assert (
+        post(client, "/v1/parties/JPN/aef/2025/submissions", jpn, {"reported_year": 2025})[
+            "version"
+        ]
+        == "1.1"
+    )
+    post(
+        client,
+        "/v1/parties/JPN/aef/2025/review-results",
+        jpn,
+        {"version": "1.1", "notation": CONSISTENT, "rows": [{"row": row, "notation": CONSISTENT}]},
+    )
+    done = status(client, admin)
+    assert (done["stage"], done["open_flags"]) == ("consistent", 0)
+    assert [(s["version"], s["review_notation"]) for s in done["submissions"]] == [
+        ("1.0", INCONSISTENT),
+        ("1.1", CONSISTENT),
+    ]
+    assert post(client, "/v1/uses", jpn, japanese_use(10, today(), 2026))["quantity"] == 10
+    assert client.post(pre, json={}, headers=tha).status_code == 403

@@ -190,8 +190,9 @@ def _ref_json(ref: RowRef) -> dict[str, JsonValue]:
     return {"party": ref.party, "table": ref.table.value, "row": ref.row}
 
 
-def _finding_json(finding: Finding) -> dict[str, JsonValue]:
-    return {
+def finding_json(finding: Finding) -> dict[str, JsonValue]:
+    """A finding as entries record it (``rule`` only when it names one)."""
+    out: dict[str, JsonValue] = {
         "kind": finding.kind.value,
         "column": finding.column,
         "reason": finding.reason,
@@ -199,6 +200,9 @@ def _finding_json(finding: Finding) -> dict[str, JsonValue]:
         "parties": list(finding.parties),
         "blocks": [to_json(block) for block in finding.blocks],
     }
+    if finding.rule:
+        out["rule"] = finding.rule
+    return out
 
 
 def _submission_json(check: SubmissionCheck) -> dict[str, JsonValue]:
@@ -242,7 +246,7 @@ def record_findings(
         "rows": [
             {**_ref_json(check.ref), "notation": check.notation.value} for check in result.rows
         ],
-        "findings": [_finding_json(finding) for finding in result.findings],
+        "findings": [finding_json(finding) for finding in result.findings],
         **changes.payload(),
     }
     appended = record_entry(uow, CONSISTENCY_CHECKED, payload, actor)

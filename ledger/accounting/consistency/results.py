@@ -26,6 +26,8 @@ class FindingKind(StrEnum):
     """A transfer with no acquisition in the acquiring Party's report, or the reverse."""
     MANDATORY_INFORMATION = "mandatory-information"
     """Missing or inaccurate mandatory information in one report."""
+    GUIDANCE = "guidance"
+    """A report contradicts the guidance itself (``ledger.accounting.cycle.guidance``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,8 @@ class BlockRange:
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One inconsistency: what is wrong (``reason``), in which column (AEF header, ``""`` for a
-    whole row), in which rows, which Parties' submissions it concerns and which blocks."""
+    whole row), in which rows, which Parties' submissions it concerns and which blocks; ``rule``
+    names the rule of the guidance a check against it found broken."""
 
     kind: FindingKind
     column: str
@@ -90,6 +93,7 @@ class Finding:
     rows: tuple[RowRef, ...]
     parties: tuple[str, ...]
     blocks: tuple[BlockRange, ...]
+    rule: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,47 @@
-"""The Article 6 reporting cycle around the AEF tables (4/CMA.6 paras 26-44): the
-secretariat's result of its consistency check imported per action, raising and resolving
-inconsistency flags (:mod:`~ledger.accounting.cycle.review`), and the open flags of a Party
-with their reasons (:mod:`~ledger.accounting.cycle.flags`).
+"""The Article 6 reporting cycle around the AEF tables (2/CMA.3 annex paras 18-20; 4/CMA.6
+paras 26-44), every step a ledger entry:
 
-Each step is a ledger entry; the reports it reads come from
-:mod:`ledger.accounting.reporting` through its public entry points.
+- :mod:`~ledger.accounting.cycle.initial_report`: initial reports and their updates per Party
+  and cooperative approach (versioned records, JSON export);
+- :mod:`~ledger.accounting.cycle.precheck`: the submission workflow (draft, pre-check,
+  submission, result, resubmission), the due date and late submissions, a year's status;
+- :mod:`~ledger.accounting.cycle.guidance`: the checks against the guidance itself that the
+  pre-check runs;
+- :mod:`~ledger.accounting.cycle.review`: the secretariat's result of its consistency check
+  imported per action, raising and resolving inconsistency flags;
+- :mod:`~ledger.accounting.cycle.flags`: the open flags of a Party and their reasons.
+
+The reports it reads come from :mod:`ledger.accounting.reporting` through its public entry
+points.
 """
 
 from ledger.accounting.cycle.flags import OpenFlag, open_flags
+from ledger.accounting.cycle.guidance import check_guidance
+from ledger.accounting.cycle.initial_report import (
+    ELEMENTS,
+    INITIAL_REPORT_RECORDED,
+    Element,
+    InitialReport,
+    InitialReportDraft,
+    InitialReportNotFound,
+    initial_report,
+    initial_reports,
+    missing_initial_reports,
+    record_initial_report,
+    to_document,
+)
+from ledger.accounting.cycle.precheck import (
+    AEF_PRE_CHECKED,
+    STAGES,
+    CycleStatus,
+    PreCheck,
+    PreCheckStatus,
+    SubmissionStatus,
+    cycle_status,
+    due_date,
+    pre_check,
+    record_pre_check,
+)
 from ledger.accounting.cycle.review import (
     CONSISTENCY_REVIEWED,
     ReviewedSubmissionNotFound,
@@ -17,11 +51,33 @@ from ledger.accounting.cycle.review import (
 )
 
 __all__ = [
+    "AEF_PRE_CHECKED",
     "CONSISTENCY_REVIEWED",
+    "ELEMENTS",
+    "INITIAL_REPORT_RECORDED",
+    "STAGES",
+    "CycleStatus",
+    "Element",
+    "InitialReport",
+    "InitialReportDraft",
+    "InitialReportNotFound",
     "OpenFlag",
+    "PreCheck",
+    "PreCheckStatus",
     "ReviewResult",
     "ReviewedSubmissionNotFound",
     "RowResult",
+    "SubmissionStatus",
+    "check_guidance",
+    "cycle_status",
+    "due_date",
+    "initial_report",
+    "initial_reports",
+    "missing_initial_reports",
     "open_flags",
+    "pre_check",
+    "record_initial_report",
+    "record_pre_check",
     "record_review",
+    "to_document",
 ]

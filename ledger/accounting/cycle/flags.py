@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.accounting.cycle.entries import entry_at
 from ledger.log.chain import Entry
 from ledger.ports import UnitOfWork
 from ledger.registry import services
@@ -76,6 +77,6 @@ def open_flags(uow: UnitOfWork, party: str) -> list[OpenFlag]:
     for block in sorted(flagged, key=lambda b: b.block_id):
         events = uow.projection.block_history(block_key(block), block.first)
         raised = max(e.seq for e in events if e.kind in FLAG_KINDS)
-        entry = Entry.from_canonical(uow.log.read_entries(raised, raised + 1)[0])
+        entry = entry_at(uow, raised)
         out.append(OpenFlag(block, raised, entry.kind, _reasons(entry, block)))
     return out

@@ -153,11 +153,17 @@ AUTHORIZATIONS = {
 }
 
 
+def held(uow: UnitOfWork) -> dict[str, list[UnitBlock]]:
+    """What the holding accounts and the external registry's account hold."""
+    return {a: uow.projection.held_blocks(a) for a in (*HOLDING, "CHE01-EXTERNAL")}
+
+
 def draw_action(data: st.DataObject, engine: Engine) -> tuple[str, Action]:
-    state = read(
-        engine,
-        lambda uow: {a: uow.projection.held_blocks(a) for a in (*HOLDING, "CHE01-EXTERNAL")},
-    )
+    return draw_action_on(data, read(engine, held))
+
+
+def draw_action_on(data: st.DataObject, state: dict[str, list[UnitBlock]]) -> tuple[str, Action]:
+    """A random action on units held as ``state`` says (see :func:`held`)."""
     kind = data.draw(st.sampled_from(KINDS), label="action")
     if kind == "issue":
         (registry_id, ca_id) = data.draw(st.sampled_from(sorted(ORIGINS)), label="origin")
