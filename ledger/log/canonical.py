@@ -9,7 +9,9 @@ every language that implements RFC 8785.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeAlias
 
 import rfc8785
@@ -58,8 +60,54 @@ def canonical_bytes(value: JsonValue) -> bytes:
     return encoded
 
 
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+)
+"""Python's C JSON encoder with RFC 8785's separators. For the values it may be trusted with
+(see :func:`parse_canonical`) it writes exactly the RFC 8785 bytes: the same escapes (``\\"``,
+``\\\\``, ``\\b \\f \\n \\r \\t``, other controls as lower-case ``\\u00xx``, nothing else),
+integers in plain decimal, and keys sorted by code point, which is RFC 8785's UTF-16 order when
+every character is in the Basic Multilingual Plane."""
+
+_OUTSIDE_BMP = re.compile(rb"[\xf0-\xff]")
+"""The lead byte of a 4-byte UTF-8 sequence: a character outside the Basic Multilingual Plane,
+whose UTF-16 key order may differ from its code point order."""
+
+
 def parse_canonical(data: bytes) -> Any:
-    """Parse bytes that must already be canonical; raise ``NotCanonicalJson`` otherwise."""
+    """Parse bytes that must already be canonical; raise ``NotCanonicalJson`` otherwise.
+
+    Fast and exact: when the bytes hold no character outside the Basic Multilingual Plane, they
+    are decoded (refusing floats and integers outside the safe range) and re-encoded with
+    Python's C JSON codec, which then writes exactly what RFC 8785 writes. Equal bytes are
+    canonical. Anything else (other bytes, a difference, an error) takes the full check with the
+    reference encoder, which also gives the reason.
+    """
+    if data.isascii() or _OUTSIDE_BMP.search(data) is None:
+        try:
+            text = data.decode("utf-8")
+            value, end = _scan(text, 0)
+            # UTF-8 decoding is one-to-one, so equal text means equal bytes.
+            if end == len(text) and _encode(value) == text:
+                return value
+        except (NotCanonicalJson, ValueError, RecursionError, StopIteration):
+            pass  # the full check below says why
+    return _parse_canonical_fully(data)
+
+
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    raise NotCanonicalJson(f"integer {text} is outside ±(2**53-1)")
+
+
+def _refuse_constant(text: str) -> Any:
+    raise NotCanonicalJson(f"{text} found in canonical JSON")
+
+
+def _parse_canonical_fully(data: bytes) -> Any:
+    """:func:`parse_canonical` with the reference RFC 8785 encoder, for any bytes."""
     try:
         value = json.loads(data.decode("utf-8"), parse_float=_refuse_float)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as exc:
@@ -76,3 +124,33 @@ def parse_canonical(data: bytes) -> Any:
 
 def _refuse_float(text: str) -> Any:
     raise NotCanonicalJson(f"float {text} found in canonical JSON")
+
+
+_DECODER = json.JSONDecoder(
+    parse_float=_refuse_float, parse_int=_safe_int, parse_constant=_refuse_constant
+)
+"""The strict decoder of the fast check: no floats, no NaN or Infinity, safe integers only."""
+
+_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+"""One JSON value from a position (C scanner): no whitespace skipping, no wrapper per call."""
+
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_encode: Callable[[Any], str] = (
+    _ENCODER.encode
+    if _c_make_encoder is None
+    else partial(
+        lambda make, value: "".join(make(value, 0)),
+        _c_make_encoder(
+            None,
+            _ENCODER.default,
+            json.encoder.encode_basestring,
+            None,
+            ":",
+            ",",
+            True,
+            False,
+            False,
+        ),
+    )
+)
+"""``_ENCODER.encode`` with its C encoder made once rather than on every call."""

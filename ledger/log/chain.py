@@ -8,6 +8,7 @@ byte anywhere breaks every later link.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,42 +71,62 @@ class Entry:
 
     @classmethod
     def from_canonical(cls, data: bytes) -> Entry:
-        """Decode stored bytes, refusing anything that is not exactly canonical."""
+        """Decode stored bytes, refusing anything that is not exactly canonical.
+
+        One entry, one byte string: loose spellings that decode to the same entry (upper-case
+        hex, short timestamps, true for 1) would give another leaf for the same content. The
+        bytes are canonical JSON (:func:`parse_canonical`), and each field that :meth:`to_json`
+        re-spells (``v``, ``prev_hash``, ``timestamp``) is checked to be in the one spelling it
+        writes, so ``to_json()`` is the parsed object and ``canonical_bytes()`` is ``data``
+        without serializing the entry again.
+        """
         try:
             obj: Any = parse_canonical(data)
         except NotCanonicalJson as exc:
             raise MalformedEntry(str(exc)) from exc
-        expected = {"v", "seq", "kind", "timestamp", "actor", "prev_hash", "payload"}
-        if not isinstance(obj, dict) or set(obj) != expected or obj["v"] != ENTRY_FORMAT_VERSION:
-            raise MalformedEntry("entry object does not have the expected fields")
-        try:
-            prev_hash = bytes.fromhex(obj["prev_hash"])
-            timestamp = parse_timestamp(obj["timestamp"])
-        except (TypeError, ValueError) as exc:
-            raise MalformedEntry(f"bad prev_hash or timestamp: {exc}") from exc
         if (
-            len(prev_hash) != 32
-            or not isinstance(obj["seq"], int)
+            not isinstance(obj, dict)
+            or obj.keys() != _ENTRY_FIELDS
+            or obj["v"] != ENTRY_FORMAT_VERSION
+            or isinstance(obj["v"], bool)
+        ):
+            raise MalformedEntry("entry object does not have the expected fields")
+        prev_hex, stamp = obj["prev_hash"], obj["timestamp"]
+        if not isinstance(prev_hex, str) or not isinstance(stamp, str):
+            raise MalformedEntry("bad prev_hash or timestamp: they must be strings")
+        seq = obj["seq"]
+        if (
+            not isinstance(seq, int)
+            or isinstance(seq, bool)
             or not isinstance(obj["kind"], str)
             or not isinstance(obj["actor"], str)
             or not isinstance(obj["payload"], dict)
         ):
             raise MalformedEntry("entry fields have the wrong types")
-        entry = cls(
-            seq=obj["seq"],
+        try:
+            prev_hash = bytes.fromhex(prev_hex)
+            timestamp = datetime.fromisoformat(stamp)
+        except ValueError as exc:
+            raise MalformedEntry(f"bad prev_hash or timestamp: {exc}") from exc
+        if len(prev_hash) != 32:
+            raise MalformedEntry("entry fields have the wrong types")
+        if prev_hash.hex() != prev_hex or _TIMESTAMP.fullmatch(stamp) is None:
+            raise MalformedEntry("entry is not in its canonical form")
+        return cls(
+            seq=seq,
             kind=obj["kind"],
             timestamp=timestamp,
             actor=obj["actor"],
             prev_hash=prev_hash,
             payload=obj["payload"],
         )
-        # One entry, one byte string: loose spellings that decode to the same entry (upper-case
-        # hex, short timestamps, true for 1) would give another leaf for the same content.
-        if isinstance(obj["seq"], bool) or isinstance(obj["v"], bool):
-            raise MalformedEntry("entry fields have the wrong types")
-        if entry.canonical_bytes() != data:
-            raise MalformedEntry("entry is not in its canonical form")
-        return entry
+
+
+_ENTRY_FIELDS = frozenset({"v", "seq", "kind", "timestamp", "actor", "prev_hash", "payload"})
+_TIMESTAMP = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+"""The only spelling :func:`format_timestamp` writes (years 1000 to 9999, where ``%Y`` has four
+digits, ``Z`` for UTC, which :meth:`datetime.fromisoformat` reads as UTC); ``fromisoformat``
+checks that it names a real moment."""
 
 
 def entry_hash(canonical: bytes) -> bytes:

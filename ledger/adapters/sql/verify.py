@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, func, select, tuple_
 
-from ledger.adapters.sql.log import node_keys_condition
 from ledger.adapters.sql.orm import (
     PROJECTION_TABLES,
     account,
@@ -118,22 +117,32 @@ def _rows(conn: Connection) -> Iterator[tuple[int, str, bytes, bytes, bytes]]:
 
 
 def _check_nodes(conn: Connection, expected: dict[merkle_store.NodeKey, bytes]) -> None:
-    keys = sorted(expected, key=lambda k: (k[1] << k[0], k[0]))
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
+    """Compare the Merkle nodes a batch of entries completed with the stored ones: one primary
+    key range scan per level (the nodes a run of appends completes on a level are consecutive),
+    reporting the lowest entry under a missing or altered node."""
+    by_level: dict[int, dict[int, bytes]] = {}
+    for (level, idx), value in expected.items():
+        by_level.setdefault(level, {})[idx] = value
+    faults: list[tuple[int, int, int, str]] = []
+    for level, wanted in by_level.items():
         stored = {
-            (level, idx): bytes(node)
-            for level, idx, node in conn.execute(
-                select(merkle_node.c.level, merkle_node.c.idx, merkle_node.c.hash).where(
-                    node_keys_condition(chunk)
+            idx: bytes(node)
+            for idx, node in conn.execute(
+                select(merkle_node.c.idx, merkle_node.c.hash).where(
+                    merkle_node.c.level == level,
+                    merkle_node.c.idx >= min(wanted),
+                    merkle_node.c.idx <= max(wanted),
                 )
             )
         }
-        for key in chunk:
-            if stored.get(key) != expected[key]:
-                level, idx = key
-                what = "missing" if key not in stored else "altered"
-                raise _Fault(idx << level, f"Merkle node (level {level}, index {idx}) is {what}")
+        for idx in sorted(wanted):
+            if stored.get(idx) != wanted[idx]:
+                what = "missing" if idx not in stored else "altered"
+                faults.append((idx << level, level, idx, what))
+                break
+    if faults:
+        seq, level, idx, what = min(faults)
+        raise _Fault(seq, f"Merkle node (level {level}, index {idx}) is {what}")
 
 
 def verify_database(engine: Engine) -> VerifyReport:
