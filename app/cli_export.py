@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import sys
 from pathlib import Path
 
@@ -65,8 +64,7 @@ def describe(report: ExportReport) -> str:
 
 
 def _verify_export(args: argparse.Namespace) -> int:
-    from ledger.adapters.export_files import read_export_directory, verify_export
-    from ledger.log.export_verify import verify_export_files
+    from ledger.adapters.export_files import verify_export_file
     from ledger.log.keys import InvalidKey
 
     path = Path(args.file)
@@ -75,10 +73,7 @@ def _verify_export(args: argparse.Namespace) -> int:
         trusted = None
         if args.trusted_checkpoint:
             trusted = Path(args.trusted_checkpoint).read_text(encoding="utf-8")
-        if path.is_dir():
-            report = verify_export_files(read_export_directory(path), vkey, trusted)
-        else:
-            report = verify_export(path.read_bytes(), vkey, trusted)
+        report = verify_export_file(path, vkey, trusted)
     except OSError as exc:
         _err(f"error: cannot read {exc.filename or path}: {exc.strerror or exc}")
         return EXIT_UNUSABLE
@@ -95,12 +90,12 @@ def _verify_export(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from app.keys import SignerKeyMissing, load_signer
     from app.settings import get_settings
-    from ledger.adapters.export_files import pack_export
+    from ledger.adapters.export_files import write_export
     from ledger.adapters.signing_state import open_signing_state
     from ledger.adapters.sql.db import create_ledger_engine
     from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, utc_now
     from ledger.log.checkpoints import guard_consistency
-    from ledger.log.export_build import build_export
+    from ledger.log.export_stream import StreamedExport
 
     settings = get_settings()
     out = Path(args.out)
@@ -120,33 +115,29 @@ def _export(args: argparse.Namespace) -> int:
             guard_consistency(uow.log, state)
             size = uow.log.size()
             end = size if args.end is None else args.end
-            data = pack_export(
-                build_export(
-                    uow.log,
-                    signer,
-                    settings.log_origin,
-                    args.start,
-                    end,
-                    args.previous_size,
-                    clock=uow.now,
-                )
+            export = StreamedExport(
+                uow.log,
+                signer,
+                settings.log_origin,
+                args.start,
+                end,
+                args.previous_size,
+                clock=uow.now,
             )
-            state.record_signed(size, uow.log.root(size))
+            state.record_signed(size, export.root_hash)
+            written, digest = write_export(export.members(), out)
     except LedgerError as exc:
         _err(f"error: {exc.message}")
+        return EXIT_FAIL
+    except OSError as exc:
+        _err(f"error: cannot write {out}: {exc.strerror or exc}")
         return EXIT_FAIL
     finally:
         signing.dispose()
         engine.dispose()
-    try:
-        with out.open("xb") as handle:
-            handle.write(data)
-    except OSError as exc:
-        _err(f"error: cannot write {out}: {exc.strerror or exc}")
-        return EXIT_FAIL
     _out(
         f"wrote {out}: entries [{args.start}, {end}) of tree size {size}, "
-        f"{len(data)} bytes, SHA-256 {hashlib.sha256(data).hexdigest()}"
+        f"{written} bytes, SHA-256 {digest}"
     )
     return EXIT_OK
 

@@ -28,13 +28,13 @@ from ledger.log.export_format import (
     manifest_signature_text,
 )
 from ledger.log.merkle import (
-    HASH_SIZE,
     ConsistencyProofInvalid,
     leaf_hash,
     node_hash,
     split_point,
     verify_consistency,
 )
+from ledger.log.merkle_range import RangeProofInvalid, outside_nodes
 from ledger.log.merkle_store import inclusion_ranges
 from ledger.log.tlog_checkpoint import Checkpoint, sign_checkpoint
 
@@ -53,7 +53,7 @@ class LogReader(Protocol):
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]: ...
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -80,19 +80,14 @@ def range_inclusion_proofs(
             end=end,
             tree_size=size,
         )
-    known: dict[tuple[int, int], bytes] = {}
-    for index, proof in ((start, first_proof), (end - 1, last_proof)):
-        ranges = inclusion_ranges(index, size)
-        if len(ranges) != len(proof) or any(len(h) != HASH_SIZE for h in proof):
-            raise ExportSourceInvalid(
-                f"the log's inclusion proof of leaf {index} in the tree of size {size} has "
-                f"{len(proof)} elements or a malformed hash; it must have {len(ranges)} hashes",
-                index=index,
-                tree_size=size,
-            )
-        for (low, high), value in zip(ranges, proof, strict=True):
-            if high <= start or low >= end:
-                known[(low, high)] = bytes(value)
+    try:
+        known = outside_nodes(start, end, size, first_proof, last_proof)
+    except RangeProofInvalid as exc:
+        raise ExportSourceInvalid(
+            f"the log's boundary proofs are malformed: {exc.message}",
+            index=exc.details.get("index"),
+            tree_size=size,
+        ) from exc
     memo: dict[tuple[int, int], bytes] = {}
 
     def subtree(low: int, high: int) -> bytes:
@@ -117,7 +112,7 @@ def range_inclusion_proofs(
     return root, proofs
 
 
-def _json_file(value: JsonValue) -> bytes:
+def json_file(value: JsonValue) -> bytes:
     return canonical_bytes(value) + b"\n"
 
 
@@ -125,7 +120,33 @@ def _file_record(data: bytes) -> dict[str, JsonValue]:
     return {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
 
-def _check_range(start: int, end: int, size: int, previous_size: int | None) -> None:
+def consistency_member(
+    log: LogReader, signer: note.Signer, origin: str, previous_size: int, size: int, root: bytes
+) -> bytes:
+    """``consistency.json``: the signed checkpoint of ``previous_size`` and the log's consistency
+    proof to ``size``, which must verify (else :class:`ExportSourceInvalid`, nothing signed)."""
+    previous_root = log.root(previous_size)
+    proof = log.consistency_proof(previous_size, size)
+    try:
+        verify_consistency(previous_size, size, proof, previous_root, root)
+    except ConsistencyProofInvalid as exc:
+        raise ExportSourceInvalid(
+            f"the log's consistency proof does not verify: {exc.message}",
+            previous_size=previous_size,
+            tree_size=size,
+        ) from exc
+    previous = Checkpoint(origin=origin, size=previous_size, root_hash=previous_root)
+    return json_file(
+        {
+            "first": previous_size,
+            "previous_checkpoint": sign_checkpoint(previous, [signer]),
+            "proof": [b64encode(h) for h in proof],
+            "second": size,
+        }
+    )
+
+
+def check_range(start: int, end: int, size: int, previous_size: int | None) -> None:
     if any(isinstance(value, bool) for value in (start, end, previous_size)):
         raise ExportRangeInvalid("start, end and previous size must be integers, not booleans")
     if not 0 <= start < end <= size:
@@ -151,7 +172,7 @@ def build_export(
     start: int,
     end: int,
     previous_size: int | None = None,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Callable[[], datetime] = utc_now,
 ) -> dict[str, bytes]:
     """The members of the signed export of entries ``[start, end)``, proven against the checkpoint
     of the log's current size, with a consistency proof from ``previous_size`` when given.
@@ -160,7 +181,7 @@ def build_export(
     log's entries and proofs do not reproduce its root (the export is then not signed).
     """
     size = log.size()
-    _check_range(start, end, size, previous_size)
+    check_range(start, end, size, previous_size)
     bodies = log.read_entries(start, end)
     if len(bodies) != end - start:
         raise ExportSourceInvalid(
@@ -187,34 +208,16 @@ def build_export(
         ENTRIES_FILE: b"".join(body + b"\n" for body in bodies),
         CHECKPOINT_FILE: sign_checkpoint(checkpoint, [signer]).encode("utf-8"),
         PROOFS_FILE: b"".join(
-            _json_file(
+            json_file(
                 {"audit_path": [b64encode(h) for h in path], "leaf_index": seq, "tree_size": size}
             )
             for seq, path in zip(range(start, end), proofs, strict=True)
         ),
     }
     if previous_size is not None:
-        previous_root = log.root(previous_size)
-        proof = log.consistency_proof(previous_size, size)
-        try:
-            verify_consistency(previous_size, size, proof, previous_root, root)
-        except ConsistencyProofInvalid as exc:
-            raise ExportSourceInvalid(
-                f"the log's consistency proof does not verify: {exc.message}",
-                previous_size=previous_size,
-                tree_size=size,
-            ) from exc
-        previous = Checkpoint(origin=origin, size=previous_size, root_hash=previous_root)
-        files[CONSISTENCY_FILE] = _json_file(
-            {
-                "first": previous_size,
-                "previous_checkpoint": sign_checkpoint(previous, [signer]),
-                "proof": [b64encode(h) for h in proof],
-                "second": size,
-            }
-        )
+        files[CONSISTENCY_FILE] = consistency_member(log, signer, origin, previous_size, size, root)
 
-    manifest = _json_file(
+    manifest = json_file(
         {
             "created_at": format_timestamp(clock()),
             "files": {name: _file_record(data) for name, data in sorted(files.items())},

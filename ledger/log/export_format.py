@@ -1,6 +1,33 @@
 """Signed exports: a contiguous range of the log that an auditor verifies offline, forever,
 trusting only the log's verifier key (verifiable-log.md §5).
 
+Format ``a6ledger-export/v2`` (written since issue 12; v1 is still verified)
+============================================================================
+
+v2 is v1 with the per-entry ``proofs.jsonl`` replaced by one proof for the whole range, so that
+an export of any size is written and verified as a stream, in memory that does not grow with
+it, and costs about one node hash per entry instead of log2(tree size):
+
+``first.tlog-proof`` and ``last.tlog-proof``
+    The C2SP tlog-proof bundles (``c2sp.org/tlog-proof@v1``, ``ledger.log.tlog_proof``) of the
+    first and the last exported entry, each with the signed checkpoint of ``checkpoint.txt``
+    verbatim. Each verifies on its own with any tlog-proof implementation. Together with the
+    entries they prove the whole range: every subtree of the checkpoint's tree that holds no
+    exported entry, but whose parent does, is on one of the two paths, and every other node is
+    computed from the entries (``ledger.log.merkle_range``); the root so computed must be the
+    checkpoint's. It is exactly the set of nodes the per-entry proofs would have used.
+
+The manifest's ``format`` is ``a6ledger-export/v2``, its ``formats.proof`` is
+``c2sp.org/tlog-proof@v1+range``, and its ``files`` list ``first.tlog-proof`` and
+``last.tlog-proof`` instead of ``proofs.jsonl``; everything else is as in v1. The ZIP archive
+holds the members in the order they are written (``entries.jsonl``, the two proofs,
+``checkpoint.txt``, ``consistency.json``, ``manifest.json``, ``manifest.sig``), each with fixed
+timestamps and modes; ``entries.jsonl`` is written with a ZIP64 data descriptor, since its size
+is not known before it is streamed. Verification stops at the first fault as in v1, and names
+the entry seq where the chain or the range root breaks (the root is computed once all entries
+are read, so an altered entry that keeps the chain intact fails as the range proof, naming
+``entries.jsonl``).
+
 Format ``a6ledger-export/v1``
 =============================
 
@@ -84,7 +111,10 @@ from ledger.log.canonical import JsonValue
 from ledger.log.chain import ENTRY_FORMAT_VERSION
 
 EXPORT_FORMAT = "a6ledger-export/v1"
-"""``format`` of the manifest."""
+"""``format`` of a v1 manifest (per-entry proofs)."""
+
+EXPORT_FORMAT_V2 = "a6ledger-export/v2"
+"""``format`` of a v2 manifest (one proof for the range): what exports are written in."""
 
 MANIFEST_SIGNATURE_HEADER = "a6ledger-export-manifest/v1"
 """First line of the note text in ``manifest.sig``."""
@@ -97,9 +127,14 @@ FORMATS: Mapping[str, JsonValue] = {
 }
 """Versions of the formats inside a v1 export (manifest ``formats``)."""
 
+FORMATS_V2: Mapping[str, JsonValue] = {**FORMATS, "proof": "c2sp.org/tlog-proof@v1+range"}
+"""Versions of the formats inside a v2 export (manifest ``formats``)."""
+
 ENTRIES_FILE = "entries.jsonl"
 CHECKPOINT_FILE = "checkpoint.txt"
 PROOFS_FILE = "proofs.jsonl"
+FIRST_PROOF_FILE = "first.tlog-proof"
+LAST_PROOF_FILE = "last.tlog-proof"
 CONSISTENCY_FILE = "consistency.json"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_SIGNATURE_FILE = "manifest.sig"
@@ -109,6 +144,8 @@ EXPORT_FILES = frozenset(
         ENTRIES_FILE,
         CHECKPOINT_FILE,
         PROOFS_FILE,
+        FIRST_PROOF_FILE,
+        LAST_PROOF_FILE,
         CONSISTENCY_FILE,
         MANIFEST_FILE,
         MANIFEST_SIGNATURE_FILE,
@@ -117,7 +154,17 @@ EXPORT_FILES = frozenset(
 """Every member name an export may hold."""
 
 REQUIRED_LISTED = (CHECKPOINT_FILE, ENTRIES_FILE, PROOFS_FILE)
-"""Members every manifest must list."""
+"""Members every v1 manifest must list."""
+
+VERSIONS: Mapping[str, tuple[Mapping[str, JsonValue], frozenset[str]]] = {
+    EXPORT_FORMAT: (FORMATS, frozenset(REQUIRED_LISTED)),
+    EXPORT_FORMAT_V2: (
+        FORMATS_V2,
+        frozenset({CHECKPOINT_FILE, ENTRIES_FILE, FIRST_PROOF_FILE, LAST_PROOF_FILE}),
+    ),
+}
+"""Each export format: its manifest ``formats`` and the members its manifest must list (and
+the only proof members it may list)."""
 
 MANIFEST_KEYS = frozenset(
     {

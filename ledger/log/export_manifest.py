@@ -18,22 +18,28 @@ from ledger.log.export_format import (
     CONSISTENCY_FILE,
     EXPORT_FILES,
     EXPORT_FORMAT,
-    FORMATS,
+    FIRST_PROOF_FILE,
+    LAST_PROOF_FILE,
     MANIFEST_FILE,
     MANIFEST_KEYS,
     MANIFEST_SIGNATURE_FILE,
-    REQUIRED_LISTED,
+    PROOFS_FILE,
+    VERSIONS,
     ExportFormatInvalid,
     ExportInclusionInvalid,
     ExportInvalid,
 )
 from ledger.log.merkle import HASH_SIZE
 
+PROOF_FILES = frozenset({PROOFS_FILE, FIRST_PROOF_FILE, LAST_PROOF_FILE})
+"""The proof members: each format lists its own and no other."""
+
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
     """The checked fields of ``manifest.json``; ``files`` maps a member to (SHA-256, size)."""
 
+    format: str
     created_at: str
     files: Mapping[str, tuple[str, int]]
     start: int
@@ -160,10 +166,20 @@ class Fields:
 def parse_manifest(data: bytes) -> Manifest:
     """``manifest.json`` checked field by field and against itself (range, counts, file list)."""
     fields = Fields(parse_json_file(data, MANIFEST_FILE), "manifest", MANIFEST_FILE, MANIFEST_KEYS)
-    if fields.raw("format") != EXPORT_FORMAT:
-        raise fields.fail(f"format must be {EXPORT_FORMAT!r}, got {fields.raw('format')!r}")
-    if fields.raw("formats") != FORMATS:
-        raise fields.fail(f"formats must be {dict(FORMATS)!r}, got {fields.raw('formats')!r}")
+    version = fields.raw("format")
+    if not isinstance(version, str) or version not in VERSIONS:
+        raise fields.fail(
+            f"format must be {EXPORT_FORMAT!r} or one of {', '.join(sorted(VERSIONS))}, "
+            f"got {version!r}"
+        )
+    formats, required = VERSIONS[version]
+    if fields.raw("formats") != formats:
+        for other, (other_formats, _listed) in VERSIONS.items():
+            if fields.raw("formats") == other_formats:
+                raise fields.fail(
+                    f"format must be {other!r} for the formats it lists, got {version!r}"
+                )
+        raise fields.fail(f"formats must be {dict(formats)!r}, got {fields.raw('formats')!r}")
     filters = fields.obj("filters", frozenset({"start", "end"}))
     time_range = fields.obj("time_range", frozenset({"first", "last"}))
     listing = fields.raw("files")
@@ -171,8 +187,14 @@ def parse_manifest(data: bytes) -> Manifest:
         raise fields.fail("files must be an object of file name to size and SHA-256")
     files: dict[str, tuple[str, int]] = {}
     for name in sorted(listing):
-        if name not in EXPORT_FILES or name in (MANIFEST_FILE, MANIFEST_SIGNATURE_FILE):
-            raise fields.fail(f"files lists {name!r}, which is not a member an export may list")
+        if (
+            name not in EXPORT_FILES
+            or name in (MANIFEST_FILE, MANIFEST_SIGNATURE_FILE)
+            or (name in PROOF_FILES and name not in required)
+        ):
+            raise fields.fail(
+                f"files lists {name!r}, which is not a member a {version} export may list"
+            )
         record = Fields(
             listing[name],
             f"manifest.files.{name}",
@@ -183,7 +205,7 @@ def parse_manifest(data: bytes) -> Manifest:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise record.fail("sha256 must be 64 lower-case hex digits")
         files[name] = (digest, record.integer("size"))
-    for name in REQUIRED_LISTED:
+    for name in sorted(required):
         if name not in files:
             raise fields.fail(f"files does not list the required member {name}")
     start, end = filters.integer("start"), filters.integer("end")
@@ -207,6 +229,7 @@ def parse_manifest(data: bytes) -> Manifest:
             f"{CONSISTENCY_FILE} must be listed exactly when previous_tree_size is set"
         )
     return Manifest(
+        format=version,
         created_at=fields.timestamp("created_at"),
         files=files,
         start=start,

@@ -6,8 +6,9 @@ is ``ledger.adapters.export_files``. No web framework, no database: this is the 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ledger.log import note
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, MalformedEntry, entry_hash, format_timestamp
@@ -17,6 +18,9 @@ from ledger.log.export_format import (
     CONSISTENCY_FILE,
     ENTRIES_FILE,
     EXPORT_FILES,
+    EXPORT_FORMAT_V2,
+    FIRST_PROOF_FILE,
+    LAST_PROOF_FILE,
     MANIFEST_FILE,
     MANIFEST_SIGNATURE_FILE,
     MANIFEST_SIGNATURE_HEADER,
@@ -44,7 +48,9 @@ from ledger.log.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from ledger.log.merkle_range import RangeProofInvalid, RangeRoot
 from ledger.log.tlog_checkpoint import Checkpoint, MalformedCheckpoint
+from ledger.log.tlog_proof import MalformedProofBundle, parse_tlog_proof
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,19 +106,75 @@ def verify_export_files(
     return verify_members(files, log_verifier(vkey), trusted_checkpoint)
 
 
+class MemberSource(Protocol):
+    """Where the verifier reads an export's members: a ZIP archive, a directory, or bytes in
+    memory. Reading faults (a corrupt archive) are raised as :class:`ExportFormatInvalid`."""
+
+    def names(self) -> Collection[str]:
+        """The names of the members present (each once)."""
+        ...
+
+    def read(self, name: str) -> bytes:
+        """A whole (small) member."""
+        ...
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        """A member as consecutive chunks of bounded size, for members of any size."""
+        ...
+
+
+class MappingSource:
+    """The members given as bytes."""
+
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self._files = files
+
+    def names(self) -> Collection[str]:
+        return self._files.keys()
+
+    def read(self, name: str) -> bytes:
+        return self._files[name]
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        data = self._files[name]
+        for offset in range(0, len(data), READ_CHUNK):
+            yield data[offset : offset + READ_CHUNK]
+
+
+READ_CHUNK = 1 << 20
+"""Bytes of ``entries.jsonl`` the streaming verifier reads at a time."""
+
+MAX_ENTRY_BYTES = 16 << 20
+"""The longest entry line the streaming verifier accepts (16 MiB), so that a file without
+newlines cannot make it buffer without bound."""
+
+
 def verify_members(
     files: Mapping[str, bytes], verifier: note.Verifier, trusted_checkpoint: str | None = None
 ) -> ExportReport:
     """:func:`verify_export_files` with the key already parsed by :func:`log_verifier`."""
-    for name in sorted(files):
+    return verify_source(MappingSource(files), verifier, trusted_checkpoint)
+
+
+def verify_source(
+    source: MemberSource, verifier: note.Verifier, trusted_checkpoint: str | None = None
+) -> ExportReport:
+    """Verify the export ``source`` reads (v1 or v2) with the log key ``verifier``; v2 entries
+    are streamed, in memory that does not grow with the export."""
+    present_names = frozenset(source.names())
+    for name in sorted(present_names):
         if name not in EXPORT_FILES:
             raise ExportFormatInvalid(f"unexpected member {name!r}", file=name)
     for name in (MANIFEST_SIGNATURE_FILE, MANIFEST_FILE):
-        if name not in files:
+        if name not in present_names:
             raise ExportFormatInvalid("the export has no such member", file=name)
+    manifest_bytes = source.read(MANIFEST_FILE)
 
     text, _signatures = _open_signed(
-        files[MANIFEST_SIGNATURE_FILE], verifier, MANIFEST_SIGNATURE_FILE, "the manifest signature"
+        source.read(MANIFEST_SIGNATURE_FILE),
+        verifier,
+        MANIFEST_SIGNATURE_FILE,
+        "the manifest signature",
     )
     header, _newline, _digest = text.partition("\n")
     if header != MANIFEST_SIGNATURE_HEADER:
@@ -120,28 +182,27 @@ def verify_members(
             f"the signed text does not start with {MANIFEST_SIGNATURE_HEADER!r}",
             file=MANIFEST_SIGNATURE_FILE,
         )
-    if text != manifest_signature_text(files[MANIFEST_FILE]):
+    if text != manifest_signature_text(manifest_bytes):
         raise ExportFileHashMismatch(
             "its SHA-256 is not the one signed in manifest.sig: the manifest was altered",
             file=MANIFEST_FILE,
         )
-    manifest = parse_manifest(files[MANIFEST_FILE])
+    manifest = parse_manifest(manifest_bytes)
     if (manifest.key_name, manifest.key_id) != (verifier.name, f"{verifier.key_id:08x}"):
         raise ExportFormatInvalid(
             f"names the key {manifest.key_name}+{manifest.key_id}, but it was signed by "
             f"{verifier.name}+{verifier.key_id:08x}",
             file=MANIFEST_FILE,
         )
-    present = set(files) - {MANIFEST_FILE, MANIFEST_SIGNATURE_FILE}
+    present = set(present_names) - {MANIFEST_FILE, MANIFEST_SIGNATURE_FILE}
     for name in sorted(set(manifest.files) | present):
         if name not in present:
             raise ExportFormatInvalid("listed in the manifest but missing", file=name)
         if name not in manifest.files:
             raise ExportFormatInvalid("present but not listed in the signed manifest", file=name)
 
-    checkpoint = _open_checkpoint(
-        files[CHECKPOINT_FILE], verifier, CHECKPOINT_FILE, "the checkpoint"
-    )
+    checkpoint_bytes = source.read(CHECKPOINT_FILE)
+    checkpoint = _open_checkpoint(checkpoint_bytes, verifier, CHECKPOINT_FILE, "the checkpoint")
     if (checkpoint.origin, checkpoint.size, checkpoint.root_hash) != (
         manifest.origin,
         manifest.tree_size,
@@ -153,17 +214,32 @@ def verify_members(
             f"{manifest.tree_size}, root {b64encode(manifest.root_hash)})",
             file=CHECKPOINT_FILE,
         )
-    head_hash = _verify_entries(files, manifest, checkpoint)
+    # What was read whole, and the size and SHA-256 of what was streamed.
+    members: dict[str, bytes] = {CHECKPOINT_FILE: checkpoint_bytes}
+    streamed: dict[str, tuple[int, str]] = {}
+    if manifest.format == EXPORT_FORMAT_V2:
+        head_hash, streamed[ENTRIES_FILE] = _verify_range(
+            source, manifest, checkpoint, checkpoint_bytes
+        )
+    else:
+        for name in (ENTRIES_FILE, PROOFS_FILE):
+            members[name] = source.read(name)
+        head_hash = _verify_entries(members, manifest, checkpoint)
     previous: tuple[int, bytes] | None = None
     if manifest.previous_size is not None:
-        previous = _verify_consistency(files[CONSISTENCY_FILE], manifest, checkpoint, verifier)
+        members[CONSISTENCY_FILE] = source.read(CONSISTENCY_FILE)
+        previous = _verify_consistency(members[CONSISTENCY_FILE], manifest, checkpoint, verifier)
     if trusted_checkpoint is not None:
         _check_trusted(trusted_checkpoint, verifier, checkpoint, previous)
     for name, (digest, size) in sorted(manifest.files.items()):
-        data = files[name]
-        if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
+        if name in streamed:
+            actual_size, actual = streamed[name]
+        else:
+            data = members[name] if name in members else source.read(name)
+            actual_size, actual = len(data), hashlib.sha256(data).hexdigest()
+        if actual_size != size or actual != digest:
             raise ExportFileHashMismatch(
-                f"{len(data)} bytes with SHA-256 {hashlib.sha256(data).hexdigest()}, but the "
+                f"{actual_size} bytes with SHA-256 {actual}, but the "
                 f"signed manifest lists {size} bytes with SHA-256 {digest}",
                 file=name,
             )
@@ -182,7 +258,7 @@ def verify_members(
         created_at=manifest.created_at,
         previous_size=None if previous is None else previous[0],
         previous_root_hash=None if previous is None else previous[1],
-        files=tuple(sorted(files)),
+        files=tuple(sorted(present_names)),
     )
 
 
@@ -220,6 +296,199 @@ def _lines(data: bytes, file: str) -> list[bytes]:
     return data[:-1].split(b"\n")
 
 
+def _checked_entry(line: bytes, position: int, seq: int, previous_hash: bytes | None) -> Entry:
+    """The entry on line ``position + 1``, which must be canonical, hold ``seq`` and link to
+    ``previous_hash`` (when known)."""
+    try:
+        entry = Entry.from_canonical(line)
+    except (MalformedEntry, *JSON_LIMIT_ERRORS) as exc:
+        reason = exc.message if isinstance(exc, MalformedEntry) else str(exc)
+        raise ExportEntryInvalid(
+            f"line {position + 1} is not a canonical ledger entry: {reason}",
+            file=ENTRIES_FILE,
+            seq=seq,
+        ) from exc
+    if entry.seq != seq:
+        raise ExportEntryInvalid(
+            f"line {position + 1} holds seq {entry.seq} where seq {seq} belongs: an entry "
+            "is missing, repeated or out of order",
+            file=ENTRIES_FILE,
+            seq=seq,
+        )
+    if previous_hash is not None and entry.prev_hash != previous_hash:
+        raise _chain_broken(seq, entry.prev_hash, previous_hash)
+    return entry
+
+
+def _chain_broken(seq: int, prev_hash: bytes, previous_hash: bytes) -> ExportEntryInvalid:
+    link = "the genesis value (32 zero bytes)" if seq == 0 else f"entry seq {seq - 1}"
+    return ExportEntryInvalid(
+        f"prev_hash {prev_hash.hex()} is not the entry hash of {link} "
+        f"({previous_hash.hex()}): the hash chain is broken",
+        file=ENTRIES_FILE,
+        seq=seq,
+    )
+
+
+def _altered(seq: int, position: int) -> ExportEntryInvalid:
+    return ExportEntryInvalid(
+        f"line {position + 1} is not the entry that entry seq {seq + 1} links to (its entry "
+        f"hash is not their prev_hash), while entry seq {seq + 1} is the one the next entry "
+        "links to: this entry was altered",
+        file=ENTRIES_FILE,
+        seq=seq,
+    )
+
+
+def _verify_range(
+    source: MemberSource, manifest: Manifest, checkpoint: Checkpoint, checkpoint_bytes: bytes
+) -> tuple[bytes, tuple[int, str]]:
+    """v2: check every entry as it streams, and that the entries with the two boundary proofs
+    lead to the checkpoint's root. Returns the entry hash of the last entry, and the size and
+    SHA-256 of ``entries.jsonl``.
+
+    A fault is named by its entry seq: the first and the last entry are checked against their
+    own tlog-proofs, and a link of the chain that does not hold at seq N means that line N-1 or
+    line N was altered; line N+1 tells which (it links to line N only if line N is intact), or,
+    for the last line, its proof does."""
+    first = _boundary_proof(source, FIRST_PROOF_FILE, manifest.start, checkpoint_bytes)
+    last = _boundary_proof(source, LAST_PROOF_FILE, manifest.end - 1, checkpoint_bytes)
+    try:
+        tree = RangeRoot(manifest.start, manifest.end, checkpoint.size, first, last)
+    except RangeProofInvalid as exc:
+        raise ExportInclusionInvalid(
+            f"the boundary proofs do not fit the range: {exc.message}", file=FIRST_PROOF_FILE
+        ) from exc
+    add_leaf = tree.add
+    start, end = manifest.start, manifest.end
+    previous_hash = GENESIS_PREV_HASH
+    broken: ExportEntryInvalid | None = None  # the link that failed at the previous line
+    digest, size = hashlib.sha256(), 0
+    position = 0
+    first_entry: Entry | None = None
+    entry: Entry | None = None
+    line = rest = b""
+    for chunk in source.chunks(ENTRIES_FILE):
+        digest.update(chunk)
+        size += len(chunk)
+        lines = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+        rest = lines.pop()
+        if len(rest) > MAX_ENTRY_BYTES:
+            raise ExportEntryInvalid(
+                f"line {position + 1} is longer than {MAX_ENTRY_BYTES} bytes",
+                file=ENTRIES_FILE,
+                seq=start + position,
+            )
+        for line in lines:
+            seq = start + position
+            if seq >= end:
+                raise broken or ExportEntryInvalid(
+                    f"line {position + 1} is beyond the last entry seq {end - 1} of "
+                    f"the range; the manifest lists {manifest.row_count} entries",
+                    file=ENTRIES_FILE,
+                    seq=seq,
+                )
+            try:
+                entry = _checked_entry(line, position, seq, None)
+            except ExportEntryInvalid:
+                if broken is not None:
+                    raise broken from None
+                raise
+            if broken is not None:
+                if entry.prev_hash == previous_hash and seq - 2 > start:
+                    raise _altered(seq - 2, position - 2)
+                raise broken
+            if first_entry is None:
+                first_entry = entry
+                if start == 0 and entry.prev_hash != GENESIS_PREV_HASH:
+                    raise _chain_broken(seq, entry.prev_hash, GENESIS_PREV_HASH)
+                _check_boundary(line, start, checkpoint, first, FIRST_PROOF_FILE)
+            elif entry.prev_hash != previous_hash:
+                broken = _chain_broken(seq, entry.prev_hash, previous_hash)
+            add_leaf(leaf_hash(line))
+            previous_hash = entry_hash(line)
+            position += 1
+    if rest:
+        raise ExportFormatInvalid("the last line does not end with a newline", file=ENTRIES_FILE)
+    if broken is not None:
+        if position == manifest.row_count and position - 2 > 0:
+            last_seq = end - 1
+            if _proven(line, last_seq, checkpoint, last):
+                raise _altered(last_seq - 1, position - 2)
+        raise broken
+    if position < manifest.row_count:
+        missing = start + position
+        raise ExportEntryInvalid(
+            f"the file ends after {position} entries; entries seq {missing} to "
+            f"{end - 1} are missing",
+            file=ENTRIES_FILE,
+            seq=missing,
+        )
+    if tree.root != checkpoint.root_hash:
+        _check_boundary(line, end - 1, checkpoint, last, LAST_PROOF_FILE)
+        raise ExportInclusionInvalid(
+            f"the entries seq {start} to {end - 1} with the boundary proofs lead to root "
+            f"{b64encode(tree.root)}, not the signed checkpoint's "
+            f"{b64encode(checkpoint.root_hash)}: an entry or a proof was altered",
+            file=ENTRIES_FILE,
+        )
+    assert first_entry is not None
+    assert entry is not None
+    stamps = (format_timestamp(first_entry.timestamp), format_timestamp(entry.timestamp))
+    if stamps != (manifest.first_timestamp, manifest.last_timestamp):
+        raise ExportFormatInvalid(
+            f"time_range [{manifest.first_timestamp}, {manifest.last_timestamp}] is not the "
+            f"entries' [{stamps[0]}, {stamps[1]}]",
+            file=MANIFEST_FILE,
+        )
+    return previous_hash, (size, digest.hexdigest())
+
+
+def _proven(line: bytes, index: int, checkpoint: Checkpoint, proof: Sequence[bytes]) -> bool:
+    try:
+        verify_inclusion(leaf_hash(line), index, checkpoint.size, proof, checkpoint.root_hash)
+    except InclusionProofInvalid:
+        return False
+    return True
+
+
+def _check_boundary(
+    line: bytes, index: int, checkpoint: Checkpoint, proof: Sequence[bytes], file: str
+) -> None:
+    if not _proven(line, index, checkpoint, proof):
+        raise ExportInclusionInvalid(
+            f"the entry is not proven in the signed checkpoint by its inclusion proof ({file}): "
+            "the entry or the proof was altered",
+            file=ENTRIES_FILE,
+            seq=index,
+        )
+
+
+def _boundary_proof(
+    source: MemberSource, file: str, index: int, checkpoint_bytes: bytes
+) -> tuple[bytes, ...]:
+    """The hashes of the tlog-proof bundle ``file``, which must prove leaf ``index`` in the
+    export's own signed checkpoint."""
+    try:
+        bundle = parse_tlog_proof(source.read(file).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ExportFormatInvalid("not UTF-8 text", file=file) from exc
+    except MalformedProofBundle as exc:
+        raise ExportFormatInvalid(exc.message, file=file) from exc
+    if bundle.index != index or bundle.extra is not None:
+        raise ExportInclusionInvalid(
+            f"proves leaf {bundle.index}, not the range's leaf {index}"
+            if bundle.index != index
+            else "carries extra data, which an export's proof never has",
+            file=file,
+        )
+    if bundle.signed_checkpoint.encode("utf-8") != checkpoint_bytes:
+        raise ExportInclusionInvalid(
+            f"its checkpoint is not the export's {CHECKPOINT_FILE}", file=file
+        )
+    return bundle.proof
+
+
 def _verify_entries(
     files: Mapping[str, bytes], manifest: Manifest, checkpoint: Checkpoint
 ) -> bytes:
@@ -238,30 +507,7 @@ def _verify_entries(
                 file=ENTRIES_FILE,
                 seq=seq,
             )
-        try:
-            entry = Entry.from_canonical(line)
-        except (MalformedEntry, *JSON_LIMIT_ERRORS) as exc:
-            reason = exc.message if isinstance(exc, MalformedEntry) else str(exc)
-            raise ExportEntryInvalid(
-                f"line {position + 1} is not a canonical ledger entry: {reason}",
-                file=ENTRIES_FILE,
-                seq=seq,
-            ) from exc
-        if entry.seq != seq:
-            raise ExportEntryInvalid(
-                f"line {position + 1} holds seq {entry.seq} where seq {seq} belongs: an entry "
-                "is missing, repeated or out of order",
-                file=ENTRIES_FILE,
-                seq=seq,
-            )
-        if previous_hash is not None and entry.prev_hash != previous_hash:
-            link = "the genesis value (32 zero bytes)" if seq == 0 else f"entry seq {seq - 1}"
-            raise ExportEntryInvalid(
-                f"prev_hash {entry.prev_hash.hex()} is not the entry hash of {link} "
-                f"({previous_hash.hex()}): the hash chain is broken",
-                file=ENTRIES_FILE,
-                seq=seq,
-            )
+        entry = _checked_entry(line, position, seq, previous_hash)
         if position >= len(proofs):
             raise ExportInclusionInvalid(
                 f"there is no inclusion proof line for this entry ({len(proofs)} lines)",
