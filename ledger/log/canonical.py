@@ -78,12 +78,26 @@ def parse_canonical(data: bytes) -> Any:
     """Parse bytes that must already be canonical; raise ``NotCanonicalJson`` otherwise.
 
     Fast and exact: when the bytes hold no character outside the Basic Multilingual Plane, they
-    are decoded (refusing floats and integers outside the safe range) and re-encoded with
-    Python's C JSON codec, which then writes exactly what RFC 8785 writes. Equal bytes are
-    canonical. Anything else (other bytes, a difference, an error) takes the full check with the
-    reference encoder, which also gives the reason.
+    are decoded (refusing floats and integers outside the safe range) and re-encoded with a C
+    JSON codec, which then writes exactly what RFC 8785 writes. Equal bytes are canonical.
+    Anything else (other bytes, a difference, an error) takes the full check with the reference
+    encoder, which also gives the reason.
+
+    The codec is msgspec's when it is installed (about eight times faster than the standard
+    library's, whose is used otherwise): it escapes exactly as RFC 8785 does (``\\"``, ``\\\\``,
+    ``\\b \\f \\n \\r \\t``, other controls as lower-case ``\\u00xx``, nothing else), sorts keys
+    by code point and writes integers in plain decimal. It is only asked about bytes with no run
+    of 16 digits, so every integer it sees is below 10**15 and safe; floats are refused.
     """
     if data.isascii() or _OUTSIDE_BMP.search(data) is None:
+        if MSGSPEC_CODEC is not None and _SIXTEEN_DIGITS not in data.translate(_DIGITS):
+            decode, encode = MSGSPEC_CODEC
+            try:
+                value = decode(data)
+                if encode(value) == data:
+                    return value
+            except (NotCanonicalJson, ValueError, TypeError, RecursionError, MsgspecError):
+                pass  # the checks below say why
         try:
             text = data.decode("utf-8")
             value, end = _scan(text, 0)
@@ -154,3 +168,22 @@ _encode: Callable[[Any], str] = (
     )
 )
 """``_ENCODER.encode`` with its C encoder made once rather than on every call."""
+
+
+_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
+_SIXTEEN_DIGITS = b"0" * 16
+"""With digits mapped to ``0``: a run of 16 digits, which may be an unsafe integer."""
+
+MSGSPEC_CODEC: tuple[Callable[[bytes], Any], Callable[[Any], bytes]] | None = None
+"""msgspec's strict decoder and its key-sorting encoder, when msgspec is installed."""
+MsgspecError: type[Exception] = ValueError
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - the verifier may be installed without it
+    pass
+else:
+    MSGSPEC_CODEC = (
+        msgspec.json.Decoder(float_hook=_refuse_float).decode,
+        msgspec.json.Encoder(order="sorted").encode,
+    )
+    MsgspecError = msgspec.MsgspecError

@@ -52,14 +52,32 @@ def verdict(check: Any, data: bytes) -> object:
         return NotCanonicalJson
 
 
-@given(json_values)
+@pytest.fixture(params=["msgspec", "standard library"])
+def codec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each fast codec: msgspec's, and the standard library's that runs without it."""
+    if request.param == "standard library":
+        monkeypatch.setattr(canonical, "MSGSPEC_CODEC", None)
+    else:
+        assert canonical.MSGSPEC_CODEC is not None
+    return str(request.param)
+
+
+@given(value=json_values)
 def test_the_fast_check_agrees_with_the_reference_on_every_spelling(value: Any) -> None:
     try:
         canonical_bytes(value)
     except (NotCanonicalJson, ValueError):
         return  # e.g. a lone surrogate: RFC 8785 has no spelling for it
-    for data in spellings(value):
-        assert verdict(parse_canonical, data) == verdict(canonical._parse_canonical_fully, data)
+    installed = canonical.MSGSPEC_CODEC
+    assert installed is not None
+    try:
+        for codec in (installed, None):  # msgspec's, then the standard library's
+            canonical.MSGSPEC_CODEC = codec
+            for data in spellings(value):
+                reference = verdict(canonical._parse_canonical_fully, data)
+                assert verdict(parse_canonical, data) == reference
+    finally:
+        canonical.MSGSPEC_CODEC = installed
 
 
 @pytest.mark.parametrize(
@@ -86,6 +104,7 @@ def test_the_fast_check_agrees_with_the_reference_on_every_spelling(value: Any) 
         b"",
     ],
 )
+@pytest.mark.usefixtures("codec")
 def test_loose_spellings_are_refused_on_the_fast_path_too(data: bytes) -> None:
     with pytest.raises(NotCanonicalJson):
         parse_canonical(data)
@@ -102,6 +121,7 @@ def test_loose_spellings_are_refused_on_the_fast_path_too(data: bytes) -> None:
         b"1234567890123456",
     ],
 )
+@pytest.mark.usefixtures("codec")
 def test_canonical_bytes_outside_the_fast_path_are_still_accepted(data: bytes) -> None:
     assert canonical_bytes(parse_canonical(data)) == data
 
@@ -138,6 +158,7 @@ def test_entries_refuse_every_loose_spelling_of_their_fields(old: bytes, new: by
         Entry.from_canonical(BODY.replace(old, new, 1))
 
 
+@pytest.mark.usefixtures("codec")
 def test_typical_entries_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(data: bytes) -> Any:
         raise AssertionError(f"the reference check ran for {data!r}")

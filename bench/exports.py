@@ -1,0 +1,245 @@
+"""Streamed exports and offline verification: time and peak memory against a bare hashing
+baseline over the same bytes, measured in the same run (issues 12 and 15).
+
+For each size N (default 20,000 and 200,000 entries) a fresh SQLite log of N entries is built,
+then each step runs in a child process of its own, which reports its wall time and its peak
+resident memory (``ru_maxrss``), so one step's memory never hides another's:
+
+- ``export``: ``a6ledger export``'s path, the streamed v2 export written to a file (the HTTP route
+  runs the same builder and ZIP writer into its response);
+- ``verify-export``: ``a6ledger verify-export`` of that file;
+- ``hash-export`` (baseline): inflate ``entries.jsonl`` from the same archive, split its lines,
+  SHA-256 each line and fold the RFC 9162 Merkle root, nothing else;
+- ``verify-db``: ``a6ledger verify-db`` (chain, every Merkle node, rule-checked replay and
+  projection comparison);
+- ``hash-db`` (baseline): read the same bodies from the database in seq order and hash them
+  and fold the root the same way.
+
+The ratios printed are baseline time / a6ledger time (1.0 = as fast as hashing the bytes; the
+target is >= 0.5) and the memory growth from the smallest to the largest size (target: <= 64 MB
+from 100k to 1M entries, so flat). Run: ``python -m bench exports [--sizes 20000 200000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+ORIGIN = "a6ledger.bench/exports"
+BUILD_BATCH = 5000
+
+
+def build_log(path: Path, size: int) -> None:
+    """A SQLite log of ``size`` entries of a registry-like shape, appended in big batches."""
+    from ledger.adapters.sql.db import create_ledger_engine
+    from ledger.adapters.sql.migrations import upgrade_to_head
+    from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+
+    url = f"sqlite:///{path}"
+    upgrade_to_head(url)
+    engine = create_ledger_engine(url)
+    try:
+        for low in range(0, size, BUILD_BATCH):
+            with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+                for i in range(low, min(low + BUILD_BATCH, size)):
+                    uow.log.append(
+                        "bench.note",
+                        {
+                            "account": "JPN01-GOV",
+                            "n": i,
+                            "note": "benchmark entry of a registry-like size",
+                            "party": "JPN",
+                            "quantity": 1000 + i % 97,
+                            "vintage": 2020 + i % 6,
+                        },
+                        actor="bench",
+                    )
+                uow.commit()
+    finally:
+        engine.dispose()
+
+
+def _root_of(lines: Iterator[bytes]) -> tuple[int, bytes]:
+    """The bare baseline: SHA-256 of every line (the entry hash) and the RFC 9162 root."""
+    from ledger.log import merkle
+
+    frontier: list[tuple[int, bytes]] = []
+    count = 0
+    for line in lines:
+        hashlib.sha256(line).digest()
+        node, level = merkle.leaf_hash(line), 0
+        while frontier and frontier[-1][0] == level:
+            node = merkle.node_hash(frontier.pop()[1], node)
+            level += 1
+        frontier.append((level, node))
+        count += 1
+    root = frontier[-1][1]
+    for _level, node in reversed(frontier[:-1]):
+        root = merkle.node_hash(node, root)
+    return count, root
+
+
+def _zip_lines(path: Path) -> Iterator[bytes]:
+    with zipfile.ZipFile(path) as archive, archive.open("entries.jsonl") as member:
+        rest = b""
+        while chunk := member.read(1 << 20):
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+
+
+def _db_lines(path: Path) -> Iterator[bytes]:
+    connection = sqlite3.connect(path)
+    try:
+        for (body,) in connection.execute("SELECT body FROM ledger_entry ORDER BY seq"):
+            yield body
+    finally:
+        connection.close()
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory: ``VmHWM`` (per address space, so not the parent's
+    peak that ``ru_maxrss`` carries over a fork), else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(step: str, database: Path, archive: Path) -> dict[str, object]:
+    """Run one step in this process; its time (imports excluded) and this process's peak
+    memory."""
+    from ledger.adapters.export_files import verify_export_file, write_export
+    from ledger.adapters.sql.db import create_ledger_engine
+    from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+    from ledger.adapters.sql.verify import verify_database
+    from ledger.log import note
+    from ledger.log.export_stream import StreamedExport
+    from ledger.log.keys import format_skey
+
+    signer = note.Signer(format_skey(ORIGIN, bytes(range(32))))
+    url = f"sqlite:///{database}"
+    started = time.perf_counter()
+    result: object = None
+    if step == "export":
+        engine = create_ledger_engine(url)
+        with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+            export = StreamedExport(uow.log, signer, ORIGIN, 0, uow.log.size())
+            result = write_export(export.members(), archive)[0]
+        engine.dispose()
+    elif step == "verify-export":
+        result = verify_export_file(archive, signer.vkey).row_count
+    elif step == "hash-export":
+        result = _root_of(_zip_lines(archive))[0]
+    elif step == "verify-db":
+        engine = create_ledger_engine(url)
+        report = verify_database(engine)
+        engine.dispose()
+        if not report.ok:
+            raise SystemExit(f"verify-db failed: {report.reason}")
+        result = report.tree_size
+    elif step == "hash-db":
+        result = _root_of(_db_lines(database))[0]
+    else:
+        raise SystemExit(f"unknown step {step}")
+    seconds = time.perf_counter() - started
+    return {"step": step, "seconds": seconds, "peak_mb": _peak_mb(), "result": result}
+
+
+def run_step(step: str, database: Path, archive: Path) -> dict[str, object]:
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.exports", "--child", step, str(database), str(archive)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    ).stdout
+    measured: dict[str, object] = json.loads(output.strip().splitlines()[-1])
+    return measured
+
+
+STEPS = ("export", "hash-export", "verify-export", "hash-db", "verify-db")
+
+
+def measure(size: int, workdir: Path) -> dict[str, dict[str, object]]:
+    database, archive = workdir / f"log-{size}.db", workdir / f"export-{size}.zip"
+    started = time.perf_counter()
+    build_log(database, size)
+    print(f"  built a log of {size:,} entries in {time.perf_counter() - started:.1f} s", flush=True)
+    results = {step: run_step(step, database, archive) for step in STEPS}
+    for step in ("verify-export", "hash-export", "verify-db", "hash-db"):
+        if results[step]["result"] != size:
+            raise SystemExit(f"{step} saw {results[step]['result']} entries, not {size}")
+    return results
+
+
+def _f(value: object) -> float:
+    assert isinstance(value, int | float)
+    return float(value)
+
+
+def report(sizes: Sequence[int], results: dict[int, dict[str, dict[str, object]]]) -> str:
+    rows = [
+        "| entries | export s | export peak MB | verify-export s | peak MB | hash baseline s "
+        "| ratio | verify-db s | peak MB | hash baseline s | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for size in sizes:
+        r = results[size]
+        rows.append(
+            f"| {size:,} | {_f(r['export']['seconds']):.1f} | {_f(r['export']['peak_mb']):.0f} "
+            f"| {_f(r['verify-export']['seconds']):.1f} "
+            f"| {_f(r['verify-export']['peak_mb']):.0f} "
+            f"| {_f(r['hash-export']['seconds']):.1f} "
+            f"| {_f(r['hash-export']['seconds']) / _f(r['verify-export']['seconds']):.2f} "
+            f"| {_f(r['verify-db']['seconds']):.1f} | {_f(r['verify-db']['peak_mb']):.0f} "
+            f"| {_f(r['hash-db']['seconds']):.1f} "
+            f"| {_f(r['hash-db']['seconds']) / _f(r['verify-db']['seconds']):.2f} |"
+        )
+    small, large = results[sizes[0]], results[sizes[-1]]
+    growth = {
+        step: _f(large[step]["peak_mb"]) - _f(small[step]["peak_mb"])
+        for step in ("export", "verify-export", "verify-db")
+    }
+    rows.append("")
+    rows.append(
+        f"Peak memory growth from {sizes[0]:,} to {sizes[-1]:,} entries: "
+        + ", ".join(f"{step} {mb:+.0f} MB" for step, mb in growth.items())
+        + " (target: <= 64 MB from 100k to 1M)."
+    )
+    return "\n".join(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench exports")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--child", nargs=3, metavar=("STEP", "DATABASE", "ARCHIVE"))
+    args = parser.parse_args(argv)
+    if args.child:
+        step, database, archive = args.child
+        print(json.dumps(child(step, Path(database), Path(archive))))
+        return
+    sizes = sorted(args.sizes)
+    results: dict[int, dict[str, dict[str, object]]] = {}
+    with tempfile.TemporaryDirectory(prefix="a6ledger-bench-exports-") as tmp:
+        for size in sizes:
+            results[size] = measure(size, Path(tmp))
+    print("exports and offline verification (SQLite; each step in its own process)")
+    print(report(sizes, results))
+
+
+if __name__ == "__main__":
+    main()
