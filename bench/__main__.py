@@ -9,12 +9,15 @@
   acquisition entries, projection) against the same number of bare log appends.
 
 Run: ``python -m bench [--entries N] [--database-url URL]`` (default: a temporary SQLite file).
+``python -m bench exports [--sizes N ...]`` runs the export and offline-verification benchmark
+(``bench/exports.py``); ``make bench`` runs both.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,6 +42,11 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> float:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["exports"]:
+        from bench import exports
+
+        exports.main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
