@@ -23,10 +23,11 @@ The manifest's ``format`` is ``a6ledger-export/v2``, its ``formats.proof`` is
 holds the members in the order they are written (``entries.jsonl``, the two proofs,
 ``checkpoint.txt``, ``consistency.json``, ``manifest.json``, ``manifest.sig``), each with fixed
 timestamps and modes; ``entries.jsonl`` is written with a ZIP64 data descriptor, since its size
-is not known before it is streamed. Verification stops at the first fault as in v1, and names
-the entry seq where the chain or the range root breaks (the root is computed once all entries
-are read, so an altered entry that keeps the chain intact fails as the range proof, naming
-``entries.jsonl``).
+is not known before it is streamed. Verification stops at the first fault as in v1, in the same
+order, and still names an altered entry by its seq: the first and the last entry are checked
+against their own tlog-proofs, and a link of the hash chain that fails at seq N means line N-1 or
+line N was altered; whether line N+1 links to line N tells which (for the last line, its proof
+does). The range root is compared with the checkpoint's once the last entry is read.
 
 Format ``a6ledger-export/v1``
 =============================
