@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, event, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, event, func, insert, or_, select
 
 from ledger.adapters.sql.orm import ledger_entry, merkle_node, signed_checkpoint
 from ledger.errors import MerkleTreeAheadOfLog, NotFound
@@ -81,6 +81,7 @@ class SqlLedgerLog:
         self._pending_nodes: list[dict[str, object]] = []
         self._flushing = False
         self._extendable = False
+        self._roots: dict[int, bytes] = {}
         # Any other statement on this connection sees the appended rows: flush before it runs.
         event.listen(conn, "before_execute", self._flush_before_other_statements)
 
@@ -132,12 +133,20 @@ class SqlLedgerLog:
         position (entries deleted behind the service's back would otherwise end in a clash of
         node keys), and the log still holds the largest tree recorded as signed."""
         size = self.size()
-        leaf = self._conn.execute(
-            select(merkle_node.c.idx)
-            .where(merkle_node.c.level == 0, merkle_node.c.idx >= size)
-            .order_by(merkle_node.c.idx.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+        # One round trip: the last Merkle leaf at or beyond the next position, and the largest
+        # recorded signed tree.
+        largest = select(signed_checkpoint.c.tree_size, signed_checkpoint.c.root_hash).order_by(
+            signed_checkpoint.c.tree_size.desc()
+        )
+        leaf, signed_size, signed_root = self._conn.execute(
+            select(
+                select(func.max(merkle_node.c.idx))
+                .where(merkle_node.c.level == 0, merkle_node.c.idx >= size)
+                .scalar_subquery(),
+                largest.with_only_columns(signed_checkpoint.c.tree_size).limit(1).scalar_subquery(),
+                largest.with_only_columns(signed_checkpoint.c.root_hash).limit(1).scalar_subquery(),
+            )
+        ).one()
         if leaf is not None:
             raise MerkleTreeAheadOfLog(
                 f"the Merkle tree has a leaf at index {leaf} but the log ends at {size}: entries "
@@ -146,12 +155,13 @@ class SqlLedgerLog:
                 log_size=size,
                 last_leaf=leaf,
             )
-        signed = self.largest_signed()
-        if signed is not None and (size < signed[0] or self.root(signed[0]) != signed[1]):
+        if signed_size is not None and (
+            size < signed_size or self.root(signed_size) != bytes(signed_root)
+        ):
             raise InconsistentCheckpointRefused(
-                f"the stored log no longer contains the signed tree of size {signed[0]}: "
+                f"the stored log no longer contains the signed tree of size {signed_size}: "
                 "refusing to append or sign; run `a6ledger verify-db`",
-                signed_size=signed[0],
+                signed_size=signed_size,
             )
         guard_consistency(self, self._signed_elsewhere)
         self._extendable = True
@@ -225,7 +235,11 @@ class SqlLedgerLog:
 
     def root(self, size: int) -> bytes:
         self._check_size(size)
-        return merkle_store.tree_root(self._reader, size)
+        # The log is append-only: the root of a size it holds never changes within a transaction.
+        root = self._roots.get(size)
+        if root is None:
+            root = self._roots[size] = merkle_store.tree_root(self._reader, size)
+        return root
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         self._check_size(size)
