@@ -84,6 +84,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/parties/{code}/initial-reports/{ca_id}"): READERS,
     ("POST", "/v1/parties/{code}/aef/{reported_year}/pre-checks"): {ADMIN, REGISTRY},
     ("GET", "/v1/parties/{code}/aef/{reported_year}/status"): READERS,
+    ("POST", "/v1/jcm-decisions"): {REGISTRY},
+    ("GET", "/v1/jcm-decisions/{decision_id}"): READERS,
     ("GET", "/v1/exports"): {ADMIN, RECONCILER, AUDITOR},
     ("POST", "/v1/imports"): {ADMIN},
 }
@@ -96,6 +98,7 @@ SAMPLE = {
     "itmo_id": "CA0001-THA01-THA-1-2021",
     "reported_year": "2025",
     "ca_id": "CA0001",
+    "decision_id": "JC7",
 }
 
 

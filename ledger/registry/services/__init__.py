@@ -12,7 +12,8 @@ One module per action family; callers use the package (``services.transfer(...)`
   first-transfer definitions;
 - ``authorizations``: authorizations and their versions, authorized entities, authorization of
   held units;
-- ``issuance``: issuance of mitigation outcomes;
+- ``issuance``: issuance of mitigation outcomes; ``jcm``: Joint Committee decisions, which
+  issuance citing them follows;
 - ``movements``: first transfer, transfer and acquisition, acquisition from external registries;
 - ``retirement``: use towards an NDC, OIMP use, cancellation;
 - ``lookups`` and ``blocks``: what the families share (loading records, carving blocks).
@@ -24,6 +25,19 @@ from ledger.registry.services.authorizations import (
     record_authorized_entity,
 )
 from ledger.registry.services.issuance import Issuance, IssuanceShare, issue
+from ledger.registry.services.jcm import (
+    JC_DECISION_RECORDED,
+    DecisionNotFound,
+    DecisionQuantityExceeded,
+    DecisionShare,
+    IssuanceOutsideDecision,
+    JcDecision,
+    Recipient,
+    RecordedDecision,
+    decision_of,
+    find_decision,
+    record_decision,
+)
 from ledger.registry.services.lookups import (
     account_of,
     approach_of,
@@ -59,6 +73,17 @@ from ledger.registry.services.retirement import (
 )
 
 __all__ = [
+    "JC_DECISION_RECORDED",
+    "DecisionNotFound",
+    "DecisionQuantityExceeded",
+    "DecisionShare",
+    "IssuanceOutsideDecision",
+    "JcDecision",
+    "Recipient",
+    "RecordedDecision",
+    "decision_of",
+    "find_decision",
+    "record_decision",
     "ADAPTATION_FUND_SUBTYPE",
     "FIRST_TRANSFER_TO_PARTY",
     "CancellationOrder",

@@ -14,6 +14,7 @@ from ledger.registry import rules
 from ledger.registry.dating import UNDATED, Dating, date_action
 from ledger.registry.model import AccountType, FirstTransferDefinition, UnitAttributes, UnitBlock
 from ledger.registry.services.blocks import blocks_payload, total_quantity
+from ledger.registry.services.jcm import check_follows_decision
 from ledger.registry.services.lookups import (
     account_of,
     approach_of,
@@ -35,7 +36,8 @@ class IssuanceShare:
 @dataclass(frozen=True, slots=True)
 class Issuance:
     """Issuance of mitigation outcomes into a hosted registry, e.g. JCM credits per a Joint
-    Committee decision, split into shares (the partner's and Japan's)."""
+    Committee decision, split into shares (the partner's and Japan's). A ``decision_reference``
+    naming a recorded decision (:mod:`~ledger.registry.services.jcm`) must be followed."""
 
     registry_id: str
     attributes: UnitAttributes
@@ -68,6 +70,13 @@ def issue(
         raise InvalidInput("an issuance needs at least one share")
     when = date_action(uow, dating, (registry.party,))
     rules.check_vintage_achieved(attrs.vintage, when.on)
+    check_follows_decision(
+        uow,
+        issuance.decision_reference,
+        registry.registry_id,
+        attrs,
+        [(share.account_id, share.quantity) for share in issuance.shares],
+    )
     key = (attrs.ca_id, attrs.registry_id, attrs.first_transferring_party, attrs.vintage)
     serial = uow.projection.next_serial(key)
     block_id = uow.projection.next_block_id()
