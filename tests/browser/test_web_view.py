@@ -217,18 +217,26 @@ def test_the_browser_verifies_a_real_entry_and_refuses_a_tampered_one(
     signed_in.save_screenshot(str(SCREENSHOTS / "verify-tampered-entry.png"))
 
     signed_in.execute_script("arguments[0].value = arguments[1]", entry, original)
+    # A checkpoint claiming a larger tree: the path no longer fits, and the signature fails.
     note = signed_in.find_element(By.ID, "checkpoint-text")
-    forged = str(note.get_attribute("value")).replace("\n31\n", "\n32\n", 1)
-    if forged == note.get_attribute("value"):
-        text = str(note.get_attribute("value"))
-        lines = text.split("\n")
-        lines[1] = str(int(lines[1]) + 1)
-        forged = "\n".join(lines)
+    lines = str(note.get_attribute("value")).split("\n")
+    lines[1] = str(int(lines[1]) + 1)
+    forged = "\n".join(lines)
     signed_in.execute_script("arguments[0].value = arguments[1]", note, forged)
     signed_in.find_element(By.ID, "verify").click()
     wait_for(
         signed_in, lambda d: d.find_element(By.ID, "result").get_attribute("data-state") == "failed"
     )
+    # The same root under another origin line: the proof fits, the signature does not.
+    lines[1] = str(int(lines[1]) - 1)
+    lines[0] += "-forged"
+    signed_in.execute_script("arguments[0].value = arguments[1]", note, "\n".join(lines))
+    signed_in.find_element(By.ID, "verify").click()
+    wait_for(
+        signed_in,
+        lambda d: "signature does not match" in d.find_element(By.ID, "result").text,
+    )
+    assert verification(signed_in) == "failed"
 
 
 def test_a_reader_without_rights_is_refused(driver: WebDriver, demo_site: DemoSite) -> None:
