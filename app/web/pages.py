@@ -17,7 +17,7 @@ from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -507,6 +507,14 @@ def flows_page(
         ca=ca,
         year=year,
     )
+
+
+@router.get("/parties/{code}/aef")
+def aef_year_chosen(
+    code: str, _: WebReaderDep, year: Annotated[int, Query(ge=1990, le=2100)]
+) -> RedirectResponse:
+    """The reported-year form of the AEF page: on to that year's page."""
+    return RedirectResponse(f"/parties/{quote(code)}/aef/{year}", 303)
 
 
 @router.get("/parties/{code}/aef/{reported_year}")

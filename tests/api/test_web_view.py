@@ -297,6 +297,9 @@ def test_aef_tables_check_and_downloads(site: Site) -> None:
     assert 'id="check-result"' in text
     assert 'id="btr-summary"' in text
     assert 'id="no-submissions"' in text
+    chosen = browser.get("/parties/JPN/aef?year=2025", follow_redirects=False)
+    assert chosen.headers["location"] == "/parties/JPN/aef/2025"
+    assert browser.get("/parties/JPN/aef?year=20", follow_redirects=False).status_code == 422
     as_json = browser.get(f"/parties/JPN/aef/{year}/download?format=json")
     assert as_json.json() == api
     assert as_json.headers["content-disposition"].endswith(f'aef-JPN-{year}-1.0.json"')
