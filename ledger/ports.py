@@ -9,7 +9,7 @@ adapter implements them in ``ledger.adapters.sql``; unit tests may use fakes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -47,6 +47,10 @@ class LedgerLog(Protocol):
     def append(self, kind: str, payload: Mapping[str, JsonValue], actor: str) -> AppendedEntry: ...
 
     def read_entries(self, start: int, end: int) -> list[bytes]: ...
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[bytes]:
+        """Bodies of the entries ``seqs`` (ascending, each below the log size), in that order."""
+        ...
 
     def root(self, size: int) -> bytes: ...
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from ledger.log.chain import Entry, entry_hash
 from ledger.registry import ndc
 from ledger.registry.codec import from_json
+from ledger.registry.entry_tags import entry_tags
 from ledger.registry.model import (
     Account,
     Authorization,
@@ -120,6 +121,14 @@ class ProjectionRepository(Protocol):
     def block_history(self, key: BlockKey, serial: int) -> list[BlockEvent]: ...
     def put_submission(self, party: str, reported_year: int, version: str, seq: int) -> None: ...
     def submitted_versions(self, party: str, reported_year: int) -> list[str]: ...
+    def tag_entry(self, seq: int, tags: tuple[str, ...]) -> None:
+        """Index entry ``seq`` under ``tags`` (``ledger.registry.entry_tags``)."""
+        ...
+
+    def tagged_seqs(self, tags: Iterable[str], end: int) -> list[int]:
+        """The seqs below ``end`` of the entries indexed under any of ``tags``, ascending."""
+        ...
+
     def check_stored(self) -> str | None:
         """The first stored row found not to match its digest, the ledger entry it is bound to
         or its table's row count, or None. Storage may check a window of rows per call, resuming
@@ -154,6 +163,7 @@ class InMemoryProjection:
         self._next_block_id = 1
         self._next_serial: dict[BlockKey, int] = {}
         self._authorized: dict[str, int] = {}  # authorization id -> units in active blocks
+        self.tagged: dict[str, list[int]] = {}  # the entry index: tag -> seqs, ascending
 
     def bind_entry(self, seq: int, entry_hash: bytes) -> None:
         self.binding = (seq, entry_hash)
@@ -314,6 +324,14 @@ class InMemoryProjection:
     def record_block_event(self, event: BlockEvent) -> None:
         self.events.append(event)
 
+    def tag_entry(self, seq: int, tags: tuple[str, ...]) -> None:
+        for tag in tags:
+            self.tagged.setdefault(tag, []).append(seq)
+
+    def tagged_seqs(self, tags: Iterable[str], end: int) -> list[int]:
+        found = {seq for tag in tags for seq in self.tagged.get(tag, ()) if seq < end}
+        return sorted(found)
+
     def check_stored(self) -> str | None:
         return None
 
@@ -393,6 +411,9 @@ def apply_entry(
             repo.record_block_event(
                 BlockEvent(seq, kind, acted.block_id, acted.first, acted.last, acted.account_id)
             )
+    tags = entry_tags(kind, payload)
+    if tags:
+        repo.tag_entry(seq, tags)
 
 
 def replay(entries: Iterable[bytes]) -> InMemoryProjection:

@@ -78,6 +78,9 @@ class FakeLedgerLog:
         entries, as the SQL query does)."""
         return self._bodies[max(start, 0) : max(end, 0)]
 
+    def read_seqs(self, seqs: Sequence[int]) -> list[bytes]:
+        return [self._bodies[seq] for seq in seqs]
+
     def _check_size(self, size: int) -> None:
         current = self.size()
         if size < 0 or size > current:

@@ -2,11 +2,13 @@
 and the agreed electronic format (AEF), each computed from ledger entries.
 
 Inputs the registry does not produce are recorded as ledger entries of their own, never as
-edits (:mod:`~ledger.accounting.reporting.inputs`). Everything else is read back by scanning the
-log in ``seq`` order and replaying it into an in-memory projection
+edits (:mod:`~ledger.accounting.reporting.inputs`). Everything else is read back by replaying,
+in ``seq`` order, the reference entries and the entries about the Party, found by the entry index
+(:mod:`ledger.registry.entry_tags`), into an in-memory projection
 (:mod:`~ledger.accounting.reporting.replay`, :mod:`~ledger.accounting.reporting.scan`, reading
-entries with :mod:`~ledger.accounting.reporting.entries`), so every result can be computed *as of*
-any tree size and every figure names the entries behind it:
+entries with :mod:`~ledger.accounting.reporting.entries`): a report costs the Party's entries,
+not the whole log, every result can be computed *as of* any tree size and every figure names
+the entries behind it:
 
 - :mod:`~ledger.accounting.reporting.party_facts`: a Party's facts, adjustments, restatements and
   BTR structured summary;

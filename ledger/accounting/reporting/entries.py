@@ -1,5 +1,6 @@
-"""Reading the log for the reports: entries in ``seq`` order, up to a tree size, and the payload
-fields the reports use. A payload field of the wrong type is a :class:`MalformedEntry`."""
+"""Reading entries for the reports: the whole log in ``seq`` order (for reports about every
+Party), the tree size a report is computed as of, and the payload fields the reports use. A
+payload field of the wrong type is a :class:`MalformedEntry`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ledger.log.chain import Entry, MalformedEntry
 from ledger.ports import LedgerLog, UnitOfWork
 from ledger.registry.codec import from_json
 from ledger.registry.model import UnitBlock
+
 
 BATCH = 1_000
 """Entries read from the log per query."""

@@ -1,5 +1,5 @@
-"""What one pass over the log holds for one Party: the projection replayed so far, the Party's
-accounting facts, and the AEF Table 3 rows of one reported year.
+"""What one pass over the entries about one Party holds: the projection replayed so far, the
+Party's accounting facts, and the AEF Table 3 rows of one reported year.
 
 :mod:`ledger.accounting.reporting.replay` fills a :class:`PartyScan` entry by entry; the
 reports read it at the end of the pass.

@@ -13,7 +13,7 @@ import hashlib
 
 from ledger.accounting import aef
 from ledger.accounting.reporting.aef_report import build_report
-from ledger.accounting.reporting.entries import entries, payload_str
+from ledger.accounting.reporting.entries import payload_str
 from ledger.accounting.reporting.inputs import (
     AEF_SUBMITTED,
     Submission,
@@ -21,12 +21,13 @@ from ledger.accounting.reporting.inputs import (
     declared_periods,
     read_submission,
 )
-from ledger.accounting.reporting.replay import scan_party
+from ledger.accounting.reporting.replay import indexed_entries, scan_party
 from ledger.errors import InvalidInput
 from ledger.log.canonical import JsonValue, canonical_bytes
 from ledger.ports import UnitOfWork
 from ledger.recording import record_entry
 from ledger.registry import services
+from ledger.registry.entry_tags import party_tag
 
 
 class ReportedYearNotOver(InvalidInput):
@@ -85,7 +86,7 @@ def submissions(uow: UnitOfWork, party: str) -> list[Submission]:
     services.party_of(uow, party)
     return [
         read_submission(entry)
-        for entry in entries(uow.log, uow.log.size())
+        for entry in indexed_entries(uow, (party_tag(party),), uow.log.size())
         if entry.kind == AEF_SUBMITTED and payload_str(entry, "party") == party
     ]
 

@@ -21,6 +21,9 @@ from ledger.log.checkpoints import (
 from ledger.log.merkle_store import TreeSizeOutOfRange
 from ledger.ports import AppendedEntry
 
+#: Seqs per query when entries are read by seq.
+SEQ_CHUNK = 500
+
 Clock = Callable[[], datetime]
 
 
@@ -215,6 +218,18 @@ class SqlLedgerLog:
             .order_by(ledger_entry.c.seq)
         )
         return [bytes(body) for (body,) in rows]
+
+    def read_seqs(self, seqs: Sequence[int]) -> list[bytes]:
+        self.flush()
+        bodies: list[bytes] = []
+        for low in range(0, len(seqs), SEQ_CHUNK):
+            rows = self._conn.execute(
+                select(ledger_entry.c.body)
+                .where(ledger_entry.c.seq.in_(seqs[low : low + SEQ_CHUNK]))
+                .order_by(ledger_entry.c.seq)
+            )
+            bodies.extend(bytes(body) for (body,) in rows)
+        return bodies
 
     def read_entry(self, seq: int) -> Entry:
         self.flush()

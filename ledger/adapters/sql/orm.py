@@ -195,6 +195,16 @@ block_event = Table(
 )
 Index("ix_block_event_block", block_event.c.block_id)
 
+# The entry index (``ledger.registry.entry_tags``): each entry under every Party, account and
+# authorization it names, so a Party's reports read its own entries by index. Insert-only like
+# ``block_event``, written with the entry, compared with a replay by ``verify-db``.
+entry_tag = Table(
+    "entry_tag",
+    metadata,
+    Column("tag", String(128), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+)
+
 # Which AEF versions each Party submitted for each reported year (``aef.submitted`` entries).
 aef_submission = Table(
     "aef_submission",

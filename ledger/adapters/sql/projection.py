@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -47,6 +47,7 @@ from ledger.adapters.sql.orm import (
     authorized_entity,
     block_event,
     cooperative_approach,
+    entry_tag,
     first_transfer_definition,
     ledger_entry,
     party,
@@ -82,6 +83,8 @@ DIGEST_DOMAIN = b"a6ledger projection row v1\n"
 _UNDIGESTED = ("body", "digest")
 #: Ranges per query when an action names serial ranges (SQLite caps an expression's depth).
 RANGE_CHUNK = 100
+#: Tags per entry-index query.
+TAG_CHUNK = 500
 
 
 def _plain(value: Any) -> Any:
@@ -558,6 +561,21 @@ class SqlProjection:
                 "account_id": event.account_id,
             },
         )
+
+    def tag_entry(self, seq: int, tags: tuple[str, ...]) -> None:
+        self._conn.execute(insert(entry_tag), [{"tag": tag, "seq": seq} for tag in tags])
+
+    def tagged_seqs(self, tags: Iterable[str], end: int) -> list[int]:
+        wanted = sorted(set(tags))
+        found: set[int] = set()
+        for low in range(0, len(wanted), TAG_CHUNK):
+            rows = self._conn.execute(
+                select(entry_tag.c.seq).where(
+                    entry_tag.c.tag.in_(wanted[low : low + TAG_CHUNK]), entry_tag.c.seq < end
+                )
+            ).scalars()
+            found.update(int(seq) for seq in rows)
+        return sorted(found)
 
     def check_stored(self) -> str | None:
         """One step of this database's ``ProjectionScan`` (shared by every unit of work on the

@@ -28,6 +28,7 @@ from ledger.adapters.sql.orm import (
     authorized_entity,
     block_event,
     cooperative_approach,
+    entry_tag,
     first_transfer_definition,
     ledger_entry,
     merkle_node,
@@ -252,6 +253,9 @@ def expected_rows(state: InMemoryProjection) -> dict[Table, dict[tuple[Any, ...]
             "account_id": e.account_id,
         }
         for e in state.events
+    }
+    expected[entry_tag] = {
+        (tag, seq): {"tag": tag, "seq": seq} for tag, seqs in state.tagged.items() for seq in seqs
     }
     return expected
 

@@ -14,6 +14,7 @@ from ledger.accounting import reporting
 from ledger.accounting.adjustments import CaKind, InvalidNdcProfile
 from ledger.errors import InvalidInput, NdcPeriodNotDeclared, NdcPeriodReported
 from ledger.ports import UnitOfWork
+from ledger.recording import record_entry
 from ledger.registry import services
 from ledger.registry.model import CaMethod, Metric, NdcDeclaration, NdcPeriod, NdcType
 from ledger.registry.projection import replay
@@ -124,7 +125,8 @@ def test_a_target_without_a_period_belongs_to_the_one_period_of_its_time(
     """``ndc.target_recorded`` entries written before successive periods existed name none."""
     act(
         uow,
-        lambda u: u.log.append(
+        lambda u: record_entry(
+            u,
             reporting.NDC_TARGET_RECORDED,
             {"party": "MNG", "budget": 7, "trajectory": [], "target_level": None},
             "M",
