@@ -6,7 +6,10 @@
   of a single-row primary-key read, and against rebuilding the root from all leaves; and the
   proof at size N against the proof at size N/16 (logarithmic cost keeps this ratio near 1);
 - registry: partial transfers between Parties (rules, block splits, first transfer and
-  acquisition entries, projection) against the same number of bare log appends.
+  acquisition entries, projection) against the same number of bare log appends;
+- reports: a Party's reports in a small and a large registry with the same activity of the
+  Party, and against the scan of every entry (``bench.reports``, also run alone as
+  ``python -m bench.reports``).
 
 Run: ``python -m bench [--entries N] [--database-url URL]`` (default: a temporary SQLite file).
 ``python -m bench exports [--sizes N ...]`` runs the export and offline-verification benchmark
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert, select
 
+from bench import reports
 from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import upgrade_to_head
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
@@ -121,6 +125,8 @@ def main() -> None:
         f"(size ratio {size / small:.0f})"
     )
     print(f"registry transfer (2 entries + projection) / 2 bare appends = {registry_ratio:.2f}")
+    print("\nreports:")
+    reports.main([])
 
 
 def registry_bench(url: str, actions: int) -> float:

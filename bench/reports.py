@@ -1,0 +1,214 @@
+"""Reports benchmark: a Party's reports cost its own entries, not the registry's history.
+
+Two registries are built with the same activity of Japan (the demo scenario, then ``--own``
+first transfers from Thailand to Japan, every fifth followed by a use of Japan's) and different
+amounts of other Parties' activity (Thailand moving its project participant's units between its
+own accounts, one whole block per action: two ``itmo.transfer`` entries through the use cases,
+then their payloads recorded again and again with ``record_entry``, the one append path, which
+skips only the rule checks to keep the build short): ``--small`` and ``--large`` registry
+actions in all. Japan's
+adjustments, BTR structured summary, AEF JSON and AEF xlsx of the current year are timed in
+both (median of ``--repeat`` runs), and so is the scan these reports used before the entry
+index (every entry replayed) for the adjustments, as the baseline of the same run.
+
+Figures: each report's seconds at both sizes and their ratio (target <= 1.5 at the same own
+activity), and the large registry's report against the whole-log scan. The issue's 100k figure:
+``python -m bench.reports --large 100000`` (builds for a few minutes; the default 20k keeps a
+run under three minutes on the 2-core machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+
+from ledger.accounting import aef, reporting
+from ledger.adapters.aef_xlsx import write_workbook
+from ledger.adapters.sql.db import create_ledger_engine
+from ledger.adapters.sql.migrations import upgrade_to_head
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.demo import load_demo, solar
+from ledger.log.canonical import JsonValue, canonical_bytes
+from ledger.log.chain import Entry
+from ledger.ports import UnitOfWork
+from ledger.recording import record_entry
+from ledger.registry import services
+from ledger.registry.model import SerialRange, UnitSelection
+
+PARTY = "JPN"
+BATCH = 250
+"""Actions per unit of work while building."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    url: str
+    actions: int
+    entries: int
+    own_entries: int
+    build_seconds: float
+
+
+def _whole_block(first: int, last: int) -> UnitSelection:
+    return UnitSelection(
+        ranges=(SerialRange(first, last),),
+        ca_id="CA0001",
+        originating_registry="THA01",
+        first_transferring_party="THA",
+        vintage=2021,
+    )
+
+
+def build(url: str, actions: int, own: int) -> Registry:
+    """A registry of ``actions`` registry actions at ``url`` (a fresh database): the demo,
+    ``own`` first transfers to Japan (and a use of Japan's after every fifth), the rest
+    Thailand's moves of one whole block between its own accounts, interleaved evenly."""
+    started = time.perf_counter()
+    upgrade_to_head(url)
+    engine = create_ledger_engine(url)
+    with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+        load_demo(uow)
+        attributes = solar("THA01", "THA", "CA0001", 2022)
+        share = services.IssuanceShare("THA01-GOV", own * 3 + 10, "THA-JCM-2025-001")
+        services.issue(uow, services.Issuance("THA01", attributes, (share,)), "bench")
+        uow.commit()
+    with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+        (pp_block,) = uow.projection.held_blocks("THA01-PP")
+        demo_actions = uow.log.size()
+    others = max(actions - demo_actions - own - own // 5, 0)
+    own_units = UnitSelection(quantity=3, vintage=2022)  # not the project participant's
+    transfer = services.TransferOrder("THA01-GOV", "JPN01-GOV", own_units)
+    use = services.UseOrder(
+        "JPN01-GOV", "JPN01-NDC", UnitSelection(quantity=2), use_year=2026, reference="bench"
+    )
+    moves = [
+        services.TransferOrder(a, b, _whole_block(pp_block.first, pp_block.last))
+        for a, b in (("THA01-PP", "THA01-GOV"), ("THA01-GOV", "THA01-PP"))
+    ]
+    every = max(others // max(own, 1), 1)
+    done_own = done_other = 0
+    recorded: list[Mapping[str, JsonValue]] = []
+
+    def step(uow: UnitOfWork) -> None:
+        nonlocal done_own, done_other
+        if done_own < own and (done_other >= others or done_other % every == 0):
+            services.transfer(uow, transfer, "bench")
+            done_own += 1
+            if done_own % 5 == 0:
+                services.use_for_ndc(uow, use, "bench")
+        if done_other < others:
+            if len(recorded) < 2:
+                services.transfer(uow, moves[done_other % 2], "bench")
+                (body,) = uow.log.read_entries(uow.log.size() - 1, uow.log.size())
+                recorded.append(Entry.from_canonical(body).payload)
+            else:
+                record_entry(uow, "itmo.transfer", recorded[done_other % 2], "bench")
+            done_other += 1
+
+    while done_own < own or done_other < others:
+        with SqlAlchemyUnitOfWork(engine, write=True) as uow:
+            for _ in range(BATCH):
+                step(uow)
+            uow.commit()
+    with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+        entries = uow.log.size()
+        own_entries = len(uow.projection.tagged_seqs([f"party:{PARTY}"], entries))
+    engine.dispose()
+    total = demo_actions + own + own // 5 + others
+    return Registry(url, total, entries, own_entries, time.perf_counter() - started)
+
+
+def _whole_log(uow: UnitOfWork, _party: str, end: int) -> Iterator[Entry]:
+    """The scan before the entry index: every entry below ``end``."""
+    for start in range(0, end, 1_000):
+        for body in uow.log.read_entries(start, min(end, start + 1_000)):
+            yield Entry.from_canonical(body)
+
+
+@contextmanager
+def whole_log_scan() -> Iterator[None]:
+    with mock.patch("ledger.accounting.reporting.replay.party_entries", _whole_log):
+        yield
+
+
+def _aef_json(uow: UnitOfWork) -> bytes:
+    return canonical_bytes(aef.to_json(reporting.aef_report_for(uow, PARTY, 2026)))
+
+
+REPORTS: dict[str, Callable[[UnitOfWork], object]] = {
+    "adjustments": lambda uow: reporting.adjustments_for(uow, PARTY),
+    "BTR summary": lambda uow: reporting.structured_summary_for(uow, PARTY),
+    "AEF JSON": _aef_json,
+    "AEF xlsx": lambda uow: write_workbook(reporting.aef_report_for(uow, PARTY, 2026)),
+}
+
+
+def timed(url: str, report: Callable[[UnitOfWork], object], repeat: int) -> float:
+    engine = create_ledger_engine(url)
+    samples = []
+    try:
+        for _ in range(repeat):
+            with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+                start = time.perf_counter()
+                report(uow)
+                samples.append(time.perf_counter() - start)
+    finally:
+        engine.dispose()
+    return statistics.median(samples)
+
+
+def run(small: int, large: int, own: int, repeat: int, directory: Path) -> list[str]:
+    """Build both registries, time the reports, and return the lines of the result table."""
+    registries = [
+        build(f"sqlite:///{directory / f'reports-{n}.db'}", n, own) for n in (small, large)
+    ]
+    lines = [
+        "| registry actions | entries | Japan's entries | build (s) |",
+        "|---|---|---|---|",
+        *(
+            f"| {r.actions:,} | {r.entries:,} | {r.own_entries:,} | {r.build_seconds:.1f} |"
+            for r in registries
+        ),
+        "",
+        f"| report ({PARTY}) | at {registries[0].actions:,} actions (s) | "
+        f"at {registries[1].actions:,} actions (s) | ratio large/small |",
+        "|---|---|---|---|",
+    ]
+    for name, report in REPORTS.items():
+        at_small, at_large = (timed(r.url, report, repeat) for r in registries)
+        lines.append(f"| {name} | {at_small:.3f} | {at_large:.3f} | {at_large / at_small:.2f} |")
+    with whole_log_scan():
+        before = [timed(r.url, REPORTS["adjustments"], 1) for r in registries]
+    after = timed(registries[1].url, REPORTS["adjustments"], repeat)
+    lines += [
+        "",
+        "| adjustments, scan of every entry (before the index) | "
+        f"{before[0]:.3f} | {before[1]:.3f} | {before[1] / before[0]:.2f} |",
+        "",
+        f"adjustments at {registries[1].actions:,} actions: the whole-log scan takes "
+        f"{before[1] / after:.0f}x the indexed report",
+    ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=1_000, help="registry actions, small")
+    parser.add_argument("--large", type=int, default=20_000, help="registry actions, large")
+    parser.add_argument("--own", type=int, default=100, help="Japan's first transfers")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="a6bench-") as directory:
+        for line in run(args.small, args.large, args.own, args.repeat, Path(directory)):
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
