@@ -12,7 +12,6 @@ from ledger.ports import LedgerLog, UnitOfWork
 from ledger.registry.codec import from_json
 from ledger.registry.model import UnitBlock
 
-
 BATCH = 1_000
 """Entries read from the log per query."""
 
