@@ -6,14 +6,13 @@
   of a single-row primary-key read, and against rebuilding the root from all leaves; and the
   proof at size N against the proof at size N/16 (logarithmic cost keeps this ratio near 1);
 - registry: partial transfers between Parties (rules, block splits, first transfer and
-  acquisition entries, projection) against the same number of bare log appends;
-- reports: a Party's reports in a small and a large registry with the same activity of the
-  Party, and against the scan of every entry (``bench.reports``, also run alone as
-  ``python -m bench.reports``).
+  acquisition entries, projection) against the same number of bare log appends.
 
 Run: ``python -m bench [--entries N] [--database-url URL]`` (default: a temporary SQLite file).
 ``python -m bench exports [--sizes N ...]`` runs the export and offline-verification benchmark
-(``bench/exports.py``); ``make bench`` runs both.
+(``bench/exports.py``); ``python -m bench reports [--small N] [--large N]`` a Party's reports in
+a small and a large registry with the same activity of the Party, against the scan of every
+entry (``bench/reports.py``); ``make bench`` runs them all.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from pathlib import Path
 
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert, select
 
-from bench import reports
 from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import upgrade_to_head
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
@@ -50,6 +48,11 @@ def main() -> None:
         from bench import exports
 
         exports.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["reports"]:
+        from bench import reports
+
+        reports.main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=20_000)
@@ -125,8 +128,6 @@ def main() -> None:
         f"(size ratio {size / small:.0f})"
     )
     print(f"registry transfer (2 entries + projection) / 2 bare appends = {registry_ratio:.2f}")
-    print("\nreports:")
-    reports.main([])
 
 
 def registry_bench(url: str, actions: int) -> float:

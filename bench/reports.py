@@ -13,7 +13,7 @@ index (every entry replayed) for the adjustments, as the baseline of the same ru
 
 Figures: each report's seconds at both sizes and their ratio (target <= 1.5 at the same own
 activity), and the large registry's report against the whole-log scan. The issue's 100k figure:
-``python -m bench.reports --large 100000`` (builds for a few minutes; the default 20k keeps a
+``python -m bench reports --large 100000`` (builds for a few minutes; the default 20k keeps a
 run under three minutes on the 2-core machine).
 """
 
