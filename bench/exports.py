@@ -40,10 +40,13 @@ BUILD_BATCH = 5000
 
 
 def build_log(path: Path, size: int) -> None:
-    """A SQLite log of ``size`` entries of a registry-like shape, appended in big batches."""
+    """A SQLite log of ``size`` entries of a registry-like shape, appended in big batches
+    through ``record_entry`` (the one append path: each entry is also indexed, see
+    ``ledger.registry.entry_tags``, which ``verify-db`` checks)."""
     from ledger.adapters.sql.db import create_ledger_engine
     from ledger.adapters.sql.migrations import upgrade_to_head
     from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+    from ledger.recording import record_entry
 
     url = f"sqlite:///{path}"
     upgrade_to_head(url)
@@ -52,7 +55,8 @@ def build_log(path: Path, size: int) -> None:
         for low in range(0, size, BUILD_BATCH):
             with SqlAlchemyUnitOfWork(engine, write=True) as uow:
                 for i in range(low, min(low + BUILD_BATCH, size)):
-                    uow.log.append(
+                    record_entry(
+                        uow,
                         "bench.note",
                         {
                             "account": "JPN01-GOV",
