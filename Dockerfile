@@ -5,8 +5,10 @@
 #     -v /secure/a6ledger-signer.key:/run/secrets/a6ledger-signer.key:ro \
 #     -v a6ledger-state:/var/lib/a6ledger a6ledger
 # Migrations run as a separate step; the signer key is provided (`a6ledger keys generate`), never
-# created in production. /var/lib/a6ledger keeps the last signed checkpoint (and the SQLite file
-# when no database URL is given): mount it on storage that survives the container.
+# created in production. /var/lib/a6ledger keeps the largest tree this container signed (and the
+# SQLite file when no database URL is given): mount it on storage that survives the container and
+# that the database administrators cannot rewrite, one volume per replica (compose.yaml; the
+# database's signed_checkpoint table is the copy all replicas share).
 FROM python:3.11-slim AS runtime
 
 LABEL org.opencontainers.image.title="a6ledger" \
