@@ -21,7 +21,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @settings(
-    max_examples=int(os.environ.get("CYCLE_EXAMPLES", "20")),
+    max_examples=int(os.environ.get("CYCLE_EXAMPLES", "10")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
