@@ -42,9 +42,9 @@ def test_the_submissions_projection_is_filled_from_the_submissions_already_recor
     """Migration 0006 adds the projection of AEF submissions and fills it from the
     ``aef.submitted`` entries of the ledger it upgrades."""
     url = database_factory.empty_url()
-    # The entries are appended as the service before 0009 did: without consulting the table of
-    # signed checkpoints, which a database at 0005 does not have yet.
-    monkeypatch.setattr(SqlLedgerLog, "largest_signed", lambda _self: None)
+    # The entries are appended as the service before 0009 did: without the append check, which
+    # consults the table of signed checkpoints a database at 0005 does not have yet.
+    monkeypatch.setattr(SqlLedgerLog, "check_extendable", lambda _self: None)
     try:
         command.upgrade(alembic_config(url), "0005")
         engine = create_ledger_engine(url)
