@@ -8,7 +8,6 @@ byte anywhere breaks every later link.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,47 +70,9 @@ class Entry:
 
     @classmethod
     def from_canonical(cls, data: bytes) -> Entry:
-        """Decode stored bytes, refusing anything that is not exactly canonical.
-
-        One entry, one byte string: loose spellings that decode to the same entry (upper-case
-        hex, short timestamps, true for 1) would give another leaf for the same content. The
-        bytes are canonical JSON (:func:`parse_canonical`), and each field that :meth:`to_json`
-        re-spells (``v``, ``prev_hash``, ``timestamp``) is checked to be in the one spelling it
-        writes, so ``to_json()`` is the parsed object and ``canonical_bytes()`` is ``data``
-        without serializing the entry again.
-        """
-        try:
-            obj: Any = parse_canonical(data)
-        except NotCanonicalJson as exc:
-            raise MalformedEntry(str(exc)) from exc
-        if (
-            not isinstance(obj, dict)
-            or obj.keys() != _ENTRY_FIELDS
-            or obj["v"] != ENTRY_FORMAT_VERSION
-            or isinstance(obj["v"], bool)
-        ):
-            raise MalformedEntry("entry object does not have the expected fields")
-        prev_hex, stamp = obj["prev_hash"], obj["timestamp"]
-        if not isinstance(prev_hex, str) or not isinstance(stamp, str):
-            raise MalformedEntry("bad prev_hash or timestamp: they must be strings")
-        seq = obj["seq"]
-        if (
-            not isinstance(seq, int)
-            or isinstance(seq, bool)
-            or not isinstance(obj["kind"], str)
-            or not isinstance(obj["actor"], str)
-            or not isinstance(obj["payload"], dict)
-        ):
-            raise MalformedEntry("entry fields have the wrong types")
-        try:
-            prev_hash = bytes.fromhex(prev_hex)
-            timestamp = datetime.fromisoformat(stamp)
-        except ValueError as exc:
-            raise MalformedEntry(f"bad prev_hash or timestamp: {exc}") from exc
-        if len(prev_hash) != 32:
-            raise MalformedEntry("entry fields have the wrong types")
-        if prev_hash.hex() != prev_hex or _TIMESTAMP.fullmatch(stamp) is None:
-            raise MalformedEntry("entry is not in its canonical form")
+        """Decode stored bytes, refusing anything that is not exactly canonical
+        (:func:`entry_fields` says how)."""
+        obj, seq, prev_hash, timestamp = _checked_fields(data)
         return cls(
             seq=seq,
             kind=obj["kind"],
@@ -122,11 +83,67 @@ class Entry:
         )
 
 
+def entry_fields(data: bytes) -> tuple[int, bytes, datetime]:
+    """``seq``, ``prev_hash`` and ``timestamp`` of the entry ``data``, checked exactly as
+    :meth:`Entry.from_canonical` checks it, without building the entry (for verifiers that need
+    only the chain).
+
+    One entry, one byte string: loose spellings that decode to the same entry (upper-case
+    hex, short timestamps, true for 1) would give another leaf for the same content. The
+    bytes are canonical JSON (:func:`parse_canonical`), and each field that :meth:`Entry.to_json`
+    re-spells (``v``, ``prev_hash``, ``timestamp``) is checked to be in the one spelling it
+    writes, so ``to_json()`` is the parsed object and ``canonical_bytes()`` is ``data``
+    without serializing the entry again.
+    """
+    _obj, seq, prev_hash, timestamp = _checked_fields(data)
+    return seq, prev_hash, timestamp
+
+
+def _checked_fields(data: bytes) -> tuple[dict[str, Any], int, bytes, datetime]:
+    try:
+        obj: Any = parse_canonical(data)
+    except NotCanonicalJson as exc:
+        raise MalformedEntry(str(exc)) from exc
+    if (
+        not isinstance(obj, dict)
+        or obj.keys() != _ENTRY_FIELDS
+        or obj["v"] != ENTRY_FORMAT_VERSION
+        or isinstance(obj["v"], bool)
+    ):
+        raise MalformedEntry("entry object does not have the expected fields")
+    prev_hex, stamp = obj["prev_hash"], obj["timestamp"]
+    if not isinstance(prev_hex, str) or not isinstance(stamp, str):
+        raise MalformedEntry("bad prev_hash or timestamp: they must be strings")
+    seq = obj["seq"]
+    if (
+        not isinstance(seq, int)
+        or isinstance(seq, bool)
+        or not isinstance(obj["kind"], str)
+        or not isinstance(obj["actor"], str)
+        or not isinstance(obj["payload"], dict)
+    ):
+        raise MalformedEntry("entry fields have the wrong types")
+    try:
+        prev_hash = bytes.fromhex(prev_hex)
+        timestamp = datetime.fromisoformat(stamp)
+    except ValueError as exc:
+        raise MalformedEntry(f"bad prev_hash or timestamp: {exc}") from exc
+    if len(prev_hash) != 32:
+        raise MalformedEntry("entry fields have the wrong types")
+    # format_timestamp's spelling: isoformat's with microseconds, for years 1000 to 9999 (where
+    # strftime's %Y has four digits), in UTC written "Z".
+    if (
+        prev_hash.hex() != prev_hex
+        or stamp[-1:] != "Z"
+        or timestamp.tzinfo is not UTC
+        or timestamp.year < 1000
+        or timestamp.isoformat(timespec="microseconds") != stamp[:-1] + "+00:00"
+    ):
+        raise MalformedEntry("entry is not in its canonical form")
+    return obj, seq, prev_hash, timestamp
+
+
 _ENTRY_FIELDS = frozenset({"v", "seq", "kind", "timestamp", "actor", "prev_hash", "payload"})
-_TIMESTAMP = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
-"""The only spelling :func:`format_timestamp` writes (years 1000 to 9999, where ``%Y`` has four
-digits, ``Z`` for UTC, which :meth:`datetime.fromisoformat` reads as UTC); ``fromisoformat``
-checks that it names a real moment."""
 
 
 def entry_hash(canonical: bytes) -> bytes:

@@ -8,10 +8,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import NamedTuple, Protocol
 
 from ledger.log import note
-from ledger.log.chain import GENESIS_PREV_HASH, Entry, MalformedEntry, entry_hash, format_timestamp
+from ledger.log.chain import (
+    GENESIS_PREV_HASH,
+    MalformedEntry,
+    entry_fields,
+    entry_hash,
+    format_timestamp,
+)
 from ledger.log.encoding import b64encode
 from ledger.log.export_format import (
     CHECKPOINT_FILE,
@@ -296,11 +303,19 @@ def _lines(data: bytes, file: str) -> list[bytes]:
     return data[:-1].split(b"\n")
 
 
-def _checked_entry(line: bytes, position: int, seq: int, previous_hash: bytes | None) -> Entry:
+class _Fields(NamedTuple):
+    """What the verifier needs of an entry (it builds no :class:`ledger.log.chain.Entry`)."""
+
+    seq: int
+    prev_hash: bytes
+    timestamp: datetime
+
+
+def _checked_entry(line: bytes, position: int, seq: int, previous_hash: bytes | None) -> _Fields:
     """The entry on line ``position + 1``, which must be canonical, hold ``seq`` and link to
     ``previous_hash`` (when known)."""
     try:
-        entry = Entry.from_canonical(line)
+        entry = _Fields(*entry_fields(line))
     except (MalformedEntry, *JSON_LIMIT_ERRORS) as exc:
         reason = exc.message if isinstance(exc, MalformedEntry) else str(exc)
         raise ExportEntryInvalid(
@@ -365,8 +380,8 @@ def _verify_range(
     broken: ExportEntryInvalid | None = None  # the link that failed at the previous line
     digest, size = hashlib.sha256(), 0
     position = 0
-    first_entry: Entry | None = None
-    entry: Entry | None = None
+    first_entry: _Fields | None = None
+    entry: _Fields | None = None
     line = rest = b""
     for chunk in source.chunks(ENTRIES_FILE):
         digest.update(chunk)
