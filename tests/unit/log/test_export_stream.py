@@ -318,3 +318,43 @@ def test_a_source_streams_large_members_in_chunks() -> None:
     parts = list(chunks)
     assert len(parts) == 3
     assert b"".join(parts) == data
+
+
+def altered_link(row: bytes) -> bytes:
+    head, _sep, tail = row.partition(b'"prev_hash":"')
+    return head + b'"prev_hash":"' + (b"0" if tail[:1] != b"0" else b"1") + tail[1:]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # the line after the broken link is not even an entry
+        lambda rows: [*rows[:4], altered_link(rows[4]), b"{}\n", *rows[6:]],
+        # the file ends right after the broken link
+        lambda rows: [*rows[:4], altered_link(rows[4])],
+    ],
+)
+def test_a_broken_link_is_reported_when_nothing_after_it_tells_more(
+    export: dict[str, bytes], change: object
+) -> None:
+    rows = change(entry_lines(export))  # type: ignore[operator]
+    with pytest.raises(ExportEntryInvalid, match="hash chain is broken") as caught:
+        verify_export_files(with_entries(export, rows), VKEY)
+    assert caught.value.seq == 9
+
+
+def test_an_altered_link_on_the_last_line_names_the_last_entry(export: dict[str, bytes]) -> None:
+    rows = entry_lines(export)
+    rows[-1] = altered_link(rows[-1])
+    with pytest.raises(ExportEntryInvalid, match="hash chain is broken") as caught:
+        verify_export_files(with_entries(export, rows), VKEY)
+    assert caught.value.seq == 16
+
+
+def test_the_first_entry_of_the_log_must_link_to_genesis(log: MemoryLog) -> None:
+    files = streamed(log, 0, 6)
+    rows = entry_lines(files)
+    rows[0] = altered_link(rows[0])
+    with pytest.raises(ExportEntryInvalid, match="genesis") as caught:
+        verify_export_files(with_entries(files, rows), VKEY)
+    assert caught.value.seq == 0
