@@ -7,9 +7,9 @@ own accounts, one whole block per action: two ``itmo.transfer`` entries through 
 then their payloads recorded again and again with ``record_entry``, the one append path, which
 skips only the rule checks to keep the build short): ``--small`` and ``--large`` registry
 actions in all. Japan's adjustments, BTR structured summary, AEF JSON and AEF xlsx of the
-current year are timed in both (the fastest of ``--repeat`` runs, the two registries interleaved), and so is the scan
-these reports used before the entry index (every entry replayed) for the adjustments, as the
-baseline of the same run.
+current year are timed in both (the fastest of ``--repeat`` runs, the two registries
+interleaved), and so is the scan these reports used before the entry index (every entry
+replayed) for the adjustments, as the baseline of the same run.
 
 Figures: each report's seconds at both sizes and their ratio (target <= 1.5 at the same own
 activity), and the large registry's report against the whole-log scan. The issue's 100k figure:
