@@ -1,4 +1,5 @@
-"""The log's Ed25519 signer key: a C2SP/Go ``PRIVATE+KEY+...`` file, mode 0600."""
+"""The log's Ed25519 signer key and the witness's cosigner key: C2SP/Go ``PRIVATE+KEY+...``
+files, mode 0600."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from ledger.log import note
 from ledger.log.keys import generate_signer
+from ledger.log.tlog_cosignature import Cosigner
 
 
 class SignerKeyMissing(RuntimeError):
@@ -38,19 +40,34 @@ def write_signer_key(path: Path, name: str) -> str:
     return vkey
 
 
-def load_signer(path: Path, origin: str, *, create: bool) -> note.Signer:
+def _ensure_key(path: Path, name: str, *, create: bool) -> str:
     if not path.exists():
         if not create:
             raise SignerKeyMissing(
-                f"signer key {path} does not exist: run `a6ledger keys generate --out {path}`"
+                f"key {path} does not exist: run "
+                f"`a6ledger keys generate --out {path} --name {name}`"
             )
         try:
-            write_signer_key(path, origin)
+            write_signer_key(path, name)
         except FileExistsError:
             pass  # another process starting at the same time wrote it first
-    signer = note.Signer(path.read_text(encoding="ascii").strip())
+    return path.read_text(encoding="ascii").strip()
+
+
+def load_signer(path: Path, origin: str, *, create: bool) -> note.Signer:
+    signer = note.Signer(_ensure_key(path, origin, create=create))
     if signer.name != origin:
         raise SignerKeyMissing(
             f"signer key {path} is named {signer.name!r} but the log origin is {origin!r}"
         )
     return signer
+
+
+def load_cosigner(path: Path, name: str, *, create: bool) -> Cosigner:
+    """The witness's ``cosignature/v1`` key (its key ID is computed with type 0x04)."""
+    cosigner = Cosigner(_ensure_key(path, name, create=create))
+    if cosigner.name != name:
+        raise SignerKeyMissing(
+            f"witness key {path} is named {cosigner.name!r} but the witness name is {name!r}"
+        )
+    return cosigner

@@ -19,7 +19,7 @@ from fastapi.utils import create_model_field
 from app import __version__
 from app.admission import DatabaseAdmission, FailedAuthThrottle, get_storage
 from app.auth import get_caller
-from app.keys import load_signer
+from app.keys import load_cosigner, load_signer
 from app.middleware import RequestContextMiddleware
 from app.problems import Problem, add_problem_handlers, problem_responses
 from app.routes import (
@@ -73,6 +73,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     log.router,
     tiles.router,
     witness.router,
+    witness.witness_router,
     parties.router,
     authorizations.router,
     units.router,
@@ -155,6 +156,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             require_database_at_head(settings.database_url)
         app.state.signer = load_signer(
             settings.signer_key_path, settings.log_origin, create=settings.sets_itself_up
+        )
+        # The witness key is needed only by a witness of partner logs.
+        app.state.cosigner = (
+            load_cosigner(
+                settings.witness_signer_key_path,
+                settings.witness_key_name,
+                create=settings.sets_itself_up,
+            )
+            if settings.witnessed_logs
+            else None
         )
         storage.check()
         logging.getLogger("a6ledger").info(

@@ -40,12 +40,18 @@ from ledger.errors import (
     RuleViolation,
     StoredLogRefused,
 )
+from ledger.log.tlog_witness import MalformedWitnessRequest
+from ledger.log.witnessing import LogSignatureRejected, OldSizeBeyondCheckpoint
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:a6ledger:problem:"
 logger = logging.getLogger("a6ledger.problems")
 
 STATUS_BY_ERROR: tuple[tuple[type[LedgerError], int], ...] = (
+    # The statuses C2SP tlog-witness prescribes for add-checkpoint.
+    (MalformedWitnessRequest, 400),
+    (OldSizeBeyondCheckpoint, 400),
+    (LogSignatureRejected, 403),
     (NotFound, 404),
     (Conflict, 409),
     (RuleViolation, 409),

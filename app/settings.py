@@ -8,7 +8,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ledger.accounting.adjustments import AdjustmentPolicy, AveragingBasis
@@ -16,6 +16,7 @@ from ledger.adapters.sql.db import PoolLimits, normalize_database_url
 from ledger.errors import LedgerError
 from ledger.imports import BATCH_SIZE
 from ledger.log.witness import parse_witness_keys
+from ledger.log.witnessing import parse_log_keys
 from ledger.registry.dating import END_OF_PERIOD_BTR_AFTER
 
 
@@ -30,6 +31,16 @@ class LogAccess(StrEnum):
 
     public = "public"
     token = "token"
+
+
+class PartnerWitnessSetting(BaseModel):
+    """A partner's witness that ``a6ledger witness push`` asks to cosign this log's checkpoints:
+    its submission prefix (``<url>/add-checkpoint``) and its cosigner key (type 0x04)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(pattern=r"^https?://\S+$")
+    vkey: str
 
 
 class Settings(BaseSettings):
@@ -53,6 +64,15 @@ class Settings(BaseSettings):
     #: C2SP cosigner verifier keys (signature type 0x04) of partner registries' witnesses, as a
     #: JSON list: only their cosignatures of our checkpoints are accepted (ledger/log/witness.py).
     witness_keys: list[str] = Field(default_factory=list)
+    #: Partner witnesses that ``a6ledger witness push`` sends this log's checkpoints to, as a
+    #: JSON list of ``{"url": ..., "vkey": ...}``; their keys count as witness keys too.
+    witness_partners: list[PartnerWitnessSetting] = Field(default_factory=list)
+    #: Verifier keys (Ed25519, type 0x01; the key name is the origin) of the partner logs this
+    #: instance witnesses at ``POST /v1/witness/add-checkpoint``, as a JSON list.
+    witnessed_logs: list[str] = Field(default_factory=list)
+    #: This instance's witness (cosigner) key, and its name (default: ``<log_origin>/witness``).
+    witness_signer_key_path: Path = Path("./var/witness-signer.key")
+    witness_name: str | None = None
     #: Who may read the log's proofs and hash tiles (``/v1/log/proofs/...``, ``/tile/<L>/...``),
     #: and who its entries (``/v1/log/entries``, ``/tile/entries/...``). The signed checkpoint
     #: and the log's key are always public. README, "For auditors".
@@ -138,6 +158,15 @@ class Settings(BaseSettings):
             raise ValueError(exc.message) from exc
         return value
 
+    @field_validator("witnessed_logs")
+    @classmethod
+    def _witnessed_logs_are_log_keys(cls, value: list[str]) -> list[str]:
+        try:
+            parse_log_keys(value)
+        except LedgerError as exc:
+            raise ValueError(exc.message) from exc
+        return value
+
     @model_validator(mode="after")
     def _defaults_by_environment(self) -> Settings:
         if self.auto_setup is None:
@@ -146,12 +175,30 @@ class Settings(BaseSettings):
             raise ValueError("default_page_size must not exceed max_page_size")
         if self.db_max_requests is None:
             self.db_max_requests = self.db_pool_size
+        try:
+            parse_witness_keys(self.cosigner_keys)
+        except LedgerError as exc:
+            raise ValueError(f"witness_partners: {exc.message}") from exc
+        if self.witness_name is None:
+            self.witness_name = f"{self.log_origin}/witness"
         if self.db_max_requests > self.pool_limits.capacity:
             raise ValueError(
                 "db_max_requests must not exceed db_pool_size + db_max_overflow: a request "
                 "beyond the pool would wait for a connection instead of a 503"
             )
         return self
+
+    @property
+    def cosigner_keys(self) -> list[str]:
+        """The witness keys whose cosignatures of this log are accepted: ``witness_keys`` and
+        the partner witnesses' keys."""
+        keys = list(self.witness_keys)
+        keys += [p.vkey for p in self.witness_partners if p.vkey not in keys]
+        return keys
+
+    @property
+    def witness_key_name(self) -> str:
+        return self.witness_name or f"{self.log_origin}/witness"
 
     @property
     def pool_limits(self) -> PoolLimits:

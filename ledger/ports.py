@@ -2,8 +2,9 @@
 
 One unit of work is one transaction. It exposes the append-only log (``uow.log``), the holdings
 projection (``uow.projection``) with its paged lists (``uow.listing``), and the service's own
-records: API tokens (``uow.tokens``), idempotent responses (``uow.idempotency``) and witness
-cosignatures (``uow.cosignatures``). A :class:`Storage` opens units of work. The SQLAlchemy
+records: API tokens (``uow.tokens``), idempotent responses (``uow.idempotency``), witness
+cosignatures of this log (``uow.cosignatures``) and what this instance saw as the witness of
+partner logs (``uow.witnessed``). A :class:`Storage` opens units of work. The SQLAlchemy
 adapter implements them in ``ledger.adapters.sql``; unit tests may use fakes.
 """
 
@@ -205,6 +206,58 @@ class CosignatureRepository(Protocol):
         """The largest tree size any witness cosigned; ``None`` before the first."""
         ...
 
+    def latest_tree_size_of(self, key_id: str) -> int | None:
+        """The largest tree size the witness key ``key_id`` cosigned; ``None`` before the first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessedCheckpoint:
+    """A partner log's checkpoint that this instance, as its witness, cosigned (C2SP
+    tlog-witness): the latest one of an origin is what the next ``add-checkpoint`` must extend.
+
+    ``signed_note`` is the checkpoint note exactly as the log submitted it."""
+
+    origin: str
+    tree_size: int
+    root_hash: bytes
+    signed_note: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessEvidence:
+    """A partner log's signed checkpoint that this witness refused because it does not extend
+    the checkpoint it cosigned last: evidence that the log forked (or sent a wrong proof).
+
+    ``reason`` is the rule broken (the problem's rule); ``old_size`` and ``proof`` are the
+    request's; ``cosigned_note`` is the note of the last checkpoint cosigned for the origin."""
+
+    origin: str
+    reason: str
+    old_size: int
+    proof: tuple[bytes, ...]
+    submitted_note: str
+    cosigned_note: str
+    recorded_at: datetime
+
+
+class WitnessRepository(Protocol):
+    """What this instance saw as the witness of partner logs, append-only: the checkpoints it
+    cosigned, and the evidence of the ones it refused."""
+
+    def latest(self, origin: str) -> WitnessedCheckpoint | None:
+        """The largest checkpoint of ``origin`` cosigned; ``None`` before the first."""
+        ...
+
+    def add(self, checkpoint: WitnessedCheckpoint) -> None: ...
+
+    def add_evidence(self, evidence: WitnessEvidence) -> None: ...
+
+    def evidence(self, origin: str) -> list[WitnessEvidence]:
+        """The evidence kept about ``origin``, oldest first."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One request = one unit of work = one transaction."""
@@ -226,6 +279,9 @@ class UnitOfWork(Protocol):
 
     @property
     def cosignatures(self) -> CosignatureRepository: ...
+
+    @property
+    def witnessed(self) -> WitnessRepository: ...
 
     def now(self) -> datetime: ...
 

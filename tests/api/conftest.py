@@ -99,3 +99,6 @@ def tokens(storage: SqlStorage) -> TokenFactory:
 # The 2025 JCM world with the Maldives, for the tests of action dates and year-scoped reports.
 from tests.api.jcm2025 import jcm2025  # noqa: E402, F401
 from tests.api.scenario import jcm  # noqa: E402, F401
+
+# Two instances on two databases, each a witness of the other (mutual witnessing, reconciliation).
+from tests.api.two_instances import pair  # noqa: E402, F401

@@ -40,6 +40,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/log/proofs/bundle"): EVERYONE,
     ("GET", "/v1/log/checkpoint/cosigned"): EVERYONE,
     ("POST", "/v1/log/cosignatures"): {ADMIN, REGISTRY},
+    # C2SP tlog-witness: the log's signature on the checkpoint is the authentication.
+    ("POST", "/v1/witness/add-checkpoint"): EVERYONE,
+    ("GET", "/v1/witness/key"): EVERYONE,
     ("POST", "/v1/parties"): {ADMIN},
     ("GET", "/v1/parties"): READERS,
     ("GET", "/v1/parties/{code}"): READERS,

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-from ledger.ports import IdempotencyRecord, StoredCosignature, TokenRecord
+from ledger.ports import (
+    IdempotencyRecord,
+    StoredCosignature,
+    TokenRecord,
+    WitnessedCheckpoint,
+    WitnessEvidence,
+)
 from ledger.registry.model import (
     Account,
     Authorization,
@@ -145,6 +151,33 @@ class InMemoryCosignatures:
     def latest_tree_size(self) -> int | None:
         return max((size for size, _ in self.by_key), default=None)
 
+    def latest_tree_size_of(self, key_id: str) -> int | None:
+        return max((size for size, key in self.by_key if key == key_id), default=None)
+
+
+class InMemoryWitnessed:
+    """The ``WitnessRepository`` port in a dict and a list: append-only."""
+
+    def __init__(self) -> None:
+        self.checkpoints: dict[tuple[str, int], WitnessedCheckpoint] = {}
+        self.evidence_kept: list[WitnessEvidence] = []
+
+    def latest(self, origin: str) -> WitnessedCheckpoint | None:
+        sizes = [size for name, size in self.checkpoints if name == origin]
+        return self.checkpoints[(origin, max(sizes))] if sizes else None
+
+    def add(self, checkpoint: WitnessedCheckpoint) -> None:
+        key = (checkpoint.origin, checkpoint.tree_size)
+        if key in self.checkpoints:
+            raise KeyError(f"tree size {key[1]} of {key[0]} is already witnessed")
+        self.checkpoints[key] = checkpoint
+
+    def add_evidence(self, evidence: WitnessEvidence) -> None:
+        self.evidence_kept.append(evidence)
+
+    def evidence(self, origin: str) -> list[WitnessEvidence]:
+        return [e for e in self.evidence_kept if e.origin == origin]
+
 
 @dataclass
 class InMemoryRecords:
@@ -153,3 +186,4 @@ class InMemoryRecords:
     tokens: InMemoryTokens = field(default_factory=InMemoryTokens)
     idempotency: InMemoryIdempotency = field(default_factory=InMemoryIdempotency)
     cosignatures: InMemoryCosignatures = field(default_factory=InMemoryCosignatures)
+    witnessed: InMemoryWitnessed = field(default_factory=InMemoryWitnessed)

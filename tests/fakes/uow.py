@@ -1,5 +1,5 @@
 """An in-memory unit of work: a ``FakeLedgerLog``, an ``InMemoryProjection`` and the record
-stores of ``tests.fakes.records`` (tokens, idempotency records, cosignatures).
+stores of ``tests.fakes.records`` (tokens, idempotency records, cosignatures, what the witness saw).
 
 It behaves as ``SqlAlchemyUnitOfWork`` does for the services: ``commit`` keeps what was recorded;
 ``rollback``, an exception, or leaving the ``with`` block without committing discards everything
@@ -21,6 +21,7 @@ from ledger.ports import (
     IdempotencyRepository,
     ProjectionListing,
     TokenRepository,
+    WitnessRepository,
 )
 from ledger.registry.projection import InMemoryProjection, ProjectionRepository
 from tests.fakes.log import FakeLedgerLog
@@ -68,6 +69,10 @@ class FakeUnitOfWork:
     @property
     def cosignatures(self) -> CosignatureRepository:
         return self._records.cosignatures
+
+    @property
+    def witnessed(self) -> WitnessRepository:
+        return self._records.witnessed
 
     def now(self) -> datetime:
         return self.clock()

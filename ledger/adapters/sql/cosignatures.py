@@ -52,3 +52,8 @@ class SqlCosignatureRepository:
     def latest_tree_size(self) -> int | None:
         size = self._conn.execute(select(func.max(_t.tree_size))).scalar()
         return None if size is None else int(size)
+
+    def latest_tree_size_of(self, key_id: str) -> int | None:
+        query = select(func.max(_t.tree_size)).where(_t.key_id == key_id)
+        size = self._conn.execute(query).scalar()
+        return None if size is None else int(size)

@@ -19,6 +19,7 @@ from ledger.adapters.sql.listing import SqlProjectionListing
 from ledger.adapters.sql.log import SqlLedgerLog
 from ledger.adapters.sql.projection import SqlProjection
 from ledger.adapters.sql.tokens import SqlTokenRepository
+from ledger.adapters.sql.witnessed import SqlWitnessRepository
 from ledger.log.checkpoints import CheckpointState
 from ledger.ports import UnstorableValue
 
@@ -68,6 +69,7 @@ class SqlAlchemyUnitOfWork:
         self.tokens = SqlTokenRepository(self._conn)
         self.idempotency = SqlIdempotencyRepository(self._conn)
         self.cosignatures = SqlCosignatureRepository(self._conn)
+        self.witnessed = SqlWitnessRepository(self._conn)
         return self
 
     def __exit__(

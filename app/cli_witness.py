@@ -1,0 +1,110 @@
+"""``a6ledger witness push``: ask the partner witnesses to cosign this log's checkpoint.
+
+For each witness in ``A6LEDGER_WITNESS_PARTNERS`` it sends the current signed checkpoint with the
+consistency proof from the size that witness cosigned last (C2SP tlog-witness), and records the
+cosignature it gets back as a ``checkpoint.cosigned`` entry, so that
+``GET /v1/log/checkpoint/cosigned`` serves it. Run it from a scheduler (cron, a systemd timer)
+after writes; each run prints one JSON object per witness. Exit status: 0 every witness cosigned,
+1 a witness refused or did not answer, 2 the command could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from ledger.errors import LedgerError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from app.settings import Settings
+    from ledger.log.witnessing import PushResult
+
+ACTOR = "cli:witness-push"
+
+
+def push_to_partners(
+    settings: Settings, client: httpx.Client, only: str | None = None
+) -> list[PushResult]:
+    """Push this log's current checkpoint to every configured partner witness (or the one whose
+    URL is ``only``), through ``client``; one result per witness."""
+    from app.keys import load_signer
+    from ledger.adapters.checkpoint_state import FileCheckpointState
+    from ledger.adapters.sql.uow import SqlStorage
+    from ledger.adapters.witness_http import HttpWitnessTransport
+    from ledger.log import note, witness, witnessing
+
+    signer = load_signer(settings.signer_key_path, settings.log_origin, create=False)
+    state = FileCheckpointState(settings.checkpoint_state_path)
+    witnesses = witness.parse_witness_keys(settings.cosigner_keys)
+    transport = HttpWitnessTransport(client)
+    storage = SqlStorage.open(settings.database_url)
+    results: list[PushResult] = []
+    try:
+        for partner in settings.witness_partners:
+            if only is not None and partner.url != only:
+                continue
+            target = witnessing.PartnerWitness(partner.url, note.Verifier(partner.vkey))
+            try:
+                result = witnessing.push_checkpoint(
+                    storage,
+                    signer,
+                    settings.log_origin,
+                    state,
+                    witnesses,
+                    target,
+                    transport,
+                    ACTOR,
+                )
+            except LedgerError as exc:
+                result = witnessing.PushResult(
+                    target.label, partner.url, 0, 0, cosigned=False, detail=exc.message
+                )
+            results.append(result)
+    finally:
+        storage.dispose()
+    return results
+
+
+def _push(args: argparse.Namespace) -> int:
+    import httpx
+
+    from app.keys import SignerKeyMissing
+    from app.settings import get_settings
+
+    settings = get_settings()
+    if not settings.witness_partners:
+        print("error: no partner witness configured (A6LEDGER_WITNESS_PARTNERS)", file=sys.stderr)
+        return 2
+    try:
+        with httpx.Client(timeout=args.timeout) as client:
+            results = push_to_partners(settings, client, args.url)
+    except (LedgerError, SignerKeyMissing) as exc:
+        message = exc.message if isinstance(exc, LedgerError) else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    if not results:
+        print(f"error: no configured partner witness has the URL {args.url}", file=sys.stderr)
+        return 2
+    for result in results:
+        print(json.dumps(result.as_json(), sort_keys=True))
+    return 0 if all(r.cosigned for r in results) else 1
+
+
+def add_witness_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``witness push`` to the ``a6ledger`` command line."""
+    group = subparsers.add_parser(
+        "witness", help="mutual witnessing with partner registries (C2SP tlog-witness)"
+    ).add_subparsers(dest="witness", required=True)
+    push = group.add_parser(
+        "push",
+        help="send this log's checkpoint to the partner witnesses and record their cosignatures",
+        description="Exit status: 0 every witness cosigned, 1 a witness refused or did not "
+        "answer, 2 the command could not run.",
+    )
+    push.add_argument("--url", help="only the partner witness with this submission URL")
+    push.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    push.set_defaults(func=_push)

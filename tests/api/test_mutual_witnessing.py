@@ -1,0 +1,212 @@
+"""Mutual witnessing between two a6ledger instances (C2SP tlog-witness), on both databases:
+Japan's and Thailand's registries each witness the other's log through ``witness push`` and
+``POST /v1/witness/add-checkpoint``; a forked (rewritten) log is refused and the evidence kept."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.cli_witness import push_to_partners
+from app.keys import load_signer
+from ledger.adapters.sql.uow import SqlStorage
+from ledger.log import keys, note
+from ledger.log.merkle import ConsistencyProofInvalid, verify_consistency
+from ledger.log.tlog_checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.log.tlog_witness import AddCheckpoint
+from ledger.log.witness import verify_cosignature_line
+from ledger.log.witnessing import PushResult
+from tests.api.two_instances import Instance
+from tests.conftest import DatabaseFactory
+
+PROBLEM = "urn:a6ledger:problem:"
+
+
+def push(source: Instance, witness: Instance) -> PushResult:
+    (result,) = push_to_partners(source.settings, witness.client)
+    return result
+
+
+def cosigned_note(instance: Instance) -> tuple[Checkpoint, str]:
+    response = instance.client.get("/v1/log/checkpoint/cosigned")
+    assert response.status_code == 200, response.text
+    checkpoint, _ = open_checkpoint(response.text, [note.Verifier(instance.log_vkey)])
+    return checkpoint, response.text
+
+
+def witnessed_size(witness: Instance, origin: str) -> int | None:
+    with witness.storage.unit_of_work(write=False) as uow:
+        latest = uow.witnessed.latest(origin)
+    return None if latest is None else latest.tree_size
+
+
+def test_each_instance_witnesses_the_other(pair: tuple[Instance, Instance]) -> None:
+    jpn, tha = pair
+    assert jpn.client.get("/v1/witness/key").text == jpn.witness_vkey + "\n"
+
+    jpn_size = jpn.grow(3)
+    first = push(jpn, tha)
+    assert first.cosigned, first.detail
+    assert (first.old_size, first.tree_size, first.seq) == (0, jpn_size, jpn_size)
+    assert witnessed_size(tha, jpn.origin) == jpn_size
+
+    # Japan's cosigned checkpoint verifies with Japan's log key and Thailand's witness key alone.
+    checkpoint, text = cosigned_note(jpn)
+    assert checkpoint.size == jpn_size
+    witness_line = next(line for line in text.splitlines() if line.startswith("— tha.test/"))
+    tha_witness = note.Verifier(tha.witness_vkey)
+    cosignature = verify_cosignature_line(checkpoint, witness_line, [tha_witness])
+    assert cosignature.key_name == "tha.test/witness"
+
+    tha_size = tha.grow(2)
+    back = push(tha, jpn)
+    assert back.cosigned, back.detail
+    assert witnessed_size(jpn, tha.origin) == tha_size
+    assert cosigned_note(tha)[0].size == tha_size
+
+    # Japan grows: the next push proves consistency from the size Thailand cosigned last.
+    grown = jpn.grow(5)
+    second = push(jpn, tha)
+    assert second.cosigned, second.detail
+    assert (second.old_size, second.tree_size) == (jpn_size, grown)
+    assert witnessed_size(tha, jpn.origin) == grown
+    with tha.storage.unit_of_work(write=False) as uow:
+        assert uow.witnessed.evidence(jpn.origin) == []
+
+
+def test_a_forked_log_is_refused_and_the_evidence_kept(
+    pair: tuple[Instance, Instance], database_factory: DatabaseFactory
+) -> None:
+    jpn, tha = pair
+    size = jpn.grow(4)
+    assert push(jpn, tha).cosigned
+
+    # A second database signed with Japan's key rewrites history: other entries, more of them.
+    forked_url = database_factory.create()
+    forked_dir = jpn.settings.checkpoint_state_path.parent / "forked"
+    forked_settings = jpn.settings.model_copy(
+        update={
+            "database_url": forked_url,
+            "checkpoint_state_path": forked_dir / "last-signed-checkpoint",
+        }
+    )
+    forked = Instance(
+        "forked", forked_settings, jpn.client, SqlStorage.open(forked_url), jpn.log_vkey, ""
+    )
+    try:
+        forked_size = forked.grow(size + 3)
+        refused = push(forked, tha)
+        # The forked log knew no cosignature: it sent old 0, got 409 with Thailand's size, and
+        # then the proof from that size, which fails against the root Thailand cosigned.
+        assert not refused.cosigned
+        assert refused.old_size == size
+        assert refused.tree_size == forked_size
+        assert "answered 422" in refused.detail
+        assert "witness-inconsistent-checkpoint" in refused.detail
+    finally:
+        forked.storage.dispose()
+
+    with tha.storage.unit_of_work(write=False) as uow:
+        latest = uow.witnessed.latest(jpn.origin)
+        (evidence,) = uow.witnessed.evidence(jpn.origin)
+    assert latest is not None
+    assert latest.tree_size == size  # not rolled forward
+    assert evidence.reason == "witness-consistency"
+    assert evidence.old_size == size
+    assert evidence.cosigned_note == latest.signed_note
+    # The evidence convicts the log on its own: both notes verify with Japan's key, and the
+    # kept proof does not link them.
+    log_key = note.Verifier(jpn.log_vkey)
+    old, _ = open_checkpoint(evidence.cosigned_note, [log_key])
+    new, _ = open_checkpoint(evidence.submitted_note, [log_key])
+    assert (old.size, new.size) == (size, forked_size)
+    with pytest.raises(ConsistencyProofInvalid):
+        verify_consistency(old.size, new.size, evidence.proof, old.root_hash, new.root_hash)
+
+    # The same size with another root: 409 problem (not a size answer), evidence kept too.
+    signer = load_signer(jpn.settings.signer_key_path, jpn.origin, create=False)
+    other_root = hashlib.sha256(b"rewritten").digest()
+    fork = sign_checkpoint(Checkpoint(jpn.origin, size, other_root), [signer])
+    response = tha.client.post(
+        "/v1/witness/add-checkpoint", content=AddCheckpoint(size, (), fork).body()
+    )
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == PROBLEM + "witness-forked-checkpoint"
+    with tha.storage.unit_of_work(write=False) as uow:
+        kept = uow.witnessed.evidence(jpn.origin)
+    assert [e.reason for e in kept] == ["witness-consistency", "witness-same-size-same-root"]
+    assert kept[1].submitted_note == fork
+    assert base64.b64encode(other_root).decode() in kept[1].submitted_note
+
+
+def test_the_witness_answers_with_the_statuses_of_the_spec(pair: tuple[Instance, Instance]) -> None:
+    jpn, tha = pair
+    size = jpn.grow(2)
+    assert push(jpn, tha).cosigned
+    signer = load_signer(jpn.settings.signer_key_path, jpn.origin, create=False)
+
+    def add(body: str | bytes) -> tuple[int, str, str]:
+        response = tha.client.post("/v1/witness/add-checkpoint", content=body)
+        return response.status_code, response.headers["content-type"], response.text
+
+    root = hashlib.sha256(b"any").digest()
+    current = sign_checkpoint(Checkpoint(jpn.origin, size + 1, root), [signer])
+    # The old size is not the one Thailand cosigned last: 409 with that size, as text/x.tlog.size.
+    assert add(AddCheckpoint(1, (), current).body()) == (409, "text/x.tlog.size", f"{size}\n")
+    status, media, text = add(AddCheckpoint(size + 2, (), current).body())
+    assert (status, media) == (400, "application/problem+json")
+    assert "witness-old-size-beyond-checkpoint" in text
+    stranger = sign_checkpoint(Checkpoint("registry.example.zz/log", 1, root), [signer])
+    assert add(AddCheckpoint(0, (), stranger).body())[0] == 404
+    impostor = note.Signer(keys.generate_signer(jpn.origin)[0])
+    forged = sign_checkpoint(Checkpoint(jpn.origin, size + 1, root), [impostor])
+    status, _, text = add(AddCheckpoint(size, (), forged).body())
+    assert status == 403
+    assert "witness-log-signature-rejected" in text
+    assert add(b"old 0\n")[0] == 400
+    assert add(b"\xff")[0] == 400
+    # Nothing of these moved Thailand's record of Japan's log, nor was kept as evidence.
+    assert witnessed_size(tha, jpn.origin) == size
+    with tha.storage.unit_of_work(write=False) as uow:
+        assert uow.witnessed.evidence(jpn.origin) == []
+
+
+def test_an_instance_that_witnesses_no_log_says_so(client: TestClient) -> None:
+    for response in (
+        client.get("/v1/witness/key"),
+        client.post("/v1/witness/add-checkpoint", content=b"old 0\n\nx\n"),
+    ):
+        assert response.status_code == 404
+        assert response.json()["type"] == PROBLEM + "not-a-witness"
+
+
+def test_the_database_keeps_what_the_witness_saw_append_only(
+    pair: tuple[Instance, Instance], backend: str
+) -> None:
+    jpn, tha = pair
+    jpn.grow(2)
+    assert push(jpn, tha).cosigned
+    signer = load_signer(jpn.settings.signer_key_path, jpn.origin, create=False)
+    fork = sign_checkpoint(Checkpoint(jpn.origin, 2, hashlib.sha256(b"x").digest()), [signer])
+    response = tha.client.post(
+        "/v1/witness/add-checkpoint", content=AddCheckpoint(2, (), fork).body()
+    )
+    assert response.status_code == 409
+    statements = [
+        "UPDATE witnessed_checkpoint SET tree_size = tree_size + 1",
+        "DELETE FROM witnessed_checkpoint",
+        "UPDATE witness_evidence SET reason = 'none'",
+        "DELETE FROM witness_evidence",
+    ]
+    if backend == "postgresql":
+        statements += ["TRUNCATE witnessed_checkpoint", "TRUNCATE witness_evidence"]
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"), tha.storage.engine.begin() as conn:
+            conn.execute(text(statement))
+    assert witnessed_size(tha, jpn.origin) == 2
