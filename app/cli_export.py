@@ -17,10 +17,14 @@ import argparse
 import base64
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ledger.errors import LedgerError
 from ledger.log.export_format import ExportInvalid
 from ledger.log.export_verify import ExportReport
+
+if TYPE_CHECKING:
+    from ledger.log import note
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -64,10 +68,16 @@ def describe(report: ExportReport) -> str:
 
 
 def _verify_export(args: argparse.Namespace) -> int:
+    from app.cli_witness import QuorumUnusable, quorum
     from ledger.adapters.export_files import verify_export_file
     from ledger.log.keys import InvalidKey
 
     path = Path(args.file)
+    try:
+        witnesses, required = quorum(args)
+    except QuorumUnusable as exc:
+        _err(f"error: {exc}")
+        return EXIT_UNUSABLE
     try:
         vkey = read_vkey(args.vkey)
         trusted = None
@@ -83,8 +93,55 @@ def _verify_export(args: argparse.Namespace) -> int:
     except ExportInvalid as exc:
         _out(f"FAIL: {exc.message}")
         return EXIT_FAIL
-    _out(describe(report))
+    try:
+        cosigned = _cosigned(path, report, trusted, witnesses, required)
+    except LedgerError as exc:
+        _out(f"FAIL: {exc.message}")
+        return EXIT_FAIL
+    _out(describe(report) + cosigned)
     return EXIT_OK
+
+
+def _cosigned(
+    path: Path,
+    report: ExportReport,
+    trusted: str | None,
+    witnesses: tuple[note.Verifier, ...],
+    required: int,
+) -> str:
+    """With ``--witness``: the k-of-n check. The export's checkpoint passes if its checkpoint
+    file, or the trusted checkpoint of the same tree, carries K known cosignatures; otherwise
+    the trusted checkpoint (say, the note of ``GET /v1/log/checkpoint/cosigned``), which the
+    export was proven to extend, must carry them."""
+    from app.cli_witness import check_quorum, describe_quorum
+    from ledger.adapters.export_files import DirectorySource, ZipSource
+    from ledger.log import note
+    from ledger.log.export_format import CHECKPOINT_FILE
+    from ledger.log.tlog_checkpoint import Checkpoint
+    from ledger.log.witness import TooFewCosignatures
+
+    if not witnesses:
+        return ""
+    if path.is_dir():
+        checkpoint_note = DirectorySource(path).read(CHECKPOINT_FILE)
+    else:
+        with path.open("rb") as handle:
+            checkpoint_note = ZipSource(handle).read(CHECKPOINT_FILE)
+    notes = [checkpoint_note.decode("utf-8")]
+    if trusted is not None:
+        notes.append(trusted)
+    checkpoint = Checkpoint(report.origin, report.tree_size, report.root_hash)
+    try:
+        found = check_quorum(checkpoint, notes, witnesses, required)
+    except TooFewCosignatures:
+        if trusted is None:
+            raise
+        kept = Checkpoint.parse(note.parse_note(trusted).text)
+        found = check_quorum(kept, [trusted], witnesses, required)
+        return describe_quorum(found, witnesses) + (
+            f" on the trusted checkpoint of tree size {kept.size}, which the export extends"
+        )
+    return describe_quorum(found, witnesses)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -154,6 +211,8 @@ def _non_negative(text: str) -> int:
 
 def add_export_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``export`` and ``verify-export`` to the ``a6ledger`` command line."""
+    from app.cli_witness import add_quorum_arguments
+
     export = subparsers.add_parser(
         "export",
         help="write a signed, offline-verifiable export of a range of the log",
@@ -189,4 +248,5 @@ def add_export_commands(subparsers: argparse._SubParsersAction[argparse.Argument
         help="a signed checkpoint kept from before: the export must prove it extends it "
         "(export with previous_size = its tree size)",
     )
+    add_quorum_arguments(verify)
     verify.set_defaults(func=_verify_export)

@@ -6,6 +6,10 @@ cosignature it gets back as a ``checkpoint.cosigned`` entry, so that
 ``GET /v1/log/checkpoint/cosigned`` serves it. Run it from a scheduler (cron, a systemd timer)
 after writes; each run prints one JSON object per witness. Exit status: 0 every witness cosigned,
 1 a witness refused or did not answer, 2 the command could not run.
+
+It also holds the k-of-n options of the verifiers (``verify-proof``, ``verify-export``):
+``--witness VKEY ... --require K``. Those run without the server stack, so this module imports
+nothing of it at import time.
 """
 
 from __future__ import annotations
@@ -21,9 +25,72 @@ if TYPE_CHECKING:
     import httpx
 
     from app.settings import Settings
+    from ledger.log import note
+    from ledger.log.tlog_checkpoint import Checkpoint
+    from ledger.log.witness import Cosignature
     from ledger.log.witnessing import PushResult
 
 ACTOR = "cli:witness-push"
+
+
+class QuorumUnusable(Exception):
+    """The k-of-n options cannot be used as given (a bad key, K out of range)."""
+
+
+def add_quorum_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--witness VKEY`` (repeatable) and ``--require K`` of a verifier command."""
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="a witness's cosigner key (C2SP vkey, type 0x04), or a file holding it; repeat",
+    )
+    parser.add_argument(
+        "--require",
+        type=int,
+        metavar="K",
+        help="fail unless K distinct --witness keys cosigned the checkpoint (default: all)",
+    )
+
+
+def quorum(args: argparse.Namespace) -> tuple[tuple[note.Verifier, ...], int]:
+    """The witness keys and K from ``--witness`` and ``--require``; :class:`QuorumUnusable`."""
+    from app.cli_export import read_vkey
+    from ledger.log.witness import parse_witness_keys
+
+    try:
+        witnesses = parse_witness_keys([read_vkey(text) for text in args.witness])
+    except LedgerError as exc:
+        raise QuorumUnusable(f"--witness: {exc.message}") from exc
+    except OSError as exc:
+        raise QuorumUnusable(f"--witness: cannot read {exc.filename}") from exc
+    required = len(witnesses) if args.require is None else args.require
+    if not 0 <= required <= len(witnesses):
+        raise QuorumUnusable(
+            f"--require {required}: give between 0 and the {len(witnesses)} --witness keys"
+        )
+    return witnesses, required
+
+
+def check_quorum(
+    checkpoint: Checkpoint,
+    notes: list[str],
+    witnesses: tuple[note.Verifier, ...],
+    required: int,
+) -> tuple[Cosignature, ...]:
+    """The known cosignatures of ``checkpoint`` in ``notes``; raises ``TooFewCosignatures``
+    (or ``SignatureInvalid`` for a known key's line that fails) below ``required``."""
+    from ledger.log.witness import require_cosignatures
+
+    return require_cosignatures(checkpoint, notes, witnesses, required)
+
+
+def describe_quorum(found: tuple[Cosignature, ...], witnesses: tuple[note.Verifier, ...]) -> str:
+    if not witnesses:
+        return ""
+    names = ", ".join(f"{c.key_name}+{c.key_id_hex}" for c in found) or "none"
+    return f"; cosigned by {len(found)} of {len(witnesses)} known witnesses ({names})"
 
 
 def push_to_partners(

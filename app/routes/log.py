@@ -16,10 +16,13 @@ from app.deps import (
     SignerDep,
 )
 from app.problems import HttpProblem, problem_responses
+from app.routes.witness import WitnessesDep
 from app.settings import LogAccess
 from ledger.errors import InvalidInput
-from ledger.log import merkle
+from ledger.log import merkle, note
 from ledger.log.checkpoints import signed_checkpoint
+from ledger.log.cosignatures import latest_cosigned_checkpoint
+from ledger.log.tlog_checkpoint import Checkpoint
 from ledger.log.tlog_proof import format_tlog_proof
 from ledger.ports import UnitOfWork
 
@@ -226,7 +229,7 @@ def read_consistency_proof(
     response_class=Response,
     responses={
         200: {"content": {"text/plain": {}}, "description": "C2SP tlog-proof bundle"},
-        **problem_responses(401, 403, 422, 500),
+        **problem_responses(401, 403, 404, 422, 500),
     },
 )
 def read_proof_bundle(
@@ -235,11 +238,24 @@ def read_proof_bundle(
     signer: SignerDep,
     settings: SettingsDep,
     state: CheckpointStateDep,
+    witnesses: WitnessesDep,
     index: Position,
+    cosigned: Annotated[
+        bool,
+        Query(
+            description="Prove against the latest cosigned checkpoint, whose note carries the "
+            "witnesses' cosignatures (for `verify-proof --witness ... --require K`); 404 while "
+            "none is cosigned, 422 for an entry after it"
+        ),
+    ] = False,
 ) -> Response:
     """A C2SP ``tlog-proof@v1`` bundle for the entry at ``index``: its inclusion proof and the
     signed checkpoint it verifies against, for offline verification with the public key only."""
-    checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin, state=state)
+    if cosigned:
+        signed = latest_cosigned_checkpoint(uow, signer, settings.log_origin, witnesses, state)
+        checkpoint = Checkpoint.parse(note.parse_note(signed).text)
+    else:
+        checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin, state=state)
     proof = uow.log.inclusion_proof(index, checkpoint.size)
     bundle = format_tlog_proof(index, proof, signed)
     return Response(bundle, media_type="text/plain; charset=utf-8")

@@ -65,6 +65,15 @@ class CosignatureMismatch(ProofError):
     rule = "cosignature-checkpoint"
 
 
+class TooFewCosignatures(ProofError):
+    """A verifier that requires K cosignatures accepts a checkpoint only when K distinct witness
+    keys it knows cosigned it."""
+
+    problem_type = "too-few-cosignatures"
+    title = "Fewer known witnesses cosigned the checkpoint than the verifier requires"
+    rule = "witness-quorum"
+
+
 class RecordedCosignatureInvalid(IntegrityError):
     """A recorded cosignature by a configured witness no longer verifies: it was altered."""
 
@@ -227,3 +236,59 @@ def cosigned_note(
     room = note.MAX_SIGNATURES - len(parsed.signatures)
     own = "".join(signature.line() for signature in parsed.signatures)
     return parsed.text + "\n" + own + "".join(lines[:room])
+
+
+def known_cosignatures(
+    checkpoint: Checkpoint, notes: Sequence[str], witnesses: Sequence[note.Verifier]
+) -> tuple[Cosignature, ...]:
+    """The cosignatures of ``checkpoint`` by distinct keys of ``witnesses`` found in ``notes``
+    (signed notes; only those whose text is this checkpoint's body count), earliest first.
+
+    As signed-note asks, lines by unknown keys are ignored and a line by a known key that does
+    not verify rejects the whole: :class:`~ledger.log.note.SignatureInvalid`."""
+    body = checkpoint.body()
+    by_key = {(w.name, w.key_id): w for w in witnesses}
+    found: dict[tuple[str, int], Cosignature] = {}
+    for text in notes:
+        parsed = note.parse_note(text)
+        if parsed.text != body:
+            continue
+        for signature in parsed.signatures:
+            key = (signature.name, signature.key_id)
+            verifier = by_key.get(key)
+            if verifier is None:
+                continue
+            line = signature.line().removesuffix("\n")
+            timestamp = verify_cosignature(checkpoint, line, verifier)
+            found.setdefault(
+                key,
+                Cosignature(
+                    checkpoint.size,
+                    checkpoint.root_hash,
+                    signature.name,
+                    signature.key_id,
+                    timestamp,
+                    line,
+                ),
+            )
+    return tuple(sorted(found.values(), key=lambda c: (c.timestamp, c.key_name, c.key_id)))
+
+
+def require_cosignatures(
+    checkpoint: Checkpoint,
+    notes: Sequence[str],
+    witnesses: Sequence[note.Verifier],
+    required: int,
+) -> tuple[Cosignature, ...]:
+    """:func:`known_cosignatures`, or :class:`TooFewCosignatures` when fewer than ``required``
+    distinct known witnesses cosigned ``checkpoint`` (k of n)."""
+    found = known_cosignatures(checkpoint, notes, witnesses)
+    if len(found) < required:
+        names = ", ".join(f"{c.key_name}+{c.key_id_hex}" for c in found) or "none"
+        raise TooFewCosignatures(
+            f"{len(found)} of the {len(witnesses)} known witnesses cosigned the checkpoint of "
+            f"tree size {checkpoint.size} ({names}); {required} required",
+            found=len(found),
+            required=required,
+        )
+    return found

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from app.cli import main
 from app.cli_witness import push_to_partners
 from app.keys import load_signer
+from ledger.access import create_token
 from ledger.adapters.sql.uow import SqlStorage
 from ledger.log import keys, note
 from ledger.log.merkle import ConsistencyProofInvalid, verify_consistency
 from ledger.log.tlog_checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.log.tlog_cosignature import Cosigner
 from ledger.log.tlog_witness import AddCheckpoint
 from ledger.log.witness import verify_cosignature_line
 from ledger.log.witnessing import PushResult
@@ -210,3 +214,56 @@ def test_the_database_keeps_what_the_witness_saw_append_only(
         with pytest.raises(DBAPIError, match="append-only"), tha.storage.engine.begin() as conn:
             conn.execute(text(statement))
     assert witnessed_size(tha, jpn.origin) == 2
+
+
+def test_the_verifiers_require_k_of_n_cosignatures(
+    pair: tuple[Instance, Instance], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jpn, tha = pair
+    assert jpn.client.get("/v1/log/proofs/bundle?index=0&cosigned=true").status_code == 404
+    size = jpn.grow(3)
+    assert push(jpn, tha).cosigned
+    _, token = create_token(jpn.storage, "auditor", "auditor", actor="test")
+    auditor = {"Authorization": f"Bearer {token}"}
+    files = {
+        "cosigned.proof": jpn.client.get("/v1/log/proofs/bundle?index=1&cosigned=true").text,
+        "latest.proof": jpn.client.get("/v1/log/proofs/bundle?index=1").text,
+        "entry.json": jpn.client.get("/v1/log/entries?start=1&end=2", headers=auditor).text,
+        "cosigned.note": jpn.client.get("/v1/log/checkpoint/cosigned").text,
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    assert (
+        jpn.client.get(f"/v1/log/proofs/bundle?index={size + 1}&cosigned=true").status_code == 422
+    )
+    stranger = Cosigner(keys.generate_signer("registry.example.mn/witness")[0]).vkey
+
+    def verify_proof(bundle: str, *options: str) -> int:
+        entry = str(tmp_path / "entry.json")
+        proof = str(tmp_path / bundle)
+        return main(["verify-proof", proof, "--entry", entry, "--vkey", jpn.log_vkey, *options])
+
+    assert verify_proof("cosigned.proof", "--witness", tha.witness_vkey) == 0
+    assert "cosigned by 1 of 1 known witnesses (tha.test/witness+" in capsys.readouterr().out
+    two = ["--witness", tha.witness_vkey, "--witness", stranger]
+    assert verify_proof("cosigned.proof", *two, "--require", "1") == 0
+    assert verify_proof("cosigned.proof", *two) == 1  # default: all of them
+    assert "FAIL: 1 of the 2 known witnesses cosigned" in capsys.readouterr().out
+    assert verify_proof("latest.proof", "--witness", tha.witness_vkey) == 1
+    assert verify_proof("cosigned.proof", "--witness", tha.witness_vkey, "--require", "2") == 2
+    assert verify_proof("cosigned.proof", "--witness", jpn.log_vkey) == 2  # not a cosigner key
+    capsys.readouterr()
+
+    # An export of the log now proves it extends the cosigned checkpoint: that one carries
+    # the cosignatures.
+    export = jpn.client.get(f"/v1/exports?previous_size={size}", headers=auditor)
+    assert export.status_code == 200, export.text
+    (tmp_path / "export.zip").write_bytes(export.content)
+    base = ["verify-export", str(tmp_path / "export.zip"), "--vkey", jpn.log_vkey]
+    trusted = ["--trusted-checkpoint", str(tmp_path / "cosigned.note")]
+    assert main([*base, *trusted, "--witness", tha.witness_vkey]) == 0
+    assert f"on the trusted checkpoint of tree size {size}" in capsys.readouterr().out
+    assert main([*base, "--witness", tha.witness_vkey]) == 1
+    assert "FAIL: 0 of the 1 known witnesses" in capsys.readouterr().out
+    assert main([*base, *trusted, *two]) == 1
+    assert main([*base, "--witness", "not a key"]) == 2

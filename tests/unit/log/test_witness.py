@@ -337,3 +337,42 @@ def test_the_cosigned_note_holds_at_most_100_signatures(log_signer: note.Signer)
     parsed = note.parse_note(text)
     assert len(parsed.signatures) == note.MAX_SIGNATURES
     assert parsed.signatures[-1].name == f"w{note.MAX_SIGNATURES - 2}.example"
+
+
+# --- k of n -----------------------------------------------------------------------------------
+
+
+def test_k_of_n_counts_distinct_known_witnesses_that_verify(
+    log_signer: note.Signer,
+    thailand: Cosigner,
+    mongolia: Cosigner,
+    witnesses: tuple[note.Verifier, ...],
+) -> None:
+    signed = sign_checkpoint(CHECKPOINT, [log_signer])
+    stranger = Cosigner(keys.generate_signer("registry.example.zz/witness")[0])
+    thai = thailand.cosign(CHECKPOINT, T0 + 1)
+    cosigned = signed + thai + stranger.cosign(CHECKPOINT, T0)
+    # Thailand twice (two notes, two timestamps) counts once; the stranger not at all.
+    again = signed + thailand.cosign(CHECKPOINT, T0 + 2)
+    found = witness.require_cosignatures(CHECKPOINT, [cosigned, again], witnesses, 1)
+    assert [(c.key_name, c.timestamp) for c in found] == [(THAILAND, T0 + 1)]
+    with pytest.raises(witness.TooFewCosignatures, match="1 of the 2 known witnesses") as caught:
+        witness.require_cosignatures(CHECKPOINT, [cosigned], witnesses, 2)
+    assert caught.value.details == {"found": 1, "required": 2}
+
+    both = cosigned + mongolia.cosign(CHECKPOINT, T0)
+    found = witness.require_cosignatures(CHECKPOINT, [both], witnesses, 2)
+    assert [c.key_name for c in found] == [MONGOLIA, THAILAND]
+    assert witness.require_cosignatures(CHECKPOINT, [signed], witnesses, 0) == ()
+
+
+def test_k_of_n_ignores_notes_of_other_checkpoints_and_rejects_a_bad_known_line(
+    log_signer: note.Signer, thailand: Cosigner, witnesses: tuple[note.Verifier, ...]
+) -> None:
+    later = Checkpoint(ORIGIN, 8, ROOT)
+    other = sign_checkpoint(later, [log_signer]) + thailand.cosign(later, T0)
+    assert witness.known_cosignatures(CHECKPOINT, [other], witnesses) == ()
+    signed = sign_checkpoint(CHECKPOINT, [log_signer])
+    forged = flip_signature_byte(thailand.cosign(CHECKPOINT, T0).removesuffix("\n"), 30)
+    with pytest.raises(note.SignatureInvalid):
+        witness.known_cosignatures(CHECKPOINT, [signed + forged + "\n"], witnesses)
