@@ -1,5 +1,5 @@
 """``a6ledger`` command line: serve, migrate, keys, verify-db, openapi, and the command groups
-of ``app/cli_*.py`` (tokens, consistency-check, export, proof, import, witness).
+of ``app/cli_*.py`` (tokens, consistency-check, export, proof, import, witness, reconcile).
 
 The server stack (settings, FastAPI, SQLAlchemy, uvicorn) is imported by the commands that use
 it, never at import time: ``verify-export`` and ``verify-proof`` run with the package installed
@@ -19,6 +19,7 @@ from app.cli_consistency import add_consistency_commands
 from app.cli_export import add_export_commands
 from app.cli_import import add_import_commands
 from app.cli_proof import add_proof_commands
+from app.cli_reconcile import add_reconcile_commands
 from app.cli_tokens import add_token_commands
 from app.cli_witness import add_witness_commands
 
@@ -222,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_proof_commands(sub)
     add_import_commands(sub)
     add_witness_commands(sub)
+    add_reconcile_commands(sub)
     return parser
 
 

@@ -31,6 +31,7 @@ from app.routes import (
     jcm,
     log,
     parties,
+    reconciliations,
     reports,
     tiles,
     units,
@@ -82,6 +83,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     cycle.router,
     exports.router,
     imports.router,
+    reconciliations.router,
 )
 
 

@@ -43,6 +43,18 @@ class PartnerWitnessSetting(BaseModel):
     vkey: str
 
 
+class CounterpartSetting(BaseModel):
+    """Another Party's a6ledger instance that reconciliation reads: the Party, the instance's
+    root URL, its log's verifier key, and a bearer token for its entries (if they need one)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    party: str = Field(pattern=r"^[A-Z]{3}$")
+    url: str = Field(pattern=r"^https?://\S+$")
+    vkey: str
+    token: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="A6LEDGER_", env_file=".env", env_ignore_empty=True, extra="ignore"
@@ -73,6 +85,9 @@ class Settings(BaseSettings):
     #: This instance's witness (cosigner) key, and its name (default: ``<log_origin>/witness``).
     witness_signer_key_path: Path = Path("./var/witness-signer.key")
     witness_name: str | None = None
+    #: Counterpart Parties' instances that ``POST /v1/reconciliations`` may read, as a JSON list
+    #: of ``{"party", "url", "vkey", "token"}`` (the service fetches no URL a caller names).
+    counterparts: list[CounterpartSetting] = Field(default_factory=list)
     #: Who may read the log's proofs and hash tiles (``/v1/log/proofs/...``, ``/tile/<L>/...``),
     #: and who its entries (``/v1/log/entries``, ``/tile/entries/...``). The signed checkpoint
     #: and the log's key are always public. README, "For auditors".
@@ -179,6 +194,10 @@ class Settings(BaseSettings):
             parse_witness_keys(self.cosigner_keys)
         except LedgerError as exc:
             raise ValueError(f"witness_partners: {exc.message}") from exc
+        try:
+            parse_log_keys([c.vkey for c in self.counterparts])
+        except LedgerError as exc:
+            raise ValueError(f"counterparts: {exc.message}") from exc
         if self.witness_name is None:
             self.witness_name = f"{self.log_origin}/witness"
         if self.db_max_requests > self.pool_limits.capacity:

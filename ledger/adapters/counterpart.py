@@ -1,11 +1,17 @@
-"""Fetch a counterpart Party's AEF from another a6ledger instance over HTTPS.
+"""Fetch from another a6ledger instance over HTTPS: a counterpart Party's AEF, and its log.
 
-Used by ``a6ledger consistency-check --counterpart-url``: the request goes out from the
-operator's command line, never from the service itself (the service does not fetch URLs that
-callers name). The document is the JSON served at ``GET /v1/parties/{code}/aef/{year}``.
+Used by ``a6ledger consistency-check --counterpart-url`` (the JSON served at
+``GET /v1/parties/{code}/aef/{year}``) and by reconciliation (:class:`HttpCounterpartLog`: the
+checkpoint, entries and consistency proofs, verified by ``ledger.accounting.reconciliation``).
+The requests go to URLs the operator names on the command line or configures
+(``A6LEDGER_COUNTERPARTS``), never to URLs that API callers name.
 """
 
 from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
 
 import httpx
 
@@ -45,3 +51,52 @@ def fetch_counterpart_aef(
             status=response.status_code,
         )
     return import_aef(response.content, AefFormat.JSON)
+
+
+class HttpCounterpartLog:
+    """The ``CounterpartLog`` port over another a6ledger instance's HTTP API at ``base_url``
+    (its root, e.g. ``https://registry.example.th``); ``token`` reads its entries when they
+    need one. ``client`` may be any ``httpx.Client`` (tests pass an in-process one)."""
+
+    def __init__(self, base_url: str, client: httpx.Client, token: str | None = None) -> None:
+        self._base = base_url.rstrip("/")
+        self._client = client
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def _get(self, path: str, params: dict[str, int] | None = None) -> httpx.Response:
+        url = self._base + path
+        try:
+            return self._client.get(url, params=params, headers=self._headers)
+        except httpx.HTTPError as exc:
+            raise CounterpartUnavailable(f"cannot fetch {url}: {exc}", url=url) from exc
+
+    def _ok(self, response: httpx.Response) -> httpx.Response:
+        if response.status_code != 200:
+            raise CounterpartUnavailable(
+                f"{response.request.url} answered {response.status_code}: {response.text[:300]}",
+                url=str(response.request.url),
+                status=response.status_code,
+            )
+        return response
+
+    def checkpoint(self) -> str:
+        response = self._get("/v1/log/checkpoint/cosigned")
+        if response.status_code == 404:
+            response = self._get("/v1/log/checkpoint")
+        return self._ok(response).text
+
+    def entries(self, start: int, end: int) -> list[bytes]:
+        content = self._ok(self._get("/v1/log/entries", {"start": start, "end": end})).content
+        return content.split(b"\n")[:-1] if content.endswith(b"\n") else content.split(b"\n")
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        response = self._ok(
+            self._get("/v1/log/proofs/consistency", {"first": first, "second": second})
+        )
+        try:
+            body: Any = response.json()
+            return [base64.b64decode(h, validate=True) for h in body["consistency"]]
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise CounterpartUnavailable(
+                f"{response.request.url} served no consistency proof", url=str(response.request.url)
+            ) from exc

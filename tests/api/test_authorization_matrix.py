@@ -89,6 +89,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/parties/{code}/aef/{reported_year}/status"): READERS,
     ("POST", "/v1/jcm-decisions"): {REGISTRY},
     ("GET", "/v1/jcm-decisions/{decision_id}"): READERS,
+    ("POST", "/v1/reconciliations"): {ADMIN, REGISTRY, RECONCILER},
     ("GET", "/v1/exports"): {ADMIN, RECONCILER, AUDITOR},
     ("POST", "/v1/imports"): {ADMIN},
 }

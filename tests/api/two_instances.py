@@ -1,6 +1,7 @@
 """Two a6ledger instances in one test: Japan's and Thailand's registries, each on its own
 database (two SQLite files, or two PostgreSQL databases made and dropped by the test), with its
-own log key and witness key, each a witness of the other's log.
+own log key and witness key, each a witness of the other's log and configured as the other's
+reconciliation counterpart (with a reconciler token on the other's database).
 
 Their apps run in-process (``TestClient``), so what one sends the other (``witness push``)
 goes through the real HTTP stack of the other without a network, and coverage counts.
@@ -17,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from app.keys import write_signer_key
 from app.main import create_app
-from app.settings import Environment, PartnerWitnessSetting, Settings
+from app.settings import CounterpartSetting, Environment, PartnerWitnessSetting, Settings
 from ledger.access import create_token
 from ledger.adapters.sql.uow import SqlStorage
 from ledger.log.tlog_cosignature import Cosigner
@@ -69,7 +70,9 @@ class Keys:
         return cls(name, directory, log_vkey, Cosigner(skey).vkey)
 
 
-def instance_settings(database_url: str, keys: Keys, origin: str, partner: Keys) -> Settings:
+def instance_settings(
+    database_url: str, keys: Keys, origin: str, partner: Keys, partner_token: str
+) -> Settings:
     return Settings(
         environment=Environment.test,
         database_url=database_url,
@@ -84,8 +87,26 @@ def instance_settings(database_url: str, keys: Keys, origin: str, partner: Keys)
                 url=f"http://{partner.name}.test/v1/witness", vkey=partner.witness_vkey
             )
         ],
+        counterparts=[
+            CounterpartSetting(
+                party=partner.name.upper(),
+                url=f"http://{partner.name}.test",
+                vkey=partner.log_vkey,
+                token=partner_token,
+            )
+        ],
         auto_setup=True,
     )
+
+
+def reconciler_token(database_url: str, name: str) -> str:
+    """A reconciler token on an instance's database, made before it starts: its partner
+    configures it to read the entries."""
+    storage = SqlStorage.open(database_url)
+    try:
+        return create_token(storage, f"{name} reconciler", "reconciler", actor="test")[1]
+    finally:
+        storage.dispose()
 
 
 JPN_ORIGIN = "registry.example.jp/log"
@@ -101,8 +122,10 @@ def pair(
     second_url = database_factory.create()
     jpn_keys = Keys.make(tmp_path, "jpn", JPN_ORIGIN)
     tha_keys = Keys.make(tmp_path, "tha", THA_ORIGIN)
-    jpn_settings = instance_settings(database_url, jpn_keys, JPN_ORIGIN, tha_keys)
-    tha_settings = instance_settings(second_url, tha_keys, THA_ORIGIN, jpn_keys)
+    jpn_token = reconciler_token(database_url, "tha")
+    tha_token = reconciler_token(second_url, "jpn")
+    jpn_settings = instance_settings(database_url, jpn_keys, JPN_ORIGIN, tha_keys, tha_token)
+    tha_settings = instance_settings(second_url, tha_keys, THA_ORIGIN, jpn_keys, jpn_token)
     jpn_storage = SqlStorage.open(database_url)
     tha_storage = SqlStorage.open(second_url)
     try:
@@ -110,6 +133,9 @@ def pair(
             TestClient(create_app(jpn_settings), base_url="http://jpn.test") as jpn_client,
             TestClient(create_app(tha_settings), base_url="http://tha.test") as tha_client,
         ):
+            # Each reads the other in-process (reconciliation's requests to its counterpart).
+            jpn_client.app.state.counterpart_client = tha_client  # type: ignore[attr-defined]
+            tha_client.app.state.counterpart_client = jpn_client  # type: ignore[attr-defined]
             yield (
                 Instance(
                     "jpn",

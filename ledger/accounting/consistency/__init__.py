@@ -36,8 +36,10 @@ from ledger.accounting.consistency.record import (
     CONSISTENCY_CHECKED,
     FlagChanges,
     RecordedCheck,
+    finding_json,
     flag_changes,
     record_findings,
+    submission_json,
 )
 from ledger.accounting.consistency.results import (
     BlockRange,
@@ -66,5 +68,7 @@ __all__ = [
     "check_against_counterpart",
     "check_completeness",
     "flag_changes",
+    "finding_json",
     "record_findings",
+    "submission_json",
 ]

@@ -205,7 +205,7 @@ def finding_json(finding: Finding) -> dict[str, JsonValue]:
     return out
 
 
-def _submission_json(check: SubmissionCheck) -> dict[str, JsonValue]:
+def submission_json(check: SubmissionCheck) -> dict[str, JsonValue]:
     return {
         "party": check.party,
         "version": check.version,
@@ -239,7 +239,7 @@ def record_findings(
     payload: dict[str, JsonValue] = {
         "date_tolerance_seconds": result.date_tolerance // timedelta(seconds=1),
         "submissions": [
-            _submission_json(check)
+            submission_json(check)
             for check in (result.own, result.counterpart)
             if check is not None
         ],

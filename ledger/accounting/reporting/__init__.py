@@ -31,7 +31,7 @@ cited Authorization ID to be in Table 2); Table 4 lists ITMOs only (first transf
 uses (annex footnote).
 """
 
-from ledger.accounting.reporting.aef_report import aef_report_for
+from ledger.accounting.reporting.aef_report import aef_report_for, draft_aef_report_of
 from ledger.accounting.reporting.aef_rows import NonGhgTonnesUnknown
 from ledger.accounting.reporting.entries import TreeSizeBeyondLog
 from ledger.accounting.reporting.flows import Flow, flows_for, international_flows
@@ -85,6 +85,7 @@ __all__ = [
     "adjustments_for",
     "amend_ndc",
     "aef_report_for",
+    "draft_aef_report_of",
     "breakdowns_for",
     "ndc_profile_for",
     "party_facts",

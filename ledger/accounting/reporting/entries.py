@@ -5,10 +5,11 @@ payload field of the wrong type is a :class:`MalformedEntry`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Protocol
 
 from ledger.errors import InvalidInput
 from ledger.log.chain import Entry, MalformedEntry
-from ledger.ports import LedgerLog, UnitOfWork
+from ledger.ports import UnitOfWork
 from ledger.registry.codec import from_json
 from ledger.registry.model import UnitBlock
 
@@ -24,7 +25,15 @@ class TreeSizeBeyondLog(InvalidInput):
     rule = "tree-size"
 
 
-def entries(log: LedgerLog, end: int) -> Iterator[Entry]:
+class EntryReader(Protocol):
+    """What the reports read of a log: its entries' canonical bytes by seq range. A
+    :class:`~ledger.ports.LedgerLog` is one; so are another instance's entries verified against
+    its checkpoint (``ledger.accounting.reconciliation``)."""
+
+    def read_entries(self, start: int, end: int) -> list[bytes]: ...
+
+
+def entries(log: EntryReader, end: int) -> Iterator[Entry]:
     """Entries ``0 .. end-1`` in seq order, read in batches."""
     for start in range(0, end, BATCH):
         for body in log.read_entries(start, min(end, start + BATCH)):

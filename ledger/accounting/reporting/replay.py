@@ -36,7 +36,9 @@ from datetime import date
 from ledger.accounting import aef
 from ledger.accounting.adjustments import FirstTransferFact, OimpAuthorizationFact, UseFact
 from ledger.accounting.reporting.entries import (
+    EntryReader,
     acted_blocks,
+    entries,
     payload_int,
     payload_opt_str,
     payload_str,
@@ -74,8 +76,20 @@ def scan_party(
     """The Party's scan of entries ``0 .. end-1``, collecting the AEF actions of
     ``reported_year`` if given; :class:`~ledger.errors.PartyNotFound` if the Party is not
     registered by then."""
+    return _scanned(party, reported_year, party_entries(uow, party, end), end)
+
+
+def scan_party_log(
+    log: EntryReader, party: str, end: int, reported_year: int | None = None
+) -> PartyScan:
+    """:func:`scan_party` over every entry of any reader of entries (say, another instance's
+    log verified against its checkpoint, which comes with no entry index)."""
+    return _scanned(party, reported_year, entries(log, end), end)
+
+
+def _scanned(party: str, reported_year: int | None, source: Iterable[Entry], end: int) -> PartyScan:
     scan = PartyScan(party, reported_year)
-    for entry in party_entries(uow, party, end):
+    for entry in source:
         read(scan, entry)
     scan.end = end
     if scan.state.get_party(party) is None:
