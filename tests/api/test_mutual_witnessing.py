@@ -194,14 +194,14 @@ def test_the_database_keeps_what_the_witness_saw_append_only(
     pair: tuple[Instance, Instance], backend: str
 ) -> None:
     jpn, tha = pair
-    jpn.grow(2)
+    size = jpn.grow(2)
     assert push(jpn, tha).cosigned
     signer = load_signer(jpn.settings.signer_key_path, jpn.origin, create=False)
-    fork = sign_checkpoint(Checkpoint(jpn.origin, 2, hashlib.sha256(b"x").digest()), [signer])
-    response = tha.client.post(
-        "/v1/witness/add-checkpoint", content=AddCheckpoint(2, (), fork).body()
-    )
+    fork = sign_checkpoint(Checkpoint(jpn.origin, size, hashlib.sha256(b"x").digest()), [signer])
+    body = AddCheckpoint(size, (), fork).body()
+    response = tha.client.post("/v1/witness/add-checkpoint", content=body)
     assert response.status_code == 409
+    assert response.json()["type"] == PROBLEM + "witness-forked-checkpoint"
     statements = [
         "UPDATE witnessed_checkpoint SET tree_size = tree_size + 1",
         "DELETE FROM witnessed_checkpoint",
@@ -213,7 +213,7 @@ def test_the_database_keeps_what_the_witness_saw_append_only(
     for statement in statements:
         with pytest.raises(DBAPIError, match="append-only"), tha.storage.engine.begin() as conn:
             conn.execute(text(statement))
-    assert witnessed_size(tha, jpn.origin) == 2
+    assert witnessed_size(tha, jpn.origin) == size
 
 
 def test_the_verifiers_require_k_of_n_cosignatures(
