@@ -99,16 +99,21 @@ def push_to_partners(
     """Push this log's current checkpoint to every configured partner witness (or the one whose
     URL is ``only``), through ``client``; one result per witness."""
     from app.keys import load_signer
-    from ledger.adapters.checkpoint_state import FileCheckpointState
-    from ledger.adapters.sql.uow import SqlStorage
+    from ledger.adapters.signing_state import open_signing_state
+    from ledger.adapters.sql.db import create_ledger_engine
+    from ledger.adapters.sql.uow import SqlStorage, utc_now
     from ledger.adapters.witness_http import HttpWitnessTransport
     from ledger.log import note, witness, witnessing
 
     signer = load_signer(settings.signer_key_path, settings.log_origin, create=False)
-    state = FileCheckpointState(settings.checkpoint_state_path)
     witnesses = witness.parse_witness_keys(settings.cosigner_keys)
     transport = HttpWitnessTransport(client)
-    storage = SqlStorage.open(settings.database_url)
+    # The same record of the largest signed tree as the service's (every replica, the file).
+    signing = open_signing_state(settings.database_url, settings.checkpoint_state_path, utc_now)
+    state = signing.everywhere
+    storage = SqlStorage(
+        create_ledger_engine(settings.database_url), signed_elsewhere=signing.outside_database
+    )
     results: list[PushResult] = []
     try:
         for partner in settings.witness_partners:
@@ -133,6 +138,7 @@ def push_to_partners(
             results.append(result)
     finally:
         storage.dispose()
+        signing.dispose()
     return results
 
 
