@@ -11,7 +11,7 @@ recomputed from the Merkle tree whenever the line is checked or served. The tabl
 witness (C2SP tlog-witness), one row per (origin, tree size): the largest of an origin is the one
 the next ``add-checkpoint`` must extend. ``witness_evidence`` keeps each signed checkpoint the
 witness refused as a fork, with the proof it came with and the note it contradicts. Both are
-append-only (migration 0010).
+append-only (migration 0011).
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ checkpoint the witness refused as a fork, with the consistency proof it came wit
 contradicts. UPDATE and DELETE are rejected by triggers (and TRUNCATE on PostgreSQL), in the style
 of 0005.
 
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-07 04:30:00
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-07 04:40:00
 """
 
 from collections.abc import Sequence
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
