@@ -5,9 +5,12 @@
 #     -v /secure/a6ledger-signer.key:/run/secrets/a6ledger-signer.key:ro \
 #     -v a6ledger-state:/var/lib/a6ledger a6ledger
 # Migrations run as a separate step; the signer key is provided (`a6ledger keys generate`), never
-# created in production. /var/lib/a6ledger keeps the largest tree this container signed (and the
-# SQLite file when no database URL is given): mount it on storage that survives the container and
-# that the database administrators cannot rewrite, one volume per replica (compose.yaml; the
+# created in production. The service runs as uid 65532: the key file on the host must be readable
+# by it (`chown 65532 a6ledger-signer.key && chmod 0400 a6ledger-signer.key`; docs/operations.md,
+# "Key custody"), otherwise it refuses to start with one line saying so. /var/lib/a6ledger is the
+# data directory (A6LEDGER_DATA_DIR): the largest tree this container signed (and the SQLite
+# file when no database URL is given); mount it on storage that survives the container and that
+# the database administrators cannot rewrite, one volume per replica (compose.yaml; the
 # database's signed_checkpoint table is the copy all replicas share).
 FROM python:3.11-slim AS runtime
 
@@ -20,9 +23,8 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     A6LEDGER_ENVIRONMENT=production \
-    A6LEDGER_DATABASE_URL=sqlite:////var/lib/a6ledger/a6ledger.db \
-    A6LEDGER_SIGNER_KEY_PATH=/run/secrets/a6ledger-signer.key \
-    A6LEDGER_CHECKPOINT_STATE_PATH=/var/lib/a6ledger/last-signed-checkpoint
+    A6LEDGER_DATA_DIR=/var/lib/a6ledger \
+    A6LEDGER_SIGNER_KEY_PATH=/run/secrets/a6ledger-signer.key
 
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./

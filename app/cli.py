@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -31,23 +30,24 @@ WORKER_HEALTHCHECK_SECONDS = 60
 
 def _serve(args: argparse.Namespace) -> int:
     """Start the HTTP service: in development (``auto_setup``) after applying the migrations
-    once and creating the signer key, otherwise only on a database at head."""
+    once and creating the signer key, otherwise only with a usable configuration, signer key
+    and a database at head (:func:`app.main.startup_refusals`: one line each, exit 1)."""
     import uvicorn
 
     from app.keys import load_signer
-    from app.main import DatabaseNotAtHead, create_app, require_database_at_head
+    from app.logs import configure_logging
+    from app.main import create_app, startup_refusals
     from app.server import uvicorn_options
     from app.settings import get_settings
     from ledger.adapters.sql.migrations import upgrade_to_head
 
     settings = get_settings()
-    if not settings.sets_itself_up:
-        try:
-            require_database_at_head(settings.database_url)
-        except DatabaseNotAtHead as exc:
-            print(f"a6ledger: refusing to start: {exc}", file=sys.stderr)
-            return 1
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    refusals = startup_refusals(settings)
+    for refusal in refusals:
+        print(f"a6ledger: refusing to start: {refusal}", file=sys.stderr)
+    if refusals:
+        return 1
+    configure_logging()
     if settings.sets_itself_up:
         # Before the workers start: they then find the database at head and the key in place
         # (and several serve processes take turns, under the migration lock).
@@ -71,10 +71,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    from app.settings import get_settings
+    from app.logs import configure_logging
+    from app.settings import command_database_url
     from ledger.adapters.sql.migrations import pending_revisions, upgrade_to_head
 
-    database_url = get_settings().database_url
+    database_url = command_database_url()
+    configure_logging()
     _, pending = pending_revisions(database_url)
     upgrade_to_head(database_url)
     applied = f"applied {', '.join(pending)}; " if pending else ""
@@ -99,20 +101,25 @@ def _keys_generate(args: argparse.Namespace) -> int:
 
 
 def _keys_show(_args: argparse.Namespace) -> int:
-    from app.keys import load_signer
+    from app.keys import SignerKeyMissing, load_signer
     from app.settings import get_settings
 
     settings = get_settings()
-    print(load_signer(settings.signer_key_path, settings.log_origin, create=False).vkey)
+    try:
+        signer = load_signer(settings.signer_key_path, settings.log_origin, create=False)
+    except SignerKeyMissing as exc:
+        print(f"a6ledger: {exc}", file=sys.stderr)
+        return 1
+    print(signer.vkey)
     return 0
 
 
 def _verify_db(_args: argparse.Namespace) -> int:
-    from app.settings import get_settings
+    from app.settings import command_database_url
     from ledger.adapters.sql.db import create_ledger_engine
     from ledger.adapters.sql.verify import verify_database
 
-    engine = create_ledger_engine(get_settings().database_url)
+    engine = create_ledger_engine(command_database_url())
     try:
         report = verify_database(engine)
     finally:
@@ -131,17 +138,17 @@ def _verify_db(_args: argparse.Namespace) -> int:
 
 
 def _demo(_args: argparse.Namespace) -> int:
-    from app.settings import get_settings
+    from app.settings import command_database_url, get_settings
     from ledger.adapters.checkpoint_state import FileCheckpointState
     from ledger.adapters.sql.migrations import upgrade_to_head
     from ledger.adapters.sql.uow import SqlStorage
     from ledger.demo import load_demo
 
     settings = get_settings()
-    upgrade_to_head(settings.database_url)
+    database_url = command_database_url()
+    upgrade_to_head(database_url)
     storage = SqlStorage.open(
-        settings.database_url,
-        signed_elsewhere=FileCheckpointState(settings.checkpoint_state_path),
+        database_url, signed_elsewhere=FileCheckpointState(settings.checkpoint_state_path)
     )
     try:
         with storage.unit_of_work(write=True) as uow:
@@ -227,9 +234,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configuration_error(exc: Exception) -> str | None:
+    """The one line for settings that do not validate, if ``exc`` is that (pydantic is loaded
+    only by the commands that read the settings: the verifier commands run without it)."""
+    if "app.settings" not in sys.modules:
+        return None
+    from pydantic import ValidationError
+
+    from app.settings import describe_settings_error
+
+    return describe_settings_error(exc) if isinstance(exc, ValidationError) else None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except Exception as exc:
+        line = _configuration_error(exc)
+        if line is None:
+            raise
+        print(f"a6ledger: {line}", file=sys.stderr)
+        return 2
     return result
 
 

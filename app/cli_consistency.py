@@ -51,7 +51,7 @@ def _counterpart(args: argparse.Namespace) -> aef.AefReport | None:
 
 
 def _consistency_check(args: argparse.Namespace) -> int:
-    from app.settings import get_settings
+    from app.settings import command_database_url
     from ledger.adapters.sql.uow import SqlStorage
 
     try:
@@ -59,7 +59,7 @@ def _consistency_check(args: argparse.Namespace) -> int:
     except LedgerError as exc:
         print(f"counterpart: {exc.message}", file=sys.stderr)
         return 2
-    storage = SqlStorage.open(get_settings().database_url)
+    storage = SqlStorage.open(command_database_url())
     try:
         with storage.unit_of_work(write=args.record) as uow:
             own = reporting.aef_report_for(uow, args.party, args.year, args.version)

@@ -146,7 +146,7 @@ def _cosigned(
 
 def _export(args: argparse.Namespace) -> int:
     from app.keys import SignerKeyMissing, load_signer
-    from app.settings import get_settings
+    from app.settings import command_database_url, get_settings
     from ledger.adapters.export_files import write_export
     from ledger.adapters.signing_state import open_signing_state
     from ledger.adapters.sql.db import create_ledger_engine
@@ -164,7 +164,7 @@ def _export(args: argparse.Namespace) -> int:
     except SignerKeyMissing as exc:
         _err(f"error: {exc}")
         return EXIT_FAIL
-    engine = create_ledger_engine(settings.database_url)
+    engine = create_ledger_engine(command_database_url())
     signing = open_signing_state(settings.database_url, settings.checkpoint_state_path, utc_now)
     state = signing.everywhere
     try:

@@ -108,7 +108,7 @@ def _summary(plan: ImportPlan, report: ImportReport) -> None:
 
 def _import(args: argparse.Namespace) -> int:
     from app.imports import plan_file
-    from app.settings import get_settings
+    from app.settings import command_database_url, get_settings
     from ledger.adapters.checkpoint_state import FileCheckpointState
     from ledger.adapters.import_files import ImportFormat
     from ledger.adapters.sql.uow import SqlStorage
@@ -132,7 +132,7 @@ def _import(args: argparse.Namespace) -> int:
         return 2
     display = ProgressDisplay(sys.stderr, dry_run=args.dry_run)
     storage = SqlStorage.open(
-        settings.database_url,
+        command_database_url(),
         signed_elsewhere=FileCheckpointState(settings.checkpoint_state_path),
     )
     try:

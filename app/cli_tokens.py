@@ -24,14 +24,14 @@ def _err(line: str) -> None:
 
 
 def _tokens_create(args: argparse.Namespace) -> int:
-    from app.settings import get_settings
+    from app.settings import command_database_url, get_settings
     from ledger.access import create_token
     from ledger.adapters.checkpoint_state import FileCheckpointState
     from ledger.adapters.sql.uow import SqlStorage
 
     settings = get_settings()
     storage = SqlStorage.open(
-        settings.database_url,
+        command_database_url(),
         signed_elsewhere=FileCheckpointState(settings.checkpoint_state_path),
     )
     try:
@@ -53,11 +53,11 @@ def _tokens_create(args: argparse.Namespace) -> int:
 
 
 def _tokens_revoke(args: argparse.Namespace) -> int:
-    from app.settings import get_settings
+    from app.settings import command_database_url
     from ledger.access import revoke_token
     from ledger.adapters.sql.uow import SqlStorage
 
-    storage = SqlStorage.open(get_settings().database_url)
+    storage = SqlStorage.open(command_database_url())
     try:
         info = revoke_token(storage, args.token_id, actor=CLI_ACTOR)
     except LedgerError as exc:
@@ -70,11 +70,11 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
 
 
 def _tokens_list(_args: argparse.Namespace) -> int:
-    from app.settings import get_settings
+    from app.settings import command_database_url
     from ledger.access import list_tokens
     from ledger.adapters.sql.uow import SqlStorage
 
-    storage = SqlStorage.open(get_settings().database_url)
+    storage = SqlStorage.open(command_database_url())
     try:
         tokens = list_tokens(storage)
     finally:

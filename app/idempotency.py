@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, overload
 
@@ -42,6 +43,7 @@ from pydantic import BaseModel
 
 from app.auth import Principal, PrincipalDep
 from app.deps import StorageDep
+from app.metrics import ServiceMetrics
 from app.problems import problem_responses
 from ledger.errors import InvalidInput
 from ledger.ports import IdempotencyRecord, Storage, UnitOfWork
@@ -151,7 +153,9 @@ class IdempotentWrite:
         method: str,
         path: str,
         default_status: int,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.storage = storage
         self.principal = principal
         self.key = key
@@ -204,11 +208,14 @@ class IdempotentWrite:
                             idempotency_key=self.key,
                             first_request=f"{stored.method} {stored.path}",
                         )
+                    if self.metrics is not None:
+                        self.metrics.replayed()
                     return replay(stored)
             # Nothing is acknowledged on a history that can never be signed: the stored log
             # must hold the largest tree the log signed (the shared table, the signer's file,
             # this process's memory) and have no Merkle leaf beyond its last entry.
             uow.log.check_extendable()
+            started = time.perf_counter()
             size_before = uow.log.size()
             result = operation(uow)
             model = result if present is None else present(result)
@@ -244,6 +251,8 @@ class IdempotentWrite:
                     )
                 )
             uow.commit()
+        if self.metrics is not None and size_after > size_before:
+            self.metrics.entries_appended(size_after - size_before, time.perf_counter() - started)
         return Response(content=body, status_code=status, headers=dict(headers))
 
 
@@ -281,6 +290,7 @@ async def get_idempotent_write(
         method=request.method,
         path=request.url.path,
         default_status=int(default_status),
+        metrics=request.app.state.metrics,
     )
 
 

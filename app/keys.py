@@ -1,5 +1,11 @@
 """The log's Ed25519 signer key and the witness's cosigner key: C2SP/Go ``PRIVATE+KEY+...``
-files, mode 0600."""
+files, mode 0600.
+
+The key files must be readable by the user the service runs as (in the container image, uid
+65532): a missing, unreadable or malformed key, or a signer key named other than the log origin,
+is a :class:`SignerKeyMissing` with one line that says what to do (docs/operations.md, "Key
+custody").
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,12 @@ import tempfile
 from pathlib import Path
 
 from ledger.log import note
-from ledger.log.keys import generate_signer
+from ledger.log.keys import InvalidKey, generate_signer
 from ledger.log.tlog_cosignature import Cosigner
 
 
 class SignerKeyMissing(RuntimeError):
-    pass
+    """The configured signer key cannot be used: missing, unreadable, malformed, misnamed."""
 
 
 def write_signer_key(path: Path, name: str) -> str:
@@ -51,11 +57,24 @@ def _ensure_key(path: Path, name: str, *, create: bool) -> str:
             write_signer_key(path, name)
         except FileExistsError:
             pass  # another process starting at the same time wrote it first
-    return path.read_text(encoding="ascii").strip()
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise SignerKeyMissing(
+            f"key {path} cannot be read by uid {os.geteuid()} ({reason}): make it a file "
+            "this user may read (in the container: chown 65532, mode 0400)"
+        ) from None
 
 
 def load_signer(path: Path, origin: str, *, create: bool) -> note.Signer:
-    signer = note.Signer(_ensure_key(path, origin, create=create))
+    try:
+        signer = note.Signer(_ensure_key(path, origin, create=create))
+    except InvalidKey as exc:
+        raise SignerKeyMissing(
+            f"signer key {path} is not a signer key ({exc.message}): write one with "
+            "`a6ledger keys generate`"
+        ) from None
     if signer.name != origin:
         raise SignerKeyMissing(
             f"signer key {path} is named {signer.name!r} but the log origin is {origin!r}"

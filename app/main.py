@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import fastapi_offline
@@ -15,11 +16,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.utils import create_model_field
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app import __version__
 from app.admission import DatabaseAdmission, FailedAuthThrottle, get_storage
 from app.auth import get_caller
-from app.keys import load_cosigner, load_signer
+from app.keys import SignerKeyMissing, load_cosigner, load_signer
+from app.metrics import ServiceMetrics
 from app.middleware import RequestContextMiddleware
 from app.problems import Problem, add_problem_handlers, problem_responses
 from app.routes import (
@@ -30,6 +33,7 @@ from app.routes import (
     imports,
     jcm,
     log,
+    metrics,
     parties,
     reconciliations,
     reports,
@@ -37,11 +41,17 @@ from app.routes import (
     units,
     witness,
 )
-from app.settings import Environment, Settings, get_settings
+from app.settings import (
+    Environment,
+    Settings,
+    database_in_use,
+    get_settings,
+    production_refusals,
+)
 from app.web import pages as web_pages
 from ledger.adapters.signing_state import open_signing_state
 from ledger.adapters.sql.db import create_ledger_engine
-from ledger.adapters.sql.migrations import pending_revisions, upgrade_to_head
+from ledger.adapters.sql.migrations import pending_on, pending_revisions, upgrade_to_head
 from ledger.adapters.sql.uow import SqlStorage, utc_now
 
 
@@ -65,12 +75,38 @@ def require_database_at_head(database_url: str) -> None:
         )
 
 
+def startup_refusals(settings: Settings) -> list[str]:
+    """Why the service must not start, one line each (empty: it may start): outside
+    development, an unsafe production configuration (``app.settings.production_refusals``), a
+    signer key it cannot use, a database that does not answer or is not at the latest
+    migration. In development (``auto_setup``) the key and the migrations are set up instead.
+    An unsafe configuration is refused before any file or database is opened."""
+    refusals = production_refusals(settings)
+    if refusals or settings.sets_itself_up:
+        return refusals
+    try:
+        load_signer(settings.signer_key_path, settings.log_origin, create=False)
+    except SignerKeyMissing as exc:
+        refusals.append(str(exc))
+    try:
+        require_database_at_head(settings.database_url)
+    except DatabaseNotAtHead as exc:
+        refusals.append(str(exc))
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()[0]
+        refusals.append(
+            f"the database {database_in_use(settings.database_url)} does not answer: {reason}"
+        )
+    return refusals
+
+
 def _uses(dependant: Dependant, call: object) -> bool:
     return any(d.call is call or _uses(d, call) for d in dependant.dependencies)
 
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
+    metrics.router,
     log.router,
     tiles.router,
     witness.router,
@@ -198,6 +234,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.storage = storage
+    app.state.pending_migrations = partial(pending_on, storage.engine)
+    app.state.metrics = metrics = ServiceMetrics()
     app.state.checkpoint_state = signing.everywhere
     app.state.db_admission = DatabaseAdmission(settings.database_slots, settings.db_queue_timeout)
     app.state.trusted_proxies = settings.trusted_proxy_networks
@@ -210,6 +248,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
         max_bodies_in_flight=settings.max_bodies_in_flight,
+        metrics=metrics,
     )
     for router in ROUTERS:
         declare_http_problems(router)

@@ -7,7 +7,8 @@ problem and the connection is closed), and in number (at most ``max_bodies_in_fl
 are read at once; a request that finds no free slot within two seconds gets a 503 problem):
 stalled uploads cannot hold memory or connections for long.
 
-Every request, answered or failed, gets exactly one access-log line. An exception that no
+Every request, answered or failed, gets exactly one access-log line (JSON, :mod:`app.logs`:
+method, path, route template, status, duration, actor, request id). An exception that no
 handler answered is logged with its traceback and the request id, and the client gets an
 RFC 9457 problem carrying that id (``internal-error``) instead of a plain-text "Internal Server
 Error".
@@ -25,6 +26,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.admission import Slots
+from app.logs import request_id as request_id_var
+from app.metrics import UNMATCHED_ROUTE, ServiceMetrics
 from app.problems import (
     HTTP_PROBLEMS,
     PAYLOAD_TOO_LARGE,
@@ -89,8 +92,10 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         body_timeout: float = 30.0,
         max_bodies_in_flight: int = 16,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.app = app
+        self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
         self.body_slots = Slots(max_bodies_in_flight, BODY_SLOT_WAIT, BodiesBusy)
@@ -104,6 +109,7 @@ class RequestContextMiddleware:
         if len(request_id) > 128 or not request_id.isprintable():
             request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        context = request_id_var.set(request_id)
         started = time.perf_counter()
         status_holder: dict[str, Any] = {"status": 500, "started": False}
 
@@ -122,26 +128,41 @@ class RequestContextMiddleware:
             await self._answer(scope, receive, send_with_id, headers)
         except Exception:
             error_log.exception(
-                "unhandled error in %s %s (request %s)", scope["method"], scope["path"], request_id
+                "unhandled error in %s %s (request %s)",
+                scope["method"],
+                scope["path"],
+                request_id,
+                extra={"request_id": request_id},
             )
             if status_holder["started"]:
                 raise  # the response is under way: the server can only close the connection
             await _send_problem(send_with_id, 500, internal_error_body(request_id, scope["path"]))
         finally:
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
+            if self.metrics is not None:
+                self.metrics.request_answered(
+                    scope["method"], route, status_holder["status"], seconds
+                )
             access_log.info(
-                json.dumps(
-                    {
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status_holder["status"],
+                extra={
+                    "request_id": request_id,
+                    "fields": {
                         "event": "request",
-                        "request_id": request_id,
                         "method": scope["method"],
                         "path": scope["path"],
+                        "route": route,
                         "status": status_holder["status"],
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                        "duration_ms": round(seconds * 1000, 3),
                         "actor": scope["state"].get("actor"),
                     },
-                    separators=(",", ":"),
-                )
+                },
             )
+            request_id_var.reset(context)
 
     async def _answer(
         self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]

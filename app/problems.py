@@ -305,6 +305,8 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     if status >= 500:
         logger.error("integrity failure: %s", exc.message)
+    else:
+        request.app.state.metrics.rule_refused(exc.rule)
     return problem_response(
         problem_type_of(type(exc)),
         exc.message,

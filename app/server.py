@@ -16,15 +16,14 @@ Request bodies have their own deadline and cap in :mod:`app.middleware`.
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import logging
 from functools import lru_cache
 from typing import Any
 
-from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from app.logs import logging_config
 from app.problems import SERVICE_UNAVAILABLE, problem_body
 from app.settings import Settings, get_settings
 
@@ -100,22 +99,6 @@ class GuardedH11Protocol(H11Protocol):
         waiting_for_request = self.cycle is None or self.cycle.response_complete
         if waiting_for_request and not self.transport.is_closing():
             self.transport.close()
-
-
-def logging_config() -> dict[str, Any]:
-    """uvicorn's logging, plus the service's own loggers (``a6ledger``: the JSON access log,
-    errors, start-up; ``alembic``: migrations) as plain lines on stderr. uvicorn applies it in
-    every worker process, which inherit no logging set-up of their parent."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["plain"] = {"format": "%(message)s"}
-    config["handlers"]["plain"] = {
-        "class": "logging.StreamHandler",
-        "formatter": "plain",
-        "stream": "ext://sys.stderr",
-    }
-    for name in ("a6ledger", "alembic"):
-        config["loggers"][name] = {"handlers": ["plain"], "level": "INFO", "propagate": False}
-    return config
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -1,15 +1,26 @@
-"""Service configuration from ``A6LEDGER_*`` environment variables (or a ``.env`` file)."""
+"""Service configuration from ``A6LEDGER_*`` environment variables (or a ``.env`` file).
+
+The service's files (the SQLite database, the signer key, the checkpoint state) live in one data
+directory, ``A6LEDGER_DATA_DIR``: a relative path in another setting resolves from it, never
+from the working directory, so every command run from any folder opens the same files. Its
+default is ``var/`` of the source checkout (an editable install, ``make install``), otherwise
+``var/`` of the working directory; the container image sets ``/var/lib/a6ledger``.
+
+In production, :func:`production_refusals` names what the service must not start with.
+"""
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from ledger.accounting.adjustments import AdjustmentPolicy, AveragingBasis
 from ledger.adapters.sql.db import PoolLimits, normalize_database_url
@@ -18,6 +29,19 @@ from ledger.imports import BATCH_SIZE
 from ledger.log.witness import parse_witness_keys
 from ledger.log.witnessing import parse_log_keys
 from ledger.registry.dating import END_OF_PERIOD_BTR_AFTER
+
+DEVELOPMENT_LOG_ORIGIN = "a6ledger.localhost/dev"
+"""The log origin of a development service: never the name of a production log."""
+DATABASE_FILE = "a6ledger.db"
+"""The SQLite database in the data directory when no ``A6LEDGER_DATABASE_URL`` is given."""
+
+
+def _default_data_dir() -> Path:
+    """``var/`` of the source checkout (where ``make run`` keeps its files), otherwise of the
+    working directory."""
+    source_tree = Path(__file__).resolve().parents[1]
+    root = source_tree if (source_tree / "pyproject.toml").exists() else Path.cwd()
+    return root / "var"
 
 
 class Environment(StrEnum):
@@ -61,12 +85,16 @@ class Settings(BaseSettings):
     )
 
     environment: Environment = Environment.development
-    database_url: str = "sqlite:///./var/a6ledger.db"
+    #: The folder of the service's files; relative paths below resolve from it (module doc).
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    #: Default: the SQLite file ``a6ledger.db`` in the data directory. A relative SQLite path
+    #: resolves from the data directory (production refuses one: name the file in full).
+    database_url: str = ""
     #: Origin line of every checkpoint, and the signer key name (C2SP tlog-checkpoint).
-    log_origin: str = "a6ledger.localhost/dev"
-    signer_key_path: Path = Path("./var/log-signer.key")
+    log_origin: str = DEVELOPMENT_LOG_ORIGIN
+    signer_key_path: Path = Path("log-signer.key")
     #: The largest tree the log has signed, kept outside the database (see ledger.log.checkpoints).
-    checkpoint_state_path: Path = Path("./var/last-signed-checkpoint")
+    checkpoint_state_path: Path = Path("last-signed-checkpoint")
     #: In development the service creates a missing signer key and applies migrations at start;
     #: elsewhere it refuses to start on a database that is not at the latest migration.
     auto_setup: bool | None = None
@@ -93,6 +121,9 @@ class Settings(BaseSettings):
     #: and the log's key are always public. README, "For auditors".
     log_read_access: LogAccess = LogAccess.public
     log_entries_access: LogAccess = LogAccess.token
+    #: Who may scrape ``/metrics`` (Prometheus text format): anyone, or (the default) a bearer
+    #: token of a reading role, e.g. ``a6ledger tokens create --role auditor --name prometheus``.
+    metrics_access: LogAccess = LogAccess.token
     #: The database connection pool: connections kept open, more opened under load, and the
     #: seconds a unit of work waits for one (never reached while ``db_max_requests`` is at most
     #: ``db_pool_size + db_max_overflow``: each request holds at most one connection at a time).
@@ -183,6 +214,19 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _paths_from_the_data_directory(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser()
+        if self.environment is not Environment.production:
+            self.data_dir = self.data_dir.absolute()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / DATABASE_FILE}"
+        elif self.environment is not Environment.production:
+            self.database_url = resolve_sqlite_path(self.database_url, self.data_dir)
+        self.signer_key_path = self.data_dir / self.signer_key_path.expanduser()
+        self.checkpoint_state_path = self.data_dir / self.checkpoint_state_path.expanduser()
+        return self
+
+    @model_validator(mode="after")
     def _defaults_by_environment(self) -> Settings:
         if self.auto_setup is None:
             self.auto_setup = self.environment is Environment.development
@@ -244,6 +288,71 @@ class Settings(BaseSettings):
             elapsed_years_inclusive=self.elapsed_years_inclusive,
             oimp_first_transfers_in_net=self.oimp_first_transfers_in_net,
         )
+
+
+def _relative_sqlite_path(database_url: str) -> str | None:
+    url = make_url(database_url)
+    path = url.database
+    if url.get_backend_name() != "sqlite" or path in (None, "", ":memory:"):
+        return None
+    return None if Path(str(path)).is_absolute() else str(path)
+
+
+def resolve_sqlite_path(database_url: str, data_dir: Path) -> str:
+    """``database_url`` with a relative SQLite file path resolved from ``data_dir``."""
+    relative = _relative_sqlite_path(database_url)
+    if relative is None:
+        return database_url
+    url = make_url(database_url).set(database=str(data_dir / relative))
+    return url.render_as_string(hide_password=False)
+
+
+def production_refusals(settings: Settings) -> list[str]:
+    """What a production service must not start with, one line each (empty: nothing).
+
+    The signer key and the database are checked where they are opened (``a6ledger serve``)."""
+    if settings.environment is not Environment.production:
+        return []
+    refusals = []
+    if settings.log_origin == DEVELOPMENT_LOG_ORIGIN:
+        refusals.append(
+            f"the log origin is the development one ({DEVELOPMENT_LOG_ORIGIN}): set "
+            "A6LEDGER_LOG_ORIGIN to this registry's log name, e.g. registry.example.org/itmo-log"
+        )
+    if not settings.data_dir.is_absolute():
+        refusals.append(
+            f"the data directory {settings.data_dir} is a relative path: set A6LEDGER_DATA_DIR "
+            "to an absolute one"
+        )
+    relative = _relative_sqlite_path(settings.database_url)
+    if relative is not None:
+        refusals.append(
+            f"the SQLite database path {relative} is relative: name the file in full in "
+            "A6LEDGER_DATABASE_URL (sqlite:////absolute/path.db), or use PostgreSQL"
+        )
+    return refusals
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line for settings that do not validate: the variables and what is wrong."""
+    parts = []
+    for problem in error.errors():
+        name = "_".join(str(part) for part in problem["loc"]).upper()
+        parts.append(f"A6LEDGER_{name}: {problem['msg']}" if name else problem["msg"])
+    return "invalid configuration: " + "; ".join(parts)
+
+
+def database_in_use(database_url: str) -> str:
+    """``database_url`` without its password, for logs and messages."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+def command_database_url() -> str:
+    """The configured database URL, after one line on stderr naming it: every administration
+    command says which database it opened (run from any folder, an operator sees which one)."""
+    url = get_settings().database_url
+    sys.stderr.write(f"a6ledger: database {database_in_use(url)}\n")
+    return url
 
 
 @lru_cache

@@ -60,7 +60,7 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-async def _require_reader(access: LogAccess, caller: CallerDep) -> None:
+async def require_reader(access: LogAccess, caller: CallerDep) -> None:
     if access is LogAccess.public:
         return
     principal = await get_principal(caller)
@@ -75,12 +75,12 @@ async def _require_reader(access: LogAccess, caller: CallerDep) -> None:
 
 async def require_log_reader(settings: SettingsDep, caller: CallerDep) -> None:
     """Proofs and hash tiles: anyone, or (``A6LEDGER_LOG_READ_ACCESS=token``) a reading role."""
-    await _require_reader(settings.log_read_access, caller)
+    await require_reader(settings.log_read_access, caller)
 
 
 async def require_entries_reader(settings: SettingsDep, caller: CallerDep) -> None:
     """Entries: anyone (``A6LEDGER_LOG_ENTRIES_ACCESS=public``) or, by default, a reading role."""
-    await _require_reader(settings.log_entries_access, caller)
+    await require_reader(settings.log_entries_access, caller)
 
 
 LogReaderDep = Annotated[None, Depends(require_log_reader)]
@@ -96,6 +96,7 @@ def checkpoint_response(
 ) -> Response:
     """The latest signed checkpoint note, with an ETag and ``Cache-Control: no-cache``."""
     checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin, state=state)
+    request.app.state.metrics.checkpoint_signed(checkpoint.size)
     etag = f'"{checkpoint.size}-{checkpoint.root_hash.hex()[:16]}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if _not_modified(request, etag):
@@ -233,6 +234,7 @@ def read_consistency_proof(
     },
 )
 def read_proof_bundle(
+    request: Request,
     _: LogReaderDep,
     uow: PublicReadUowDep,
     signer: SignerDep,
@@ -256,6 +258,7 @@ def read_proof_bundle(
         checkpoint = Checkpoint.parse(note.parse_note(signed).text)
     else:
         checkpoint, signed = signed_checkpoint(uow.log, signer, settings.log_origin, state=state)
+    request.app.state.metrics.checkpoint_signed(checkpoint.size)
     proof = uow.log.inclusion_proof(index, checkpoint.size)
     bundle = format_tlog_proof(index, proof, signed)
     return Response(bundle, media_type="text/plain; charset=utf-8")

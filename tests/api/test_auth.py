@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +33,7 @@ from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, SqlStorage
 from ledger.log.chain import Entry
 from ledger.ports import UnitOfWork
 from tests.api.conftest import TokenFactory
+from tests.api.logs import json_lines
 
 router = APIRouter(prefix="/test")
 
@@ -303,7 +303,7 @@ def test_access_log_names_the_actor(
     issued = tokens.issue(Role.auditor)
     with caplog.at_level(logging.INFO, logger="a6ledger.access"):
         assert client.get("/test/read", headers=issued.headers).status_code == 200
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "a6ledger.access"]
+    lines = json_lines(caplog, "a6ledger.access")
     assert lines[-1]["actor"] == f"token:{issued.principal.token_id}"
 
 

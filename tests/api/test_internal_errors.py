@@ -3,13 +3,12 @@ logged with its traceback, and gets its access-log line like every other request
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from app.problems import PROBLEM_MEDIA_TYPE
+from tests.api.logs import json_lines
 
 router = APIRouter(prefix="/test")
 
@@ -53,7 +52,11 @@ def test_an_unhandled_exception_is_a_500_problem_with_the_request_id(
     assert "rq-500" in error.getMessage()
     assert error.exc_info is not None
     assert error.exc_info[0] is Unexpected
-    access = [json.loads(r.getMessage()) for r in caplog.records if r.name == "a6ledger.access"]
+    (line,) = json_lines(caplog, "a6ledger.errors")
+    assert line["request_id"] == "rq-500"
+    assert line["level"] == "error"
+    assert "Unexpected" in line["exception"]
+    access = json_lines(caplog, "a6ledger.access")
     assert [(line["path"], line["status"], line["request_id"]) for line in access] == [
         (path, 500, "rq-500")
     ]

@@ -8,10 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import TokenFactory
+from tests.api.logs import json_lines
 
 
 def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
-    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "a6ledger.access"]
+    return json_lines(caplog, "a6ledger.access")
 
 
 def test_request_id_is_echoed_and_logged_with_the_actor(

@@ -1,10 +1,11 @@
 """``a6ledger serve`` on a fresh database: with 4 workers, and with another ``serve`` process
 starting at the same moment, the migrations run exactly once (under the migration lock) and no
-process crashes; outside development, a database not at head makes ``serve`` refuse to start
-with one line naming the pending revisions."""
+process crashes, and every log line is JSON; outside development, a database not at head makes
+``serve`` refuse to start with one line naming the pending revisions."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -74,6 +75,13 @@ def test_four_workers_and_another_serve_migrate_a_fresh_database_once(
                 assert httpx.get(server.base_url + "/readyz", timeout=10).status_code == 200
         logs = "".join(server.log() for server in servers)
         assert "Traceback" not in logs, logs
+        # Every logger (uvicorn's, Alembic's, the service's) writes one JSON line per event.
+        events = [json.loads(line) for line in logs.splitlines() if line.strip()]
+        loggers = {event["logger"] for event in events}
+        assert {"uvicorn.error", "alembic.runtime.migration", "a6ledger"} <= loggers, loggers
+        access = [event for event in events if event["logger"] == "a6ledger.access"]
+        assert [event["path"] for event in access].count("/readyz") == 16
+        assert all(len(event["request_id"]) == 32 for event in access)
         first = revisions[0]
         assert len(re.findall(rf"Running upgrade\s+-> {first}\b", logs)) == 1, logs
         assert pending_revisions(url)[1] == ()

@@ -1,9 +1,11 @@
 """The ``a6ledger`` administration commands run in-process on both databases: ``migrate``,
 ``demo``, ``verify-db`` (a clean ledger passes, a tampered one fails naming what differs),
-``keys show`` and ``openapi --check``."""
+``keys show`` and ``openapi --check``; run from any folder, they open the database of the data
+directory and say which."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from app.cli import main
 from app.settings import get_settings
 from ledger.adapters.sql.db import create_ledger_engine
 from tests.conftest import DatabaseFactory
+from tests.databases import BACKENDS
 from tests.integration.adapters.test_log import _disable_triggers_and_run
 
 
@@ -86,3 +89,32 @@ def test_openapi_check_passes_on_the_committed_document(
 ) -> None:
     assert main(["openapi", "--check"]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+@pytest.mark.skipif("sqlite" not in BACKENDS, reason="the default database is SQLite")
+def test_commands_from_any_folder_open_the_database_of_the_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("A6LEDGER_"):
+            monkeypatch.delenv(name)
+    data_dir, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("A6LEDGER_DATA_DIR", str(data_dir))
+    opened = f"a6ledger: database sqlite:///{data_dir / 'a6ledger.db'}"
+    get_settings.cache_clear()
+    try:
+        monkeypatch.chdir(elsewhere)
+        assert main(["migrate"]) == 0
+        assert capsys.readouterr().err.splitlines() == [opened]
+        assert main(["tokens", "create", "--role", "admin", "--name", "ops"]) == 0
+        assert capsys.readouterr().err.splitlines()[0] == opened
+        monkeypatch.chdir(tmp_path)
+        assert main(["tokens", "list"]) == 0
+        listed = capsys.readouterr()
+        assert listed.err.splitlines() == [opened]
+        assert "\tadmin\t" in listed.out
+    finally:
+        get_settings.cache_clear()
+    assert sorted(p.name for p in elsewhere.iterdir()) == []
+    assert (data_dir / "a6ledger.db").is_file()

@@ -11,13 +11,15 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from alembic.script.revision import RevisionError
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -80,21 +82,46 @@ def upgrade_to_head(database_url: str) -> None:
         command.upgrade(alembic_config(database_url), "head")
 
 
+class UnknownRevision(RuntimeError):
+    """The database is at a revision this code does not have: a newer release migrated it."""
+
+
+@lru_cache(maxsize=1)
+def _script_directory() -> ScriptDirectory:
+    """The migration scripts, read once per process (they do not change while it runs)."""
+    return ScriptDirectory.from_config(alembic_config(""))
+
+
+def pending_on(engine: Engine) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The current revisions of the database behind ``engine`` and the revisions it lacks to be
+    at head (oldest first; empty at head): one query, cheap enough for every readiness probe.
+    Raise :class:`UnknownRevision` for a revision the scripts do not know."""
+    with engine.connect() as conn:
+        current = tuple(MigrationContext.configure(conn).get_current_heads())
+    script = _script_directory()
+    heads = tuple(script.get_heads())
+    if current and set(current) == set(heads):
+        return current, ()
+    try:
+        missing = [
+            revision.revision for revision in script.iterate_revisions(heads, current or "base")
+        ]
+    except RevisionError as exc:
+        raise UnknownRevision(
+            f"the database is at revision {', '.join(current)}, which this release does not "
+            "know: a newer release migrated it"
+        ) from exc
+    return current, tuple(reversed(missing))
+
+
 def pending_revisions(database_url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The database's current revisions and the revisions it lacks to be at head (oldest
     first); the second is empty when the database is at head."""
-    script = ScriptDirectory.from_config(alembic_config(database_url))
     engine = create_ledger_engine(database_url, poolclass=NullPool)
     try:
-        with engine.connect() as conn:
-            current = tuple(MigrationContext.configure(conn).get_current_heads())
+        return pending_on(engine)
     finally:
         engine.dispose()
-    missing = [
-        revision.revision
-        for revision in script.iterate_revisions(tuple(script.get_heads()), current or "base")
-    ]
-    return current, tuple(reversed(missing))
 
 
 def check_no_drift(database_url: str) -> None:
