@@ -27,12 +27,16 @@ ENV PYTHONUNBUFFERED=1 \
     A6LEDGER_SIGNER_KEY_PATH=/run/secrets/a6ledger-signer.key
 
 WORKDIR /app
+# The dependencies from the hashed lock file first (a layer that changes only with the lock).
+COPY requirements.txt ./
+RUN pip install --require-hashes -r requirements.txt
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY ledger ./ledger
 COPY migrations ./migrations
-# Installed as a package; alembic.ini and migrations/ stay in /app, the working directory.
-RUN pip install . \
+# Installed as a package, without resolving again; alembic.ini and migrations/ stay in /app,
+# the working directory.
+RUN pip install --no-deps . \
     && rm -rf app ledger \
     && useradd --uid 65532 --no-create-home --shell /usr/sbin/nologin nonroot \
     && mkdir -p /var/lib/a6ledger \

@@ -6,18 +6,27 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test coverage lint typecheck imports check migrate openapi bench demo
+.PHONY: help install lock run test coverage lint typecheck imports check migrate openapi bench demo
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+# The dependencies come from the hashed lock file (same versions on every machine, in CI and in
+# the image); the project itself is installed on top of them, editable, without resolving again.
+$(STAMP): pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the project with its dev tools
+install: $(STAMP) ## Create .venv and install the project with its dev tools (from requirements-dev.txt)
+
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 --universal
+lock: $(STAMP) ## Rewrite the lock files (requirements*.txt) from pyproject.toml, after changing a dependency
+	$(LOCK) pyproject.toml -o requirements.txt
+	$(LOCK) pyproject.toml --extra dev -o requirements-dev.txt
+	$(LOCK) requirements-verifier.in -o requirements-verifier.txt
 
 run: $(STAMP) ## Install, then start the service on SQLite at http://$(HOST):$(PORT) (`make run PORT=8080`)
 	$(BIN)/a6ledger serve --host $(HOST) --port $(PORT)

@@ -9,6 +9,7 @@ without its dependencies plus ``cryptography`` and ``rfc8785`` (README, "For aud
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 from pathlib import Path
@@ -115,19 +116,25 @@ def _keys_show(_args: argparse.Namespace) -> int:
 
 
 def _verify_db(_args: argparse.Namespace) -> int:
+    from app.progress import progress_bar
     from app.settings import command_database_url
     from ledger.adapters.sql.db import create_ledger_engine
+    from ledger.adapters.sql.uow import SqlStorage
     from ledger.adapters.sql.verify import verify_database
 
     engine = create_ledger_engine(command_database_url())
     try:
-        report = verify_database(engine)
+        with SqlStorage(engine).unit_of_work(write=False) as uow:
+            size = uow.log.size()
+        with progress_bar("verify-db", size) as advance:
+            report = verify_database(engine, advance)
     finally:
         engine.dispose()
     if report.ok:
+        root = base64.b64encode(report.root_hash).decode("ascii")
         print(
-            f"OK: {report.tree_size} entries verified, root {report.root_hash.hex()}; the "
-            "projection equals a replay of the log through the registry rules"
+            f"OK: {report.tree_size} entries verified, root {root} (base64, as in the "
+            "checkpoints); the projection equals a replay of the log through the registry rules"
         )
         return 0
     if report.bad_row is not None:
@@ -138,6 +145,7 @@ def _verify_db(_args: argparse.Namespace) -> int:
 
 
 def _demo(_args: argparse.Namespace) -> int:
+    from app.progress import progress_bar
     from app.settings import command_database_url, get_settings
     from ledger.adapters.checkpoint_state import FileCheckpointState
     from ledger.adapters.sql.migrations import upgrade_to_head
@@ -146,20 +154,24 @@ def _demo(_args: argparse.Namespace) -> int:
 
     settings = get_settings()
     database_url = command_database_url()
-    upgrade_to_head(database_url)
-    storage = SqlStorage.open(
-        database_url, signed_elsewhere=FileCheckpointState(settings.checkpoint_state_path)
-    )
-    try:
-        with storage.unit_of_work(write=True) as uow:
-            if uow.log.size() and uow.projection.get_party("JPN") is not None:
-                print("the demo scenario needs a fresh database: this one already has Parties")
-                return 1
-            load_demo(uow)
-            size = uow.log.size()
-            uow.commit()
-    finally:
-        storage.dispose()
+    with progress_bar("demo", 3, unit=" steps") as advance:
+        upgrade_to_head(database_url)
+        advance(1)
+        storage = SqlStorage.open(
+            database_url, signed_elsewhere=FileCheckpointState(settings.checkpoint_state_path)
+        )
+        try:
+            with storage.unit_of_work(write=True) as uow:
+                if uow.log.size() and uow.projection.get_party("JPN") is not None:
+                    print("the demo scenario needs a fresh database: this one already has Parties")
+                    return 1
+                load_demo(uow)
+                advance(1)
+                size = uow.log.size()
+                uow.commit()
+                advance(1)
+        finally:
+            storage.dispose()
     print(f"loaded the JCM demo scenario: {size} ledger entries")
     return 0
 
@@ -196,8 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP service")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
     serve.set_defaults(func=_serve)
 

@@ -103,7 +103,12 @@ def add_consistency_commands(
         "does not show in the process list)",
     )
     check.add_argument("--format", type=_aef_format, help="json, csv or xlsx (default: by suffix)")
-    check.add_argument("--tolerance-days", type=int, default=1)
+    check.add_argument(
+        "--tolerance-days",
+        type=int,
+        default=1,
+        help="days two action dates may differ and still match (default 1)",
+    )
     check.add_argument(
         "--record", action="store_true", help="record the findings and flag the blocks"
     )

@@ -97,7 +97,12 @@ def add_token_commands(
         dest="tokens", required=True
     )
     create = tokens.add_parser("create", help="issue a token and print it (only this once)")
-    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=[role.value for role in Role],
+        help='what the token may do (README, "Who may do what")',
+    )
     create.add_argument("--registry", help="registry id such as JPN01 (registry tokens only)")
     create.add_argument("--name", required=True, help="who or what holds the token")
     create.set_defaults(func=_tokens_create)

@@ -67,6 +67,9 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
     }
 
 
-def configure_logging() -> None:
-    """Apply :func:`logging_config` to this process."""
-    logging.config.dictConfig(logging_config())
+def configure_logging(*, force: bool = False) -> None:
+    """Apply :func:`logging_config` to this process, once: not when the root logger has
+    handlers already (a program that runs the commands in-process, such as the test runner,
+    configured logging its own way), unless ``force``."""
+    if force or not logging.getLogger().handlers:
+        logging.config.dictConfig(logging_config())

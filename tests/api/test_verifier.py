@@ -108,7 +108,8 @@ def test_verifier_installs_and_runs_without_the_server_stack(
     python, a6ledger = venv / "bin" / "python", venv / "bin" / "a6ledger"
     # The minimal install of README's "For auditors".
     run(python, "-m", "pip", "install", "--quiet", "--no-deps", source)
-    run(python, "-m", "pip", "install", "--quiet", "cryptography", "rfc8785")
+    lock = ROOT / "requirements-verifier.txt"
+    run(python, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", lock)
 
     present = run(
         python,

@@ -5,7 +5,9 @@ directory and say which."""
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,8 @@ import pytest
 from app.cli import main
 from app.settings import get_settings
 from ledger.adapters.sql.db import create_ledger_engine
+from ledger.adapters.sql.uow import SqlStorage
+from ledger.adapters.sql.verify import verify_database
 from tests.conftest import DatabaseFactory
 from tests.databases import BACKENDS
 from tests.integration.adapters.test_log import _disable_triggers_and_run
@@ -47,7 +51,22 @@ def test_migrate_demo_and_verify_db(capsys: pytest.CaptureFixture[str]) -> None:
     assert "needs a fresh database" in capsys.readouterr().out
 
     assert main(["verify-db"]) == 0
-    assert capsys.readouterr().out.startswith("OK: ")
+    verified = capsys.readouterr()
+    size, root = re.fullmatch(
+        r"OK: (\d+) entries verified, root (\S+) \(base64, as in the checkpoints\); .*\n",
+        verified.out,
+    ).groups()  # type: ignore[union-attr]
+    engine = create_ledger_engine(get_settings().database_url)
+    try:
+        with SqlStorage(engine).unit_of_work(write=False) as uow:
+            assert int(size) == uow.log.size()
+            assert base64.b64decode(root, validate=True) == uow.log.root(int(size))
+        entries: list[int] = []
+        assert verify_database(engine, entries.append).ok
+        assert entries == [1] * int(size)  # the progress callback, once per entry
+    finally:
+        engine.dispose()
+    assert "\r" not in verified.err  # not a terminal: no progress bar
 
 
 def test_verify_db_names_a_forged_entry(

@@ -14,7 +14,7 @@ table's row count (``check_projection`` runs it over every row at once).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,7 +146,10 @@ def _check_nodes(conn: Connection, expected: dict[merkle_store.NodeKey, bytes]) 
         raise _Fault(seq, f"Merkle node (level {level}, index {idx}) is {what}")
 
 
-def verify_database(engine: Engine) -> VerifyReport:
+def verify_database(engine: Engine, on_entry: Callable[[int], None] | None = None) -> VerifyReport:
+    """Re-derive every hash, link and Merkle node from storage, and the projection from a replay
+    of the log through the registry rules; ``on_entry(1)`` is called after each entry (progress).
+    """
     with engine.connect() as conn, conn.begin():
         prev = GENESIS_PREV_HASH
         frontier: list[tuple[int, bytes]] = []
@@ -185,6 +188,8 @@ def verify_database(engine: Engine) -> VerifyReport:
                     pending.clear()
                 prev = digest
                 expected_seq += 1
+                if on_entry is not None:
+                    on_entry(1)
             _check_nodes(conn, pending)
             stored_nodes = conn.execute(select(func.count()).select_from(merkle_node)).scalar_one()
             expected_nodes = 2 * expected_seq - bin(expected_seq).count("1")

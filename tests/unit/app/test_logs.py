@@ -73,7 +73,10 @@ def test_every_logger_writes_json_lines_once_configured(
 ) -> None:
     stream = io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
-    configure_logging()
+    configure_logging()  # the test runner's handlers are in place: nothing changes
+    logging.getLogger("a6ledger.access").warning("not configured yet")
+    assert stream.getvalue() == ""
+    configure_logging(force=True)
     token = request_id.set("rq-9")
     try:
         for name in ("a6ledger.access", "alembic.runtime.migration", "uvicorn.error", "other"):

@@ -1,0 +1,43 @@
+"""Progress bars of the long commands (``verify-db``, ``export``, ``verify-export``, ``demo``;
+``import`` draws its own, :mod:`app.cli_import`), on stderr and only when stderr is a terminal:
+piped or redirected output stays free of control characters.
+
+The bars are tqdm's. The verifier commands also run with only ``cryptography`` and ``rfc8785``
+installed (README, "For auditors"): without tqdm there is no bar, and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+Advance = Callable[[int], None]
+"""Called with the number of units done since the last call."""
+
+
+def _nothing(_done: int) -> None:
+    return None
+
+
+@contextmanager
+def progress_bar(
+    description: str, total: int | None, unit: str = " entries", stream: TextIO | None = None
+) -> Iterator[Advance]:
+    """A bar of ``total`` units on ``stream`` (default stderr) if it is a terminal and tqdm is
+    installed; yields the function that advances it (a no-op otherwise). The bar is cleared
+    when the block ends, so the command's result line stands alone."""
+    out = sys.stderr if stream is None else stream
+    if not out.isatty():
+        yield _nothing
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield _nothing
+        return
+    with tqdm(
+        total=total, desc=description, unit=unit, file=out, leave=False, dynamic_ncols=True
+    ) as bar:
+        yield bar.update
