@@ -127,7 +127,7 @@ def test_production_refuses_an_unreadable_signer_key(
     key.unlink()
     key.mkdir()
     line = refused(capsys)
-    assert f"signer key {key} cannot be read by uid {os.getuid()}" in line
+    assert f"signer key {key} cannot be read by uid {os.geteuid()}" in line
     assert "chown 65532" in line
 
 
