@@ -30,6 +30,8 @@ READERS = {ADMIN, REGISTRY, RECONCILER, AUDITOR}
 ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/healthz"): EVERYONE,
     ("GET", "/readyz"): EVERYONE,
+    # Scraping needs a token by default (A6LEDGER_METRICS_ACCESS: both ways in test_metrics).
+    ("GET", "/metrics"): READERS,
     ("GET", "/v1/log/checkpoint"): EVERYONE,
     ("GET", "/v1/log/key"): EVERYONE,
     # The log's proofs are public and its entries need a token by default
