@@ -35,9 +35,12 @@ POSTGRES_ADMIN_URL = normalize_database_url(
 POSTGRES_PROBE_SECONDS = 2
 
 
-def postgres_answers(url: str = POSTGRES_ADMIN_URL) -> bool:
-    """Whether the PostgreSQL server at ``url`` accepts a connection within two seconds."""
-    engine = create_engine(url, connect_args={"connect_timeout": POSTGRES_PROBE_SECONDS})
+def postgres_answers(url: str | None = None) -> bool:
+    """Whether the PostgreSQL server at ``url`` (default: the tests' server) accepts a
+    connection within two seconds."""
+    engine = create_engine(
+        url or POSTGRES_ADMIN_URL, connect_args={"connect_timeout": POSTGRES_PROBE_SECONDS}
+    )
     try:
         with engine.connect():
             return True

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from app.cli import main
 from app.imports import plan_file
-from app.settings import get_settings
+from app.settings import database_in_use, get_settings
 from ledger.accounting import aef, reporting
 from ledger.adapters import aef_files
 from ledger.adapters.import_files import ImportFormat
@@ -294,11 +294,11 @@ def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
 def test_the_command_line_imports_with_progress_lines_and_continues(
     cli_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    del cli_database
     assert main(["import", str(EXAMPLE), "--batch-size", "8"]) == 0
     out, err = capsys.readouterr()
     assert "imported 19 rows in 3 batches" in out
     assert err.splitlines() == [
+        f"a6ledger: database {database_in_use(cli_database)}",
         "import: 8/19 rows imported (rows 1-8 committed, entry 8)",
         "import: 16/19 rows imported (rows 9-16 committed, entry 18)",
         "import: 19/19 rows imported (rows 17-19 committed, entry 23)",
@@ -312,14 +312,15 @@ def test_the_command_line_imports_with_progress_lines_and_continues(
 def test_the_command_line_dry_run_names_refused_lines(
     cli_database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    del cli_database
     path = tmp_path / "history.jsonl"
     path.write_bytes(example() + lines(*BAD_LINES[:3]))
     assert main(["import", str(path), "--dry-run"]) == 1
     out, err = capsys.readouterr()
     assert "line 20 (transfer): holdings-non-negative:" in out
     assert "line 22 (use): holdings-non-negative:" in out
-    assert err == "import: 22/22 rows checked\n"
+    assert (
+        err == f"a6ledger: database {database_in_use(cli_database)}\nimport: 22/22 rows checked\n"
+    )
     assert main(["import", str(tmp_path / "missing.jsonl")]) == 2
     assert main(["import", str(tmp_path / "history.txt")]) == 2
 
