@@ -1,6 +1,6 @@
-"""Progress bars of the long commands (``verify-db``, ``export``, ``verify-export``, ``demo``;
-``import`` draws its own, :mod:`app.cli_import`), on stderr and only when stderr is a terminal:
-piped or redirected output stays free of control characters.
+"""Progress bars of the long commands (``verify-db``, ``demo``; ``import`` draws its own,
+:mod:`app.cli_import`), on stderr and only when stderr is a terminal: piped or redirected
+output stays free of control characters.
 
 The bars are tqdm's. The verifier commands also run with only ``cryptography`` and ``rfc8785``
 installed (README, "For auditors"): without tqdm there is no bar, and nothing else changes.
