@@ -134,7 +134,12 @@ def add_reconcile_commands(subparsers: argparse._SubParsersAction[argparse.Argum
         "--counterpart-token",
         help="bearer token for its entries (better: A6LEDGER_COUNTERPART_TOKEN)",
     )
-    command.add_argument("--tolerance-days", type=int, default=1)
+    command.add_argument(
+        "--tolerance-days",
+        type=int,
+        default=1,
+        help="days two action dates may differ and still match (default 1)",
+    )
     command.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     add_quorum_arguments(command)
     command.set_defaults(func=_reconcile)

@@ -115,7 +115,7 @@ def test_production_refuses_a_missing_signer_key(
 ) -> None:
     (production_env / "log-signer.key").unlink()
     line = refused(capsys)
-    assert f"signer key {production_env / 'log-signer.key'} does not exist" in line
+    assert f"key {production_env / 'log-signer.key'} does not exist" in line
     assert "a6ledger keys generate" in line
 
 
@@ -127,7 +127,7 @@ def test_production_refuses_an_unreadable_signer_key(
     key.unlink()
     key.mkdir()
     line = refused(capsys)
-    assert f"signer key {key} cannot be read by uid {os.geteuid()}" in line
+    assert f"key {key} cannot be read by uid {os.geteuid()}" in line
     assert "chown 65532" in line
 
 

@@ -40,7 +40,7 @@ def test_the_key_works_for_the_container_user_once_given_to_it() -> None:
         with acting_as(CONTAINER_UID), pytest.raises(SignerKeyMissing) as refused:
             load_signer(key, ORIGIN, create=False)
         assert str(refused.value) == (
-            f"signer key {key} cannot be read by uid {CONTAINER_UID} (Permission denied): make "
+            f"key {key} cannot be read by uid {CONTAINER_UID} (Permission denied): make "
             "it a file this user may read (in the container: chown 65532, mode 0400)"
         )
         os.chown(key, CONTAINER_UID, -1)
