@@ -30,6 +30,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
+    true,
 )
 
 NAMING_CONVENTION = {
@@ -182,6 +184,28 @@ Index(
     unit_block.c.first_serial,
 )
 Index("ix_unit_block_authorization", unit_block.c.authorization_id)
+# Partial indexes of migration 0009 (the predicates as ledger.adapters.sql.projection spells them).
+Index(
+    "ix_unit_block_active_key",
+    unit_block.c.ca_id,
+    unit_block.c.registry_id,
+    unit_block.c.first_transferring_party,
+    unit_block.c.vintage,
+    unit_block.c.first_serial,
+    postgresql_where=unit_block.c.active,
+    sqlite_where=unit_block.c.active == true(),
+)
+Index(
+    "ix_unit_block_held",
+    unit_block.c.account_id,
+    unit_block.c.vintage,
+    unit_block.c.ca_id,
+    unit_block.c.registry_id,
+    unit_block.c.first_transferring_party,
+    unit_block.c.first_serial,
+    postgresql_where=unit_block.c.active & ~unit_block.c.retired,
+    sqlite_where=(unit_block.c.active == true()) & (unit_block.c.retired == false()),
+)
 
 block_event = Table(
     "block_event",

@@ -31,10 +31,13 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    false,
     func,
     insert,
     or_,
     select,
+    true,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import RowMapping
@@ -85,6 +88,45 @@ _UNDIGESTED = ("body", "digest")
 RANGE_CHUNK = 100
 #: Tags per entry-index query.
 TAG_CHUNK = 500
+# Pages of an account's held blocks (``held_blocks_for``): most actions take one or two blocks.
+FIRST_PAGE = 16
+LAST_PAGE = 1024
+
+# The predicates of the partial indexes on unit_block (migration 0009), spelled as the indexes
+# spell them: SQLite uses a partial index only for a query term that matches it exactly.
+ACTIVE = unit_block.c.active == true()
+HELD = (ACTIVE, unit_block.c.retired == false())
+KEY_COLUMNS = ("ca_id", "registry_id", "first_transferring_party", "vintage")
+# Selection order (``ledger.registry.rules.selection_order``), the held blocks' index order.
+SELECTION_ORDER = (
+    unit_block.c.vintage,
+    unit_block.c.ca_id,
+    unit_block.c.registry_id,
+    unit_block.c.first_transferring_party,
+    unit_block.c.first_serial,
+)
+
+
+def _from_neighbour(first: int, last: int, equal: Mapping[str, Any], *, held: bool) -> Any:
+    """Active (``held``: and not retired) blocks with the ``equal`` column values, of one key,
+    that overlap ``first``..``last``. Such blocks never overlap one another, so they are those
+    from the last one that starts at or before ``first`` up to ``last``: both bounds are index
+    bounds, and the cost follows the blocks found, not the key's history."""
+    inner = unit_block.alias("neighbour")
+    among = [inner.c[name] == value for name, value in equal.items()]
+    among += [inner.c.active == true()] + ([inner.c.retired == false()] if held else [])
+    neighbour = (
+        select(inner.c.first_serial)
+        .where(*among, inner.c.first_serial <= first)
+        .order_by(inner.c.first_serial.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return and_(
+        unit_block.c.first_serial >= func.coalesce(neighbour, first),
+        unit_block.c.first_serial <= last,
+        unit_block.c.last_serial >= first,
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -451,16 +493,15 @@ class SqlProjection:
 
     def held_blocks_for(self, account_id: str, selection: UnitSelection) -> Iterator[UnitBlock]:
         """Held blocks that may match ``selection``, streamed in selection order (oldest vintage
-        first), so a quantity is filled without decoding the whole account. Each row is checked
-        against its digest as it is decoded.
+        first) from the partial index on held blocks, a page at a time, so an action reads the
+        blocks it takes and a few more, not the whole account. Each row is checked against its
+        digest as it is decoded.
 
-        Serial ranges are queried ``RANGE_CHUNK`` at a time (SQLite refuses an expression tree
-        of a thousand ranges) and the chunks' rows merged in selection order."""
-        conditions: list[Any] = [
-            unit_block.c.account_id == account_id,
-            unit_block.c.active.is_(True),
-            unit_block.c.retired.is_(False),
-        ]
+        Explicit serial ranges are read per range from the held block that starts at or before
+        the range (held blocks never overlap) up to its end, ``RANGE_CHUNK`` ranges per query
+        (SQLite refuses an expression tree of a thousand ranges), the rows merged in selection
+        order."""
+        equal: dict[str, Any] = {"account_id": account_id}
         for column, value in (
             (unit_block.c.ca_id, selection.ca_id),
             (unit_block.c.registry_id, selection.originating_registry),
@@ -468,43 +509,48 @@ class SqlProjection:
             (unit_block.c.vintage, selection.vintage),
         ):
             if value is not None:
-                conditions.append(column == value)
-        order = [
-            unit_block.c.vintage,
-            unit_block.c.ca_id,
-            unit_block.c.registry_id,
-            unit_block.c.first_transferring_party,
-            unit_block.c.first_serial,
-        ]
+                equal[column.name] = value
+        conditions: list[Any] = [*(unit_block.c[k] == v for k, v in equal.items()), *HELD]
+        if not selection.ranges:
+            yield from self._held_pages(conditions)
+            return
         ranges = sorted(selection.ranges, key=lambda r: (r.first, r.last))
-        if not ranges:
-            rows = self._select(unit_block, *conditions, order_by=order)
-        else:
-            by_id: dict[int, Any] = {}
-            for start in range(0, len(ranges), RANGE_CHUNK):
-                chunk = ranges[start : start + RANGE_CHUNK]
-                overlapping = or_(
-                    *(
-                        and_(
-                            unit_block.c.first_serial <= r.last, unit_block.c.last_serial >= r.first
-                        )
-                        for r in chunk
+        by_id: dict[int, Any] = {}
+        for start in range(0, len(ranges), RANGE_CHUNK):
+            chunk = ranges[start : start + RANGE_CHUNK]
+            overlapping = or_(
+                *(
+                    _from_neighbour(r.first, r.last, equal, held=True)
+                    if len(equal) == len(KEY_COLUMNS) + 1
+                    else and_(
+                        unit_block.c.first_serial <= r.last, unit_block.c.last_serial >= r.first
                     )
+                    for r in chunk
                 )
-                for row in self._select(unit_block, *conditions, overlapping):
-                    by_id[row["block_id"]] = row
-            rows = sorted(
-                by_id.values(),
-                key=lambda r: (
-                    r["vintage"],
-                    r["ca_id"],
-                    r["registry_id"],
-                    r["first_transferring_party"],
-                    r["first_serial"],
-                ),
             )
+            for row in self._select(unit_block, *conditions, overlapping):
+                by_id[row["block_id"]] = row
+        rows = sorted(by_id.values(), key=lambda r: tuple(r[c.name] for c in SELECTION_ORDER))
         for row in rows:  # fetched at once (no cursor left open); decoded lazily, as needed
             yield _load(UnitBlock, check_row(unit_block, row))
+
+    def _held_pages(self, conditions: list[Any]) -> Iterator[UnitBlock]:
+        """Rows matching ``conditions`` in selection order, by keyset pages that grow from
+        ``FIRST_PAGE`` (each page is fetched whole, so no cursor stays open between them)."""
+        order = tuple_(*SELECTION_ORDER)
+        after: Any = None
+        size = FIRST_PAGE
+        while True:
+            page = conditions if after is None else [*conditions, order > tuple_(*after)]
+            self._touch(unit_block)
+            query = select(unit_block).where(*page).order_by(*SELECTION_ORDER).limit(size)
+            rows = self._conn.execute(query).mappings().all()
+            for row in rows:
+                yield _load(UnitBlock, check_row(unit_block, row))
+            if len(rows) < size:
+                return
+            after = tuple(rows[-1][c.name] for c in SELECTION_ORDER)
+            size = min(size * 4, LAST_PAGE)
 
     def active_blocks(self) -> list[UnitBlock]:
         return self._blocks(unit_block.c.active.is_(True))
@@ -532,11 +578,11 @@ class SqlProjection:
         )
 
     def overlapping_blocks(self, key: BlockKey, first: int, last: int) -> list[UnitBlock]:
+        """Active blocks of ``key`` overlapping ``first``..``last``: from the active block that
+        starts at or before ``first`` (active blocks never overlap) up to ``last``."""
+        equal = dict(zip(KEY_COLUMNS, key, strict=True))
         return self._blocks(
-            self._key_condition(key),
-            unit_block.c.active.is_(True),
-            unit_block.c.first_serial <= last,
-            unit_block.c.last_serial >= first,
+            self._key_condition(key), ACTIVE, _from_neighbour(first, last, equal, held=False)
         )
 
     def next_block_id(self) -> int:
@@ -544,8 +590,15 @@ class SqlProjection:
         return 1 if row is None else int(row["block_id"]) + 1
 
     def next_serial(self, key: BlockKey) -> int:
+        """One past the key's highest serial. The active blocks of a key never overlap and,
+        with the retired ones among them, cover every serial the key's blocks ever held (an
+        action supersedes a block only by pieces that cover it), so the active block that
+        starts last ends last: one probe of the active blocks' index."""
         row = self._first(
-            unit_block, self._key_condition(key), order_by=[unit_block.c.last_serial.desc()]
+            unit_block,
+            self._key_condition(key),
+            ACTIVE,
+            order_by=[unit_block.c.first_serial.desc()],
         )
         return 1 if row is None else int(row["last_serial"]) + 1
 
