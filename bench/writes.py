@@ -1,0 +1,280 @@
+"""HTTP writes under concurrent clients, against a baseline of the database's own limit.
+
+The server (``a6ledger serve``, one worker, in a subprocess) takes ``POST
+/v1/parties/JPN/emissions`` with a fresh ``Idempotency-Key`` from ``clients`` concurrent clients
+(one keep-alive connection each; each request is answered after its commit). The baseline, in
+the same run and the same number of threads, is:
+
+- PostgreSQL: the raw serialized chain append with psycopg, one row per transaction: take the
+  advisory lock, read the head's hash, insert the row chained to it (SHA-256), commit;
+- SQLite: a plain insert of the row and a commit, per row, in WAL mode with ``synchronous=FULL``
+  (the service's durability setting).
+
+Rows are the size of the server's entries. Server and baseline alternate (``rounds`` times) so
+load on the machine falls on both. Throughput is requests (rows) per second; latency is the
+client's, per request.
+
+Parameters: ``clients``, ``requests`` (per round and side), ``rounds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from bench.runner import Bench, median, p99, table
+from ledger.access import Role, create_token
+from ledger.adapters.sql.migrations import upgrade_to_head
+from ledger.adapters.sql.uow import SqlStorage
+from ledger.demo import load_demo
+
+TITLE = "HTTP writes under concurrent clients (POST emissions)"
+DEFAULTS = {"clients": "16", "requests": "400", "rounds": "2"}
+SMOKE = {"clients": "2", "requests": "6", "rounds": "1"}
+TARGETS = {"postgresql": 1.0, "sqlite": 0.5}  # issue 15: server / baseline throughput
+ROW = b"x" * 420  # about the canonical bytes of an emissions entry
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """``a6ledger serve`` on ``url`` in a subprocess, with a registry token for JPN01."""
+
+    def __init__(self, url: str, workdir: Path) -> None:
+        upgrade_to_head(url)
+        storage = SqlStorage.open(url)
+        try:
+            with storage.unit_of_work(write=True) as uow:
+                load_demo(uow)
+                uow.commit()
+            _, self.token = create_token(storage, "bench", Role.registry, "JPN01")
+        finally:
+            storage.dispose()
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("A6LEDGER_")} | {
+            "A6LEDGER_DATABASE_URL": url,
+            "A6LEDGER_SIGNER_KEY_PATH": str(workdir / "signer.key"),
+            "A6LEDGER_CHECKPOINT_STATE_PATH": str(workdir / "checkpoint"),
+            "A6LEDGER_AUTO_SETUP": "true",
+            "A6LEDGER_DB_MAX_REQUESTS": "15",
+        }
+        self.log_path = workdir / f"server-{self.port}.log"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the server did not start:\n{self.log_path.read_text()}")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(15)
+
+
+async def _http_round(server: Server, clients: int, requests: int) -> tuple[float, list[float]]:
+    headers = {"Authorization": f"Bearer {server.token}"}
+    latencies: list[float] = []
+    failures: list[str] = []
+    counter = iter(range(requests))
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
+            for i in counter:
+                started = time.perf_counter()
+                response = await http.post(
+                    "/v1/parties/JPN/emissions",
+                    json={"year": 2021 + i % 9, "value": 1_000_000 + i},
+                    headers=headers | {"Idempotency-Key": uuid.uuid4().hex},
+                )
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 201:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{len(failures)} writes failed, e.g. {failures[0]}")
+    return elapsed, latencies
+
+
+def _threads(clients: int, requests: int, worker: Callable[[], Callable[[], None]]) -> Any:
+    """Run ``requests`` calls over ``clients`` threads; each thread makes its own callable
+    (its own connection) with ``worker()``. Returns (seconds, latencies)."""
+    latencies: list[float] = []
+    counter = iter(range(requests))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            call = worker()
+            while True:
+                with lock:
+                    if next(counter, None) is None:
+                        return
+                started = time.perf_counter()
+                call()
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=body) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started, latencies
+
+
+def _postgres_baseline(url: str) -> Callable[[], Callable[[], None]]:
+    import psycopg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_chain (seq bigint PRIMARY KEY, "
+            "prev_hash bytea NOT NULL UNIQUE, entry_hash bytea NOT NULL, body bytea NOT NULL)"
+        )
+
+    def worker() -> Callable[[], None]:
+        conn = psycopg.connect(dsn)
+
+        def append() -> None:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(4242)")
+                head = conn.execute(
+                    "SELECT seq, entry_hash FROM bench_chain ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                seq, prev = (0, bytes(32)) if head is None else (head[0] + 1, bytes(head[1]))
+                digest = hashlib.sha256(prev + ROW).digest()
+                conn.execute(
+                    "INSERT INTO bench_chain VALUES (%s, %s, %s, %s)", (seq, prev, digest, ROW)
+                )
+
+        return append
+
+    return worker
+
+
+def _sqlite_baseline(path: str) -> Callable[[], Callable[[], None]]:
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_plain (n INTEGER PRIMARY KEY, body BLOB)")
+
+    def worker() -> Callable[[], None]:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=60000")
+
+        def insert() -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO bench_plain (body) VALUES (?)", (ROW,))
+            conn.execute("COMMIT")
+
+        return insert
+
+    return worker
+
+
+def run(bench: Bench) -> str:
+    clients, requests, rounds = (int(bench.param(p)) for p in ("clients", "requests", "rounds"))
+    rows = []
+    for backend in bench.backends():
+        with bench.database(backend) as url, bench.database(backend) as baseline_url:
+            if backend == "postgresql":
+                worker = _postgres_baseline(baseline_url)
+            else:
+                worker = _sqlite_baseline(str(make_url(baseline_url).database))
+            server = Server(url, bench.workdir)
+            try:
+                http: list[tuple[float, list[float]]] = []
+                base: list[tuple[float, list[float]]] = []
+                asyncio.run(_http_round(server, clients, min(requests, 2 * clients)))  # warm-up
+                for _ in range(rounds):
+                    base.append(_threads(clients, requests, worker))
+                    http.append(asyncio.run(_http_round(server, clients, requests)))
+            finally:
+                server.stop()
+        http_rate = requests * len(http) / sum(s for s, _ in http)
+        base_rate = requests * len(base) / sum(s for s, _ in base)
+        http_latencies = [x for _, samples in http for x in samples]
+        base_latencies = [x for _, samples in base for x in samples]
+        ratio = http_rate / base_rate
+        target = TARGETS[backend]
+        rows.append(
+            (
+                backend,
+                f"{http_rate:,.0f} /s",
+                f"{median(http_latencies) * 1000:.0f} / {p99(http_latencies) * 1000:.0f} ms",
+                f"{base_rate:,.0f} /s",
+                f"{median(base_latencies) * 1000:.0f} / {p99(base_latencies) * 1000:.0f} ms",
+                f"**{ratio:.2f}**",
+                f"≥ {target} {'met' if ratio >= target else 'not met'}",
+            )
+        )
+    return table(
+        (
+            "database",
+            "HTTP writes",
+            "p50 / p99",
+            "baseline",
+            "p50 / p99",
+            "ratio",
+            "target",
+        ),
+        rows,
+    ) + (
+        f"\n\n{clients} concurrent clients, {rounds} round(s) of {requests} requests on each "
+        "side. Baseline: PostgreSQL, the raw serialized chain append with psycopg (advisory "
+        "lock, read head, insert, commit per row); SQLite, a plain insert and commit per row "
+        "(WAL, synchronous=FULL)."
+    )
