@@ -110,8 +110,7 @@ def upgrade() -> None:
     else:
         active, held = ("active = 1", "active = 1 AND retired = 0")
     op.execute(
-        f"CREATE INDEX ix_unit_block_active_key ON unit_block ({KEY}, first_serial) "
-        f"WHERE {active}"
+        f"CREATE INDEX ix_unit_block_active_key ON unit_block ({KEY}, first_serial) WHERE {active}"
     )
     op.execute(
         "CREATE INDEX ix_unit_block_held ON unit_block "

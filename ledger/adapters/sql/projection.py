@@ -104,6 +104,7 @@ def _count_due(engine: Engine, table_name: str, recorded: int) -> bool:
     skipped[table_name] = skipped.get(table_name, 0) + 1
     return False
 
+
 DIGEST_DOMAIN = b"a6ledger projection row v1\n"
 _UNDIGESTED = ("body", "digest")
 #: Ranges per query when an action names serial ranges (SQLite caps an expression's depth).
