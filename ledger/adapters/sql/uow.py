@@ -13,7 +13,12 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DataError
 
 from ledger.adapters.sql.cosignatures import SqlCosignatureRepository
-from ledger.adapters.sql.db import begin_read, begin_write, create_ledger_engine
+from ledger.adapters.sql.db import (
+    begin_read,
+    begin_write,
+    create_ledger_engine,
+    take_writer_turn,
+)
 from ledger.adapters.sql.idempotency import SqlIdempotencyRepository
 from ledger.adapters.sql.listing import SqlProjectionListing
 from ledger.adapters.sql.log import SqlLedgerLog
@@ -54,6 +59,7 @@ class SqlAlchemyUnitOfWork:
         self._clock = clock
         self._signed_elsewhere = signed_elsewhere
         self._conn: Connection | None = None
+        self._end_turn: Callable[[], None] | None = None
 
     @property
     def connection(self) -> Connection:
@@ -62,7 +68,15 @@ class SqlAlchemyUnitOfWork:
         return self._conn
 
     def __enter__(self) -> Self:
-        self._conn = begin_write(self._engine) if self._write else begin_read(self._engine)
+        if self._write:
+            self._end_turn = take_writer_turn(self._engine)
+            try:
+                self._conn = begin_write(self._engine)
+            except BaseException:
+                self._end_of_turn()
+                raise
+        else:
+            self._conn = begin_read(self._engine)
         self.log = SqlLedgerLog(self._conn, self._clock, self._signed_elsewhere)
         self.projection = SqlProjection(self._conn)
         self.listing = SqlProjectionListing(self._conn)
@@ -80,18 +94,26 @@ class SqlAlchemyUnitOfWork:
     ) -> None:
         conn = self._conn
         self._conn = None
-        if conn is not None:
-            try:
-                if conn.in_transaction():
-                    conn.rollback()
-            finally:
-                conn.close()
+        try:
+            if conn is not None:
+                try:
+                    if conn.in_transaction():
+                        conn.rollback()
+                finally:
+                    conn.close()
+        finally:
+            self._end_of_turn()
         if isinstance(exc, DataError):
             logger.warning("the database refused a value: %s", exc.orig)
             raise UnstorableValue(
                 "a value in the request cannot be stored (control characters such as NUL, or "
                 "a value longer than its field)"
             ) from exc
+
+    def _end_of_turn(self) -> None:
+        end, self._end_turn = self._end_turn, None
+        if end is not None:
+            end()
 
     def now(self) -> datetime:
         return self._clock()
