@@ -331,11 +331,19 @@ class MerkleAppender:
 
     __slots__ = ("_frontier", "_reader", "_size")
 
-    def __init__(self, reader: NodeReader, size: int) -> None:
+    def __init__(
+        self, reader: NodeReader, size: int, frontier: Mapping[int, bytes] | None = None
+    ) -> None:
+        """``frontier``, when the caller knows it (``level -> hash`` of the perfect subtrees of
+        a tree of ``size`` leaves, as :meth:`frontier` returned it), saves reading it."""
         _check_size(size, "tree size")
         self._reader = reader
         self._size = size
         self._frontier: dict[int, bytes] | None = None
+        if frontier is not None:
+            if sorted(frontier) != [lvl for lvl in range(size.bit_length()) if (size >> lvl) & 1]:
+                raise ValueError(f"not the frontier of a tree of size {size}")
+            self._frontier = dict(frontier)
 
     @property
     def size(self) -> int:
@@ -365,6 +373,10 @@ class MerkleAppender:
                     frontier[key[0]] = value
             self._frontier = frontier
         return self._frontier
+
+    def frontier(self) -> dict[int, bytes]:
+        """The frontier of the current tree (``level -> hash``), read if not yet known."""
+        return dict(self._load_frontier())
 
     def append(self, leaf_hash: bytes) -> list[tuple[NodeKey, bytes]]:
         """Append one leaf hash; return the rows to store (leaf first, then completed subtrees)."""

@@ -99,7 +99,9 @@ def begin_write(engine: Engine) -> Connection:
     """Open a connection whose transaction holds the chain's append lock and may write the
     guarded tables (``guard``)."""
     if is_sqlite(engine):
-        conn = engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"}).connect()
+        # Options on the connection, not an option engine: ``conn.engine`` stays ``engine``,
+        # which per-database state (frontier, counts, turns) is keyed by.
+        conn = engine.connect().execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
         conn.begin()
     else:
         conn = engine.connect()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Connection, and_, event, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, event, func, insert, or_, select
 
 from ledger.adapters.sql.orm import ledger_entry, merkle_node, signed_checkpoint
 from ledger.errors import MerkleTreeAheadOfLog, NotFound
@@ -25,6 +26,12 @@ from ledger.ports import AppendedEntry
 SEQ_CHUNK = 500
 
 Clock = Callable[[], datetime]
+
+# Per database, the Merkle frontier this process left at its last commit: (tree size, head entry
+# hash, level -> hash). A writer that finds the same head uses it instead of reading the
+# frontier's nodes (a query, and a statement to build, per write); any other head (another
+# process wrote) reads them as before. The size and the chained head hash identify the tree.
+_FRONTIERS: WeakKeyDictionary[Engine, tuple[int, bytes, dict[int, bytes]]] = WeakKeyDictionary()
 
 
 def node_keys_condition(keys: Sequence[merkle_store.NodeKey]) -> ColumnElement[bool]:
@@ -104,6 +111,12 @@ class SqlLedgerLog:
                 self._conn.execute(insert(merkle_node), nodes)
         finally:
             self._flushing = False
+
+    def committed(self) -> None:
+        """After the transaction committed: keep the frontier for the next writer."""
+        if self._appender is not None and self._head is not None:
+            size, head = self._head
+            _FRONTIERS[self._conn.engine] = (size, head, self._appender.frontier())
 
     def _load_head(self) -> tuple[int, bytes]:
         if self._head is None:
@@ -191,7 +204,9 @@ class SqlLedgerLog:
         body = entry.canonical_bytes()
         digest = entry_hash(body)
         if self._appender is None:
-            self._appender = merkle_store.MerkleAppender(self._reader, seq)
+            known = _FRONTIERS.get(self._conn.engine)
+            frontier = known[2] if known is not None and known[:2] == (seq, prev_hash) else None
+            self._appender = merkle_store.MerkleAppender(self._reader, seq, frontier)
         nodes = self._appender.append(merkle.leaf_hash(body))
         self._pending_entries.append(
             {

@@ -121,6 +121,7 @@ class SqlAlchemyUnitOfWork:
     def commit(self) -> None:
         self.log.flush()
         self.connection.commit()
+        self.log.committed()
 
     def rollback(self) -> None:
         self.connection.rollback()

@@ -126,6 +126,22 @@ def test_appender_resumes_from_store_with_one_read() -> None:
     assert len(reader.calls) == 1
 
 
+def test_appender_given_its_frontier_reads_nothing() -> None:
+    hashes = [leaf_hash(f"entry {i}".encode()) for i in range(300)]
+    store = build_store(hashes[:213])
+    frontier = MerkleAppender(store, 213).frontier()
+    assert sorted(frontier) == [0, 2, 4, 6, 7]
+    reader = CountingReader(store)
+    appender = MerkleAppender(reader, 213, frontier)
+    store.put_many(appender.extend(hashes[213:]))
+    assert reader.calls == []
+    assert appender.root() == root_from_leaf_hashes(hashes)
+    assert tree_root(store, 300) == root_from_leaf_hashes(hashes)
+    assert appender.frontier() == MerkleAppender(store, 300).frontier()
+    with pytest.raises(ValueError, match="not the frontier of a tree of size 214"):
+        MerkleAppender(reader, 214, frontier)
+
+
 def test_nodes_completed_by_append_with_pending_rows() -> None:
     hashes = [leaf_hash(f"entry {i}".encode()) for i in range(100)]
     store = build_store(hashes[:37])
