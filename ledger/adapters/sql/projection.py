@@ -306,6 +306,10 @@ class SqlProjection:
         self._conn = conn
         self._binding: Binding | None = None
         self._counts: dict[str, int] = {}  # tables whose row count was checked: rows now
+        # Records read in this transaction, by table and key (``None``: the whole table), so a
+        # request that looks up its Party or registry twice reads it once. A write to a table
+        # forgets the table's records.
+        self._read: dict[str, dict[Any, Any]] = {}
 
     def bind_entry(self, seq: int, entry_hash: bytes) -> None:
         self._binding = (seq, entry_hash)
@@ -383,6 +387,7 @@ class SqlProjection:
     def _put(self, table: Table, row: Mapping[str, Any]) -> None:
         """Write ``row`` (a whole row but its binding), bound to the current entry: replaced if
         its key exists, added (and counted) if not."""
+        self._read.pop(table.name, None)
         values = bound_row(table, row, self._current_binding())
         statements = _statements(table)
         self._touch(table)
@@ -399,14 +404,23 @@ class SqlProjection:
             self._conn.execute(counts.update, _keyed(projection_count, counted))
 
     def _one(self, cls: type[T], table: Table, **key: Any) -> T | None:
-        row = self._first(table, self._key_condition_of(table, key))
-        return None if row is None else _load(cls, row)
+        read = self._read.setdefault(table.name, {})
+        wanted = tuple(sorted(key.items()))
+        if wanted not in read:
+            row = self._first(table, self._key_condition_of(table, key))
+            read[wanted] = None if row is None else _load(cls, row)
+        found: T | None = read[wanted]
+        return found
 
     def _all(self, cls: type[T], table: Table) -> list[T]:
         """Every record, ordered by primary key in code-point order (the same on every
         database and collation, and the order the API's string cursors compare in)."""
-        rows = sorted(self._checked(table), key=lambda row: key_of(table, row))
-        return [_load(cls, row) for row in rows]
+        read = self._read.setdefault(table.name, {})
+        if None not in read:
+            rows = sorted(self._checked(table), key=lambda row: key_of(table, row))
+            read[None] = [_load(cls, row) for row in rows]
+        records: list[T] = list(read[None])
+        return records
 
     # --- records ----------------------------------------------------------------------------
 
