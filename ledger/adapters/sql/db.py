@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from ledger.adapters.sql import guard
@@ -106,7 +106,9 @@ def begin_write(engine: Engine) -> Connection:
     else:
         conn = engine.connect()
         conn.begin()
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+        # The append lock and the writer flag in one statement: one round trip.
+        guard.mark_writer(conn, also="pg_advisory_xact_lock(:key)", key=APPEND_LOCK_KEY)
+        return conn
     guard.mark_writer(conn)
     return conn
 

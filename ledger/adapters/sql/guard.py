@@ -58,13 +58,17 @@ def install(engine: Engine) -> None:
             record.info.pop(_INFO_KEY, None)
 
 
-def mark_writer(conn: Connection) -> None:
-    """Declare the current transaction of ``conn`` the service's own write transaction."""
+def mark_writer(conn: Connection, *, also: str | None = None, **params: Any) -> None:
+    """Declare the current transaction of ``conn`` the service's own write transaction.
+
+    On PostgreSQL ``also`` (an SQL expression, with ``params``) is evaluated in the same
+    statement, saving a round trip (``begin_write`` takes the append lock this way)."""
     conn.info[_INFO_KEY] = True
     if conn.dialect.name == "postgresql":
+        first = f"{also}, " if also else ""
         conn.execute(
-            text("SELECT set_config(:name, :value, true)"),
-            {"name": WRITER_SETTING, "value": WRITER_VALUE},
+            text(f"SELECT {first}set_config(:a6_writer_name, :a6_writer_value, true)"),
+            {"a6_writer_name": WRITER_SETTING, "a6_writer_value": WRITER_VALUE, **params},
         )
 
 
