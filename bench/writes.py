@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -165,9 +166,13 @@ async def _http_round(server: Server, clients: int, requests: int) -> tuple[floa
     return elapsed, latencies
 
 
-def _threads(clients: int, requests: int, worker: Callable[[], Callable[[], None]]) -> Any:
+Worker = Callable[[], tuple[Callable[[], None], Callable[[], None]]]
+
+
+def _threads(clients: int, requests: int, worker: Worker) -> Any:
     """Run ``requests`` calls over ``clients`` threads; each thread makes its own callable
-    (its own connection) with ``worker()``. Returns (seconds, latencies)."""
+    (on its own connection) and the function that closes it with ``worker()``. Returns
+    (seconds, latencies)."""
     latencies: list[float] = []
     counter = iter(range(requests))
     lock = threading.Lock()
@@ -175,16 +180,19 @@ def _threads(clients: int, requests: int, worker: Callable[[], Callable[[], None
 
     def body() -> None:
         try:
-            call = worker()
-            while True:
-                with lock:
-                    if next(counter, None) is None:
-                        return
-                started = time.perf_counter()
-                call()
-                elapsed = time.perf_counter() - started
-                with lock:
-                    latencies.append(elapsed)
+            call, close = worker()
+            try:
+                while True:
+                    with lock:
+                        if next(counter, None) is None:
+                            return
+                    started = time.perf_counter()
+                    call()
+                    elapsed = time.perf_counter() - started
+                    with lock:
+                        latencies.append(elapsed)
+            finally:
+                close()
         except BaseException as exc:
             errors.append(exc)
 
@@ -199,7 +207,7 @@ def _threads(clients: int, requests: int, worker: Callable[[], Callable[[], None
     return time.perf_counter() - started, latencies
 
 
-def _postgres_baseline(url: str) -> Callable[[], Callable[[], None]]:
+def _postgres_baseline(url: str) -> Worker:
     import psycopg
 
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -209,7 +217,7 @@ def _postgres_baseline(url: str) -> Callable[[], Callable[[], None]]:
             "prev_hash bytea NOT NULL UNIQUE, entry_hash bytea NOT NULL, body bytea NOT NULL)"
         )
 
-    def worker() -> Callable[[], None]:
+    def worker() -> tuple[Callable[[], None], Callable[[], None]]:
         conn = psycopg.connect(dsn)
 
         def append() -> None:
@@ -224,17 +232,17 @@ def _postgres_baseline(url: str) -> Callable[[], Callable[[], None]]:
                     "INSERT INTO bench_chain VALUES (%s, %s, %s, %s)", (seq, prev, digest, ROW)
                 )
 
-        return append
+        return append, conn.close
 
     return worker
 
 
-def _sqlite_baseline(path: str) -> Callable[[], Callable[[], None]]:
-    with sqlite3.connect(path) as conn:
+def _sqlite_baseline(path: str) -> Worker:
+    with closing(sqlite3.connect(path)) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE IF NOT EXISTS bench_plain (n INTEGER PRIMARY KEY, body BLOB)")
 
-    def worker() -> Callable[[], None]:
+    def worker() -> tuple[Callable[[], None], Callable[[], None]]:
         conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=60000")
@@ -244,7 +252,7 @@ def _sqlite_baseline(path: str) -> Callable[[], Callable[[], None]]:
             conn.execute("INSERT INTO bench_plain (body) VALUES (?)", (ROW,))
             conn.execute("COMMIT")
 
-        return insert
+        return insert, conn.close
 
     return worker
 
