@@ -37,7 +37,7 @@ def node_reads(engine: Engine) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def before(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "merkle_node" in statement:
+        if statement.lstrip().upper().startswith("SELECT") and "merkle_node.hash" in statement:
             seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", before)
