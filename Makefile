@@ -58,4 +58,3 @@ openapi: $(STAMP) ## Regenerate openapi/openapi.json from the app
 
 bench: $(STAMP) ## Run the benchmarks (ratios against a baseline measured in the same run)
 	$(BIN)/python -m bench
-	$(BIN)/python -m bench

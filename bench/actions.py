@@ -75,7 +75,7 @@ def one(engine: Engine, action: str) -> float:
     return time.perf_counter() - start
 
 
-def run(bench: Bench) -> str:
+def section(bench: Bench) -> str:
     small, large = bench.ints("history")
     samples = int(bench.param("samples"))
     rows = []

@@ -253,7 +253,7 @@ compares every stored Merkle node and projection row, which the baseline does no
 """
 
 
-def run(bench: Bench) -> str:
+def section(bench: Bench) -> str:
     """The section of ``make bench`` (``bench.runner``): the table and the notes."""
     if "sqlite" not in bench.backends():
         return "Not run: this module measures on SQLite, which this run left out."

@@ -30,7 +30,7 @@ DEFAULTS = {"entries": "20000", "batch": "500", "transfers": "200"}
 SMOKE = {"entries": "64", "batch": "16", "transfers": "8"}
 
 
-def run(bench: Bench) -> str:
+def section(bench: Bench) -> str:
     if "sqlite" not in bench.backends():
         return "Not run: this module measures on SQLite, which this run left out."
     with bench.database("sqlite") as url, bench.database("sqlite") as registry_url:

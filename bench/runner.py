@@ -1,10 +1,11 @@
 """The benchmark runner: modules, their parameters, the databases they measure on, the document.
 
 A module listed in ``MODULES`` defines ``TITLE`` (its section's heading), ``DEFAULTS`` (its
-parameters and their default values, as strings) and ``run(bench: Bench) -> str``, which
-returns the section's Markdown. ``Bench`` gives it its parameters (``bench.param("name")``),
-whether this is a smoke run, and fresh databases (``bench.databases()``: a temporary SQLite file
-and, when a server is reachable, a PostgreSQL database, each dropped after the module ran).
+parameters and their default values, as strings), ``SMOKE`` (the same at tiny sizes) and
+``section(bench: Bench) -> str``, which returns the section's Markdown. ``Bench`` gives it
+its parameters (``bench.param("name")``), whether this is a smoke run, and fresh databases
+(``bench.database(backend)`` for each of ``bench.backends()``: a temporary SQLite file, a
+PostgreSQL database when a server is reachable; each dropped after use).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy.engine import make_url
 from ledger.adapters.sql.db import normalize_database_url
 
 # Each module is one section of docs/benchmarks.md, in this order.
-MODULES = ("bench.log", "bench.actions", "bench.writes", "bench.exports")
+MODULES = ("bench.log", "bench.actions", "bench.writes", "bench.exports", "bench.reports")
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DOCUMENT = Path("docs/benchmarks.md")
 
@@ -150,7 +151,7 @@ def parse_sets(values: Sequence[str]) -> dict[str, dict[str, str]]:
 
 def run_module(module: ModuleType, bench: Bench) -> str:
     start = time.perf_counter()
-    body = module.run(bench)
+    body = module.section(bench)
     elapsed = time.perf_counter() - start
     settings = ", ".join(f"`{k}={v}`" for k, v in bench.params.items())
     return (

@@ -308,7 +308,7 @@ def statements_per_write(
     return counts["statements"] / writes, counts["transactions"] / writes
 
 
-def run(bench: Bench) -> str:
+def section(bench: Bench) -> str:
     clients, requests, rounds = (int(bench.param(p)) for p in ("clients", "requests", "rounds"))
     rows = []
     for backend in bench.backends():

@@ -5,6 +5,7 @@ section with its figures."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -18,9 +19,13 @@ def test_every_module_runs_at_smoke_sizes_and_writes_its_section(
     backend: str, tmp_path: Path
 ) -> None:
     output = tmp_path / "benchmarks.md"
+    # exports and reports have smoke tests of their own (tests/bench/test_exports.py,
+    # test_reports_smoke.py); every module's interface is checked below.
+    mine = ("log", "actions", "writes")
     runner.main(
         [
             "--smoke",
+            *(option for name in mine for option in ("--only", name)),
             "--databases",
             backend,
             "--postgresql",
@@ -31,11 +36,19 @@ def test_every_module_runs_at_smoke_sizes_and_writes_its_section(
     )
     document = output.read_text(encoding="utf-8")
     assert document.startswith("# Benchmarks")
-    for name in runner.MODULES:
-        assert f"_Module `{name}`" in document
+    for name in mine:
+        assert f"_Module `bench.{name}`" in document
     # The cost-per-action and HTTP tables have a row, with a ratio, for this run's database.
     assert re.search(rf"\| {backend} \| transfer \| .* \| \*\*\d+\.\d\d\*\* \|", document)
     assert re.search(rf"\| {backend} \| \d[\d,]* /s \|.*\| \*\*\d+\.\d\d\*\* \|", document)
+
+
+def test_every_module_has_the_runner_interface() -> None:
+    for name in runner.MODULES:
+        module = importlib.import_module(name)
+        assert isinstance(module.TITLE, str)
+        assert set(module.SMOKE) == set(module.DEFAULTS)
+        assert callable(module.section)
 
 
 def test_module_parameters_are_checked(tmp_path: Path) -> None:

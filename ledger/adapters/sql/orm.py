@@ -67,7 +67,7 @@ merkle_node = Table(
     CheckConstraint("level >= 0 AND level < 64 AND idx >= 0", name="position"),
 )
 
-#: The trees the log signed, each larger than the one before (migration 0010): shared by every
+#: The trees the log signed, each larger than the one before (migration 0009): shared by every
 #: replica, inserted under the append lock (ledger.adapters.sql.signed_trees), never changed.
 signed_checkpoint = Table(
     "signed_checkpoint",
@@ -184,7 +184,7 @@ Index(
     unit_block.c.first_serial,
 )
 Index("ix_unit_block_authorization", unit_block.c.authorization_id)
-# Partial indexes of migration 0010 (the predicates as ledger.adapters.sql.projection spells them).
+# Partial indexes of migration 0011 (the predicates as ledger.adapters.sql.projection spells them).
 Index(
     "ix_unit_block_active_key",
     unit_block.c.ca_id,
