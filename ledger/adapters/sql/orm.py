@@ -184,7 +184,7 @@ Index(
     unit_block.c.first_serial,
 )
 Index("ix_unit_block_authorization", unit_block.c.authorization_id)
-# Partial indexes of migration 0011 (the predicates as ledger.adapters.sql.projection spells them).
+# Partial indexes of migration 0012 (the predicates as ledger.adapters.sql.projection spells them).
 Index(
     "ix_unit_block_active_key",
     unit_block.c.ca_id,

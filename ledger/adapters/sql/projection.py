@@ -115,7 +115,7 @@ TAG_CHUNK = 500
 FIRST_PAGE = 16
 LAST_PAGE = 1024
 
-# The predicates of the partial indexes on unit_block (migration 0011), spelled as the indexes
+# The predicates of the partial indexes on unit_block (migration 0012), spelled as the indexes
 # spell them: SQLite uses a partial index only for a query term that matches it exactly.
 ACTIVE = unit_block.c.active == true()
 HELD = (ACTIVE, unit_block.c.retired == false())

@@ -1,4 +1,4 @@
-"""Active unit blocks by their partial indexes (migration 0011), on both databases.
+"""Active unit blocks by their partial indexes (migration 0012), on both databases.
 
 The overlap trigger compares a new active block with the neighbouring active block of its key
 only (the one starting last at or before the new block's end), so it must still refuse every

@@ -17,8 +17,8 @@ overlaps an active block exactly when it overlaps the active block with the grea
 The predicates are spelled as the adapter's queries spell them (``active = 1`` on SQLite, whose
 planner uses a partial index only for a query term that matches it exactly).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 03:30:00
 """
 
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
