@@ -1,16 +1,29 @@
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 
 from ledger.adapters.sql.db import create_ledger_engine
 from tests.databases import BACKENDS, SKIPPED_POSTGRES, PostgresFactory, SqliteFactory
 
 DatabaseFactory = SqliteFactory | PostgresFactory
+
+# Hypothesis profiles, registered here rather than left to Hypothesis's built-in ones: no
+# deadline and no too_slow health check anywhere (a loaded 2-core machine broke both on tests
+# that are not slow by themselves), and in CI (CI is set) derandomized examples without the
+# example database, so a run is reproducible and never fails at random.
+_LOADED_MACHINE = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("a6ledger", _LOADED_MACHINE)
+settings.register_profile(
+    "a6ledger-ci", _LOADED_MACHINE, derandomize=True, database=None, print_blob=True
+)
+settings.load_profile("a6ledger-ci" if os.environ.get("CI") else "a6ledger")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
