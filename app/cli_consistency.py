@@ -1,4 +1,5 @@
-"""``a6ledger consistency-check``: the secretariat's checks, run locally before submission.
+"""``a6ledger consistency-check``: the secretariat's checks, run locally before submission;
+``a6ledger aef-submit``: the submission itself, as the service records it.
 
 The Party's AEF is built from this ledger; the counterpart's comes from a file (JSON, a ZIP of
 CSVs, or the workbook) or from another a6ledger (``--counterpart-url``). Exit status: 0 no
@@ -9,13 +10,14 @@ command could not run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.accounting import aef, consistency, reporting
+from ledger.accounting import aef, consistency, cycle, reporting
 from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
@@ -85,6 +87,29 @@ def _consistency_check(args: argparse.Namespace) -> int:
     return 1 if result.notation is consistency.Notation.INCONSISTENCIES else 2
 
 
+def _aef_submit(args: argparse.Namespace) -> int:
+    """Submit the Party's AEF for the year (``cycle.submit``: refused without the initial
+    reports, 4/CMA.6 paras 26-27). A refusal prints its problem+json on stderr, exit status 1;
+    nothing is recorded."""
+    from app.problems import ledger_problem_body
+    from app.settings import command_database_url
+    from ledger.adapters.sql.uow import SqlStorage
+
+    storage = SqlStorage.open(command_database_url())
+    try:
+        with storage.unit_of_work(write=True) as uow:
+            version = cycle.submit(uow, args.party, args.year, f"cli:{args.actor}")
+            uow.commit()
+    except LedgerError as exc:
+        instance = f"/v1/parties/{args.party}/aef/{args.year}/submissions"
+        print(json.dumps(ledger_problem_body(exc, instance), indent=2), file=sys.stderr)
+        return 1
+    finally:
+        storage.dispose()
+    print(f"{args.party} {args.year}: submitted version {version}")
+    return 0
+
+
 def add_consistency_commands(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
@@ -113,3 +138,12 @@ def add_consistency_commands(
         "--record", action="store_true", help="record the findings and flag the blocks"
     )
     check.set_defaults(func=_consistency_check)
+
+    submit = subparsers.add_parser(
+        "aef-submit",
+        help="submit a Party's AEF for a reported year (refused without its initial reports)",
+    )
+    submit.add_argument("--party", required=True, help="the submitting Party (JPN)")
+    submit.add_argument("--year", type=int, required=True, help="reported year")
+    submit.add_argument("--actor", default="aef-submit", help="recorded as cli:<actor>")
+    submit.set_defaults(func=_aef_submit)

@@ -300,6 +300,18 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def ledger_problem_body(exc: LedgerError, instance: str) -> dict[str, Any]:
+    """The problem+json body of a domain error (the service's answer, and what a CLI command
+    prints when the same rule refuses it)."""
+    return problem_body(
+        problem_type_of(type(exc)),
+        exc.message,
+        instance,
+        rule=exc.rule,
+        **{k: _jsonable(v) for k, v in exc.details.items()},
+    )
+
+
 async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LedgerError)
     status = status_for(exc)
@@ -307,12 +319,10 @@ async def _ledger_error(request: Request, exc: Exception) -> JSONResponse:
         logger.error("integrity failure: %s", exc.message)
     elif (metrics := getattr(request.app.state, "metrics", None)) is not None:
         metrics.rule_refused(exc.rule)  # an app without metrics: a bare app in a test
-    return problem_response(
-        problem_type_of(type(exc)),
-        exc.message,
-        request.url.path,
-        rule=exc.rule,
-        **{k: _jsonable(v) for k, v in exc.details.items()},
+    return JSONResponse(
+        ledger_problem_body(exc, request.url.path),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
     )
 
 

@@ -44,7 +44,7 @@ from app.schemas_reports import (
     SubmissionCreate,
     SubmissionPublic,
 )
-from ledger.accounting import aef, consistency, reporting
+from ledger.accounting import aef, consistency, cycle, reporting
 from ledger.adapters import aef_files
 from ledger.errors import InvalidInput, NotFound
 from ledger.ports import UnitOfWork
@@ -373,13 +373,15 @@ def create_submission(
     body: SubmissionCreate | None = None,
 ) -> Response:
     """Record the submission of the AEF for the reported year: version 1.0, then 1.1, ... The
-    report must be complete; the entry records the tree size it was built from."""
+    report must be complete; the entry records the tree size it was built from. Refused (409,
+    ``initial-report-before-annual-information``) while the Party has recorded no initial report
+    for a cooperative approach the AEF reports on (4/CMA.6 paras 26-27)."""
     if body is not None and body.reported_year != reported_year:
         raise InvalidInput("the body's reported_year differs from the path", field="reported_year")
 
     def operation(uow: UnitOfWork) -> SubmissionPublic:
         _ensure_party_writer(uow, principal, code)
-        version = reporting.record_submission(uow, code, reported_year, principal.actor)
+        version = cycle.submit(uow, code, reported_year, principal.actor)
         recorded = [
             s
             for s in reporting.submissions(uow, code)

@@ -159,3 +159,31 @@ def dated_actions(report: aef.AefReport) -> list[tuple[date, str, str, int]]:
         (row.action_date, row.action_type.value, row.registry_id, row.quantity)
         for row in report.actions
     ]
+
+
+def initial_report(ca_id: str, **changes: Any) -> dict[str, Any]:
+    """The body of an initial report for ``ca_id`` (2/CMA.3 annex para 18)."""
+    return {
+        "ca_id": ca_id,
+        "elements": {
+            "participation": "Party to the Paris Agreement; NDC communicated; registry JPN01",
+            "metrics_and_method": "t CO2 eq; averaging over the NDC period",
+            "ndc_quantification": "All sectors and gases; 2030 target level 760 Mt CO2 eq",
+            "approach_description": f"Joint Crediting Mechanism ({ca_id})",
+            "environmental_integrity": "Conservative reference emissions; no net increase",
+            "sustainable_development": "Safeguards of the Joint Committee rules",
+        },
+        "duration_from": 2021,
+        "duration_to": 2030,
+        "expected_mitigation": {"2025": 1009, "2026": 2000},
+        **changes,
+    }
+
+
+def record_initial_reports(
+    client: TestClient, party: str, headers: dict[str, str], *ca_ids: str
+) -> None:
+    """The Party's initial reports for ``ca_ids``, which submitting its AEF requires (4/CMA.6
+    paras 26-27)."""
+    for ca_id in ca_ids:
+        post(client, f"/v1/parties/{party}/initial-reports", headers, initial_report(ca_id))

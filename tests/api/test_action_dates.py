@@ -20,6 +20,7 @@ from tests.api.jcm2025 import (
     issuance,
     japanese_use,
     post_jcm_2025,
+    record_initial_reports,
     refused,
     to_japan,
     tree_size,
@@ -151,6 +152,7 @@ def test_back_dating_into_a_submitted_year_needs_restates(
     post_jcm_2025(client, jcm2025)
     tha, admin = jcm2025["THA01"], jcm2025["admin"]
     post(client, "/v1/issuances", tha, issuance("THA01", "CA0001", "THA-JCM-2025-001", 100))
+    record_initial_reports(client, "THA", tha, "CA0001")
     post(client, "/v1/parties/THA/aef/2025/submissions", tha, {"reported_year": 2025})
     submitted = tree_size(client)
     late_2025 = to_japan("THA01", 100, "2025-12-30")

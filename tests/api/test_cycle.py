@@ -4,14 +4,28 @@ result resolves the flag (NDC use allowed); every step a ledger entry with its r
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from app.cli import main
+from app.settings import Settings, get_settings
 from ledger.accounting import aef
-from tests.api.jcm2025 import Tokens, aef_of, japanese_use, post_jcm_2025, refused, tree_size
+from tests.api.jcm2025 import (
+    Tokens,
+    aef_of,
+    initial_report,
+    japanese_use,
+    post_jcm_2025,
+    record_initial_reports,
+    refused,
+    tree_size,
+)
 from tests.api.scenario import post
 
 INCONSISTENT = "Checked, inconsistencies identified"
@@ -47,6 +61,7 @@ def today() -> str:
 def test_review_results_raise_and_resolve_flags(client: TestClient, jcm2025: Tokens) -> None:
     post_jcm_2025(client, jcm2025)
     jpn, admin = jcm2025["JPN01"], jcm2025["admin"]
+    record_initial_reports(client, "JPN", jpn, "CA0001", "CA0002")
     thai = short_first_transfer(aef_of(client, "THA", 2025, admin))
     pre_check = client.post(
         "/v1/consistency-checks",
@@ -120,6 +135,7 @@ def test_review_results_raise_and_resolve_flags(client: TestClient, jcm2025: Tok
 def test_bad_review_results_are_problems(client: TestClient, jcm2025: Tokens) -> None:
     post_jcm_2025(client, jcm2025)
     jpn, tha = jcm2025["JPN01"], jcm2025["THA01"]
+    record_initial_reports(client, "JPN", jpn, "CA0001", "CA0002")
     post(client, "/v1/parties/JPN/aef/2025/submissions", jpn, {"reported_year": 2025})
     path = "/v1/parties/JPN/aef/2025/review-results"
     missing = client.post(
@@ -149,24 +165,6 @@ def test_bad_review_results_are_problems(client: TestClient, jcm2025: Tokens) ->
     assert tree_size(client) == before
 
 
-def initial_report(ca_id: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "ca_id": ca_id,
-        "elements": {
-            "participation": "Party to the Paris Agreement; NDC communicated; registry JPN01",
-            "metrics_and_method": "t CO2 eq; averaging over the NDC period",
-            "ndc_quantification": "All sectors and gases; 2030 target level 760 Mt CO2 eq",
-            "approach_description": f"Joint Crediting Mechanism ({ca_id})",
-            "environmental_integrity": "Conservative reference emissions; no net increase",
-            "sustainable_development": "Safeguards of the Joint Committee rules",
-        },
-        "duration_from": 2021,
-        "duration_to": 2030,
-        "expected_mitigation": {"2025": 1009, "2026": 2000},
-        **changes,
-    }
-
-
 def status(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     response = client.get("/v1/parties/JPN/aef/2025/status", headers=headers)
     assert response.status_code == 200, response.text
@@ -174,8 +172,23 @@ def status(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     return result
 
 
+def cli_submit(capsys: pytest.CaptureFixture[str]) -> int:
+    capsys.readouterr()
+    return main(["aef-submit", "--party", "JPN", "--year", "2025"])
+
+
+@pytest.fixture
+def cli_database(app_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI commands run on the test's database."""
+    monkeypatch.setenv("A6LEDGER_DATABASE_URL", app_settings.database_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("cli_database")
 def test_a_jcm_year_from_initial_reports_to_a_corrected_resubmission(
-    client: TestClient, jcm2025: Tokens
+    client: TestClient, jcm2025: Tokens, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The acceptance test of the cycle: initial reports, the year's actions, a pre-check with a
     planted inconsistency, submission, the secretariat's result flagging it, correction,
@@ -193,6 +206,24 @@ def test_a_jcm_year_from_initial_reports_to_a_corrected_resubmission(
     ]
     assert blocked["due_date"] == "2026-04-15"
     assert blocked["recorded_seq"] is None
+    refused_submission = client.post(
+        "/v1/parties/JPN/aef/2025/submissions", json={"reported_year": 2025}, headers=jpn
+    )
+    assert refused_submission.status_code == 409
+    assert refused_submission.headers["content-type"] == "application/problem+json"
+    problem = refused_submission.json()
+    assert problem["rule"] == "initial-report-before-annual-information"
+    assert problem["cooperative_approaches"] == ["CA0001", "CA0002"]
+    assert "4/CMA.6 paras 26-27" in problem["detail"]
+    assert "JPN has recorded no initial report for CA0001 (Table 3 rows" in problem["detail"]
+    assert cli_submit(capsys) == 1
+    err = capsys.readouterr().err  # after the line naming the database
+    cli_problem = json.loads(err[err.index("{") :])
+    assert (cli_problem["rule"], cli_problem["cooperative_approaches"]) == (
+        "initial-report-before-annual-information",
+        ["CA0001", "CA0002"],
+    )
+    assert client.get("/v1/parties/JPN/aef-submissions", headers=admin).json()["items"] == []
     assert tree_size(client) == start
 
     first = post(client, "/v1/parties/JPN/initial-reports", jpn, initial_report("CA0001"))
@@ -258,12 +289,8 @@ def test_a_jcm_year_from_initial_reports_to_a_corrected_resubmission(
     corrected = client.post(pre, json={"record": True}, headers=jpn).json()
     assert (corrected["notation"], corrected["findings"]) == (CONSISTENT, [])
     assert status(client, admin)["stage"] == "correcting"
-    assert (
-        post(client, "/v1/parties/JPN/aef/2025/submissions", jpn, {"reported_year": 2025})[
-            "version"
-        ]
-        == "1.1"
-    )
+    assert cli_submit(capsys) == 0  # the corrected resubmission, from the CLI
+    assert "JPN 2025: submitted version 1.1" in capsys.readouterr().out
     post(
         client,
         "/v1/parties/JPN/aef/2025/review-results",

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import TokenFactory
+from tests.api.jcm2025 import record_initial_reports
 from tests.api.scenario import (
     THAI_AUTHORIZATION,
     collect,
@@ -263,6 +264,7 @@ def test_restatements_and_submissions_through_http(
         "1009"
     )
 
+    record_initial_reports(client, "THA", tha, "CA0001")
     first = post(client, "/v1/parties/THA/aef/2025/submissions", tha, {"reported_year": 2025})
     second = post(client, "/v1/parties/THA/aef/2025/submissions", tha, {"reported_year": 2025})
     assert (first["version"], second["version"]) == ("1.0", "1.1")

@@ -5,6 +5,8 @@ paras 26-44), every step a ledger entry:
   and cooperative approach (versioned records, JSON export);
 - :mod:`~ledger.accounting.cycle.precheck`: the submission workflow (draft, pre-check,
   submission, result, resubmission), the due date and late submissions, a year's status;
+- :mod:`~ledger.accounting.cycle.submission`: the submission gate (no AEF for an approach
+  without the Party's initial report);
 - :mod:`~ledger.accounting.cycle.guidance`: the checks against the guidance itself that the
   pre-check runs;
 - :mod:`~ledger.accounting.cycle.review`: the secretariat's result of its consistency check
@@ -49,6 +51,11 @@ from ledger.accounting.cycle.review import (
     RowResult,
     record_review,
 )
+from ledger.accounting.cycle.submission import (
+    InitialReportMissing,
+    initial_report_blockers,
+    submit,
+)
 
 __all__ = [
     "AEF_PRE_CHECKED",
@@ -60,6 +67,7 @@ __all__ = [
     "Element",
     "InitialReport",
     "InitialReportDraft",
+    "InitialReportMissing",
     "InitialReportNotFound",
     "OpenFlag",
     "PreCheck",
@@ -72,6 +80,7 @@ __all__ = [
     "cycle_status",
     "due_date",
     "initial_report",
+    "initial_report_blockers",
     "initial_reports",
     "missing_initial_reports",
     "open_flags",
@@ -79,5 +88,6 @@ __all__ = [
     "record_initial_report",
     "record_pre_check",
     "record_review",
+    "submit",
     "to_document",
 ]

@@ -11,7 +11,9 @@ the secretariat's result, corrected resubmission (2/CMA.3 annex para 20; 4/CMA.6
   instance hosts (its latest submitted version, else its draft) or that the caller supplies. It
   also says whether the AEF is submittable: not while the Party has no initial report for a
   cooperative approach the AEF reports on (4/CMA.6 para 26).
-- **Submission**: :func:`ledger.accounting.reporting.record_submission` (a versioned snapshot).
+- **Submission**: :func:`ledger.accounting.cycle.submission.submit`, refused without the
+  initial reports (4/CMA.6 paras 26-27), then
+  :func:`ledger.accounting.reporting.record_submission` (a versioned snapshot).
 - **Result**: :func:`ledger.accounting.cycle.review.record_review`.
 - **Status** (:func:`cycle_status`): where the year stands, the due date (15 April of the
   following year, 2/CMA.3 annex para 20) and which submissions were late. A late submission is
@@ -39,8 +41,8 @@ from ledger.accounting.consistency.record import finding_json
 from ledger.accounting.cycle.entries import entries_of
 from ledger.accounting.cycle.flags import open_flags
 from ledger.accounting.cycle.guidance import check_guidance
-from ledger.accounting.cycle.initial_report import missing_initial_reports
 from ledger.accounting.cycle.review import CONSISTENCY_REVIEWED
+from ledger.accounting.cycle.submission import initial_report_blockers
 from ledger.errors import InvalidInput
 from ledger.log.canonical import JsonValue
 from ledger.ports import UnitOfWork
@@ -101,30 +103,6 @@ def _hosted_counterparts(uow: UnitOfWork, party: str, year: int) -> list[AefRepo
     return reports
 
 
-def _blockers(uow: UnitOfWork, party: str, report: AefReport) -> list[str]:
-    rows: dict[str, list[int]] = {}
-    for number, row in enumerate(report.actions, start=1):
-        rows.setdefault(row.cooperative_approach_id, []).append(number)
-    participating = {a.ca_id for a in uow.projection.cooperative_approaches() if party in a.parties}
-    concerned = {ca for ca in rows if ca in participating}
-    concerned |= {a.ca_id for a in uow.projection.authorizations() if a.party == party} & {
-        row.cooperative_approach_id for row in report.authorizations
-    }
-    blockers = []
-    for ca in missing_initial_reports(uow, party, concerned):
-        where = (
-            f"Table 3 rows {', '.join(str(n) for n in rows[ca])}"
-            if ca in rows
-            else "its authorizations in Table 2"
-        )
-        blockers.append(
-            f"{party} has recorded no initial report for {ca} ({where}): an initial report "
-            "for a cooperative approach is a requirement for submitting annual information on "
-            "ITMOs from it (4/CMA.6 para 26)"
-        )
-    return blockers
-
-
 def pre_check(
     uow: UnitOfWork,
     party: str,
@@ -168,7 +146,7 @@ def pre_check(
         notation=Notation.INCONSISTENCIES if unique else Notation.NO_INCONSISTENCIES,
         findings=unique,
         counterparts=tuple((r.submission.party, r.submission.version) for r in others),
-        blockers=tuple(_blockers(uow, party, own)),
+        blockers=tuple(initial_report_blockers(uow, party, own).values()),
         due=due_date(reported_year),
         late=today > due_date(reported_year),
     )
