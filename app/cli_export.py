@@ -69,6 +69,7 @@ def describe(report: ExportReport) -> str:
 
 def _verify_export(args: argparse.Namespace) -> int:
     from app.cli_witness import QuorumUnusable, quorum
+    from app.progress import progress_to
     from ledger.adapters.export_files import verify_export_file
     from ledger.log.keys import InvalidKey
 
@@ -83,7 +84,8 @@ def _verify_export(args: argparse.Namespace) -> int:
         trusted = None
         if args.trusted_checkpoint:
             trusted = Path(args.trusted_checkpoint).read_text(encoding="utf-8")
-        report = verify_export_file(path, vkey, trusted)
+        with progress_to("verify-export") as reached:
+            report = verify_export_file(path, vkey, trusted, reached)
     except OSError as exc:
         _err(f"error: cannot read {exc.filename or path}: {exc.strerror or exc}")
         return EXIT_UNUSABLE
@@ -146,12 +148,15 @@ def _cosigned(
 
 def _export(args: argparse.Namespace) -> int:
     from app.keys import SignerKeyMissing, load_signer
+    from app.progress import progress_bar
     from app.settings import command_database_url, get_settings
     from ledger.adapters.export_files import write_export
     from ledger.adapters.signing_state import open_signing_state
     from ledger.adapters.sql.db import create_ledger_engine
     from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, utc_now
-    from ledger.log.checkpoints import guard_consistency
+    from ledger.log import witness
+    from ledger.log.checkpoints import checkpoint_of, guard_consistency
+    from ledger.log.cosignatures import NoCosignedCheckpoint, cosignatures_of
     from ledger.log.export_stream import StreamedExport
 
     settings = get_settings()
@@ -171,18 +176,31 @@ def _export(args: argparse.Namespace) -> int:
         with SqlAlchemyUnitOfWork(engine, write=False) as uow:
             guard_consistency(uow.log, state)
             size = uow.log.size()
+            cosignatures: list[witness.Cosignature] = []
+            if args.cosigned:
+                cosigned = uow.cosignatures.latest_tree_size()
+                if cosigned is None:
+                    raise NoCosignedCheckpoint("no checkpoint has been cosigned by a witness yet")
+                size = cosigned
+                checkpoint = checkpoint_of(uow.log, settings.log_origin, size)
+                cosignatures = cosignatures_of(uow, checkpoint)
             end = size if args.end is None else args.end
-            export = StreamedExport(
-                uow.log,
-                signer,
-                settings.log_origin,
-                args.start,
-                end,
-                args.previous_size,
-                clock=uow.now,
-            )
-            state.record_signed(size, export.root_hash)
-            written, digest = write_export(export.members(), out)
+            with progress_bar("export", max(0, end - args.start)) as advance:
+                export = StreamedExport(
+                    uow.log,
+                    signer,
+                    settings.log_origin,
+                    args.start,
+                    end,
+                    args.previous_size,
+                    clock=uow.now,
+                    tree_size=size,
+                    cosignatures=cosignatures,
+                    witnesses=witness.parse_witness_keys(settings.cosigner_keys),
+                    progress=advance,
+                )
+                state.record_signed(size, export.root_hash)
+                written, digest = write_export(export.members(), out)
     except LedgerError as exc:
         _err(f"error: {exc.message}")
         return EXIT_FAIL
@@ -227,6 +245,12 @@ def add_export_commands(subparsers: argparse._SubParsersAction[argparse.Argument
         "--previous-size",
         type=_non_negative,
         help="add a consistency proof from the checkpoint of this tree size",
+    )
+    export.add_argument(
+        "--cosigned",
+        action="store_true",
+        help="prove against the latest checkpoint a witness cosigned, and carry its "
+        "cosignatures in checkpoint.txt (for verify-export --witness VKEY --require K)",
     )
     export.add_argument("--out", required=True, help="the ZIP file to create")
     export.set_defaults(func=_export)

@@ -1,6 +1,6 @@
-"""Progress bars of the long commands (``verify-db``, ``demo``; ``import`` draws its own,
-:mod:`app.cli_import`), on stderr and only when stderr is a terminal: piped or redirected
-output stays free of control characters.
+"""Progress bars of the long commands (``verify-db``, ``demo``, ``export``, ``verify-export``;
+``import`` draws its own, :mod:`app.cli_import`), on stderr and only when stderr is a terminal:
+piped or redirected output stays free of control characters.
 
 The bars are tqdm's. The verifier commands also run with only ``cryptography`` and ``rfc8785``
 installed (README, "For auditors"): without tqdm there is no bar, and nothing else changes.
@@ -41,3 +41,37 @@ def progress_bar(
         total=total, desc=description, unit=unit, file=out, leave=False, dynamic_ncols=True
     ) as bar:
         yield bar.update
+
+
+Reached = Callable[[int, int], None]
+"""Called with the number of units done so far and the total (which may become known late)."""
+
+
+@contextmanager
+def progress_to(
+    description: str, unit: str = " entries", stream: TextIO | None = None
+) -> Iterator[Reached]:
+    """:func:`progress_bar` for work that reports how far it got and its total as it goes (the
+    export verifier learns the total from the manifest it reads first)."""
+    out = sys.stderr if stream is None else stream
+    if not out.isatty():
+        yield _nothing_reached
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        yield _nothing_reached
+        return
+    with tqdm(desc=description, unit=unit, file=out, leave=False, dynamic_ncols=True) as bar:
+
+        def reached(done: int, total: int) -> None:
+            if bar.total != total:
+                bar.total = total
+                bar.refresh()  # show the total now, not at the next timed redraw
+            bar.update(done - bar.n)
+
+        yield reached
+
+
+def _nothing_reached(_done: int, _total: int) -> None:
+    return None

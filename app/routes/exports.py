@@ -19,8 +19,11 @@ from fastapi.responses import StreamingResponse
 from app.auth import Principal, Role, require_roles
 from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
 from app.problems import problem_responses
+from app.routes.witness import WitnessesDep
 from ledger.adapters.export_files import export_chunks
-from ledger.log.checkpoints import guard_consistency
+from ledger.log import witness
+from ledger.log.checkpoints import checkpoint_of, guard_consistency
+from ledger.log.cosignatures import NoCosignedCheckpoint, cosignatures_of
 from ledger.log.export_stream import StreamedExport
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
@@ -40,7 +43,7 @@ ExportReaderDep = Annotated[
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
             "description": "Signed export (a6ledger-export/v2 ZIP, streamed)",
         },
-        **problem_responses(401, 403, 422, 500),
+        **problem_responses(401, 403, 404, 422, 500),
     },
 )
 def download_export(
@@ -48,10 +51,19 @@ def download_export(
     signer: SignerDep,
     settings: SettingsDep,
     state: CheckpointStateDep,
+    witnesses: WitnessesDep,
     _: ExportReaderDep,
     start: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
     end: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
     previous_size: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
+    cosigned: Annotated[
+        bool,
+        Query(
+            description="Prove against the latest checkpoint a witness cosigned, whose note in "
+            "checkpoint.txt then carries the witnesses' cosignatures (for `verify-export "
+            "--witness VKEY --require K`); 404 while none is cosigned"
+        ),
+    ] = False,
 ) -> StreamingResponse:
     """Entries ``start`` (inclusive) to ``end`` (exclusive, default: the current tree size) with
     the signed checkpoint of the current tree, the C2SP tlog-proofs of the first and the last
@@ -64,9 +76,25 @@ def download_export(
     # signed meanwhile by another request is never "missing" from this snapshot.
     guard_consistency(uow.log, state)
     size = uow.log.size()
+    cosignatures: list[witness.Cosignature] = []
+    if cosigned:
+        latest = uow.cosignatures.latest_tree_size()
+        if latest is None:
+            raise NoCosignedCheckpoint("no checkpoint has been cosigned by a witness yet")
+        size = latest
+        cosignatures = cosignatures_of(uow, checkpoint_of(uow.log, settings.log_origin, size))
     stop = size if end is None else end
     export = StreamedExport(
-        uow.log, signer, settings.log_origin, start, stop, previous_size, clock=uow.now
+        uow.log,
+        signer,
+        settings.log_origin,
+        start,
+        stop,
+        previous_size,
+        clock=uow.now,
+        tree_size=size,
+        cosignatures=cosignatures,
+        witnesses=witnesses,
     )
     state.record_signed(size, export.root_hash)
     return StreamingResponse(

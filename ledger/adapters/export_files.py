@@ -23,7 +23,13 @@ from typing import BinaryIO
 
 from ledger.log.export_format import EXPORT_FILES, ExportFormatInvalid
 from ledger.log.export_stream import Member
-from ledger.log.export_verify import READ_CHUNK, ExportReport, log_verifier, verify_source
+from ledger.log.export_verify import (
+    READ_CHUNK,
+    ExportReport,
+    Progress,
+    log_verifier,
+    verify_source,
+)
 
 MAX_MEMBER_BYTES = 1 << 32
 """Largest member accepted when reading an archive (4 GiB), so a hostile file cannot make the
@@ -208,16 +214,17 @@ class DirectorySource:
 
 
 def verify_export_file(
-    path: Path, vkey: str, trusted_checkpoint: str | None = None
+    path: Path, vkey: str, trusted_checkpoint: str | None = None, progress: Progress | None = None
 ) -> ExportReport:
     """Verify the export archive or unpacked directory at ``path``, streaming its entries.
     The file is opened first (``OSError``), then the key is checked (``InvalidKey``), then the
     archive is read."""
     if path.is_dir():
-        return verify_source(DirectorySource(path), log_verifier(vkey), trusted_checkpoint)
+        verifier = log_verifier(vkey)
+        return verify_source(DirectorySource(path), verifier, trusted_checkpoint, progress)
     with path.open("rb") as handle:
         verifier = log_verifier(vkey)
-        return verify_source(ZipSource(handle), verifier, trusted_checkpoint)
+        return verify_source(ZipSource(handle), verifier, trusted_checkpoint, progress)
 
 
 def unpack_export(data: bytes) -> dict[str, bytes]:

@@ -119,3 +119,9 @@ def latest_cosigned_checkpoint(
     checkpoint, signed = signed_checkpoint(uow.log, signer, origin, size, state=state)
     cosignatures = [_as_cosignature(s, checkpoint) for s in uow.cosignatures.of_tree_size(size)]
     return witness.cosigned_note(signed, cosignatures, witnesses)
+
+
+def cosignatures_of(uow: UnitOfWork, checkpoint: Checkpoint) -> list[witness.Cosignature]:
+    """The recorded cosignatures of ``checkpoint`` (its tree size, with the root the log gives
+    it), for :func:`ledger.log.witness.cosigned_note` or a signed export's checkpoint."""
+    return [_as_cosignature(s, checkpoint) for s in uow.cosignatures.of_tree_size(checkpoint.size)]

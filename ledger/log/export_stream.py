@@ -14,10 +14,10 @@ entries do not reproduce its root never gets a signed export (the stream stops w
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
-from ledger.log import note
+from ledger.log import note, witness
 from ledger.log.canonical import JsonValue
 from ledger.log.chain import Entry, format_timestamp
 from ledger.log.encoding import b64encode
@@ -32,6 +32,7 @@ from ledger.log.export_format import (
     LAST_PROOF_FILE,
     MANIFEST_FILE,
     MANIFEST_SIGNATURE_FILE,
+    ExportRangeInvalid,
     ExportSourceInvalid,
     manifest_signature_text,
 )
@@ -49,9 +50,16 @@ Member = tuple[str, Iterator[bytes]]
 
 class StreamedExport:
     """The signed v2 export of entries ``[start, end)`` of ``log``, proven against the checkpoint
-    of the log's current size (and, with ``previous_size``, consistent with the checkpoint of
-    that size). The constructor reads and checks everything but the entries, raising
-    :class:`ExportRangeInvalid` or :class:`ExportSourceInvalid`; :meth:`members` then streams."""
+    of the log's current size, or of ``tree_size`` when given (and, with ``previous_size``,
+    consistent with the checkpoint of that size). The constructor reads and checks everything
+    but the entries, raising :class:`ExportRangeInvalid` or :class:`ExportSourceInvalid`;
+    :meth:`members` then streams.
+
+    ``cosignatures`` are the witnesses' recorded cosignatures of that checkpoint: their lines
+    are appended to the note in ``checkpoint.txt`` (and in the proofs that carry it), so that
+    ``verify-export --witness VKEY --require K`` finds them in the export itself; each one by a
+    key in ``witnesses`` is verified again first (:func:`ledger.log.witness.cosigned_note`).
+    ``progress`` is called with the number of entries handed on after each batch."""
 
     def __init__(
         self,
@@ -63,8 +71,21 @@ class StreamedExport:
         previous_size: int | None = None,
         clock: Callable[[], datetime] = utc_now,
         batch: int = READ_BATCH,
+        *,
+        tree_size: int | None = None,
+        cosignatures: Sequence[witness.Cosignature] = (),
+        witnesses: Sequence[note.Verifier] = (),
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         size = log.size()
+        if tree_size is not None:
+            if isinstance(tree_size, bool) or not 0 < tree_size <= size:
+                raise ExportRangeInvalid(
+                    f"tree size {tree_size!r} is not in 1..{size}, the log's size",
+                    tree_size=tree_size,
+                    log_size=size,
+                )
+            size = tree_size
         check_range(start, end, size, previous_size)
         self.tree_size = size
         self.root_hash = log.root(size)
@@ -84,6 +105,8 @@ class StreamedExport:
             if previous_size is None
             else consistency_member(log, signer, origin, previous_size, size, self.root_hash)
         )
+        self._cosignatures, self._witnesses = tuple(cosignatures), tuple(witnesses)
+        self._progress = progress
         self._records: dict[str, JsonValue] = {}
         self._timestamps: list[str] = []
 
@@ -95,6 +118,8 @@ class StreamedExport:
         checkpoint = sign_checkpoint(
             Checkpoint(origin=self._origin, size=self.tree_size, root_hash=root), [self._signer]
         )
+        if self._cosignatures:
+            checkpoint = witness.cosigned_note(checkpoint, self._cosignatures, self._witnesses)
         for name, index, proof in (
             (FIRST_PROOF_FILE, self.start, self._first_proof),
             (LAST_PROOF_FILE, self.end - 1, self._last_proof),
@@ -129,6 +154,8 @@ class StreamedExport:
             if high == end:
                 self._timestamps.append(_timestamp(bodies[-1]))
             yield b"".join(body + b"\n" for body in bodies)
+            if self._progress is not None:
+                self._progress(len(bodies))
 
     def _range_root(self) -> bytes:
         root = self._range.root  # RangeProofInvalid here would mean entries were skipped

@@ -6,7 +6,7 @@ is ``ledger.adapters.export_files``. No web framework, no database: this is the 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
@@ -163,11 +163,19 @@ def verify_members(
     return verify_source(MappingSource(files), verifier, trusted_checkpoint)
 
 
+Progress = Callable[[int, int], None]
+"""Called as entries are verified, with the number verified so far and the number listed."""
+
+
 def verify_source(
-    source: MemberSource, verifier: note.Verifier, trusted_checkpoint: str | None = None
+    source: MemberSource,
+    verifier: note.Verifier,
+    trusted_checkpoint: str | None = None,
+    progress: Progress | None = None,
 ) -> ExportReport:
     """Verify the export ``source`` reads (v1 or v2) with the log key ``verifier``; v2 entries
-    are streamed, in memory that does not grow with the export."""
+    are streamed, in memory that does not grow with the export, and ``progress`` is told how
+    many are verified after each chunk."""
     present_names = frozenset(source.names())
     for name in sorted(present_names):
         if name not in EXPORT_FILES:
@@ -226,7 +234,7 @@ def verify_source(
     streamed: dict[str, tuple[int, str]] = {}
     if manifest.format == EXPORT_FORMAT_V2:
         head_hash, streamed[ENTRIES_FILE] = _verify_range(
-            source, manifest, checkpoint, checkpoint_bytes
+            source, manifest, checkpoint, checkpoint_bytes, progress
         )
     else:
         for name in (ENTRIES_FILE, PROOFS_FILE):
@@ -356,7 +364,11 @@ def _altered(seq: int, position: int) -> ExportEntryInvalid:
 
 
 def _verify_range(
-    source: MemberSource, manifest: Manifest, checkpoint: Checkpoint, checkpoint_bytes: bytes
+    source: MemberSource,
+    manifest: Manifest,
+    checkpoint: Checkpoint,
+    checkpoint_bytes: bytes,
+    progress: Progress | None = None,
 ) -> tuple[bytes, tuple[int, str]]:
     """v2: check every entry as it streams, and that the entries with the two boundary proofs
     lead to the checkpoint's root. Returns the entry hash of the last entry, and the size and
@@ -423,6 +435,8 @@ def _verify_range(
             add_leaf(leaf_hash(line))
             previous_hash = entry_hash(line)
             position += 1
+        if progress is not None:
+            progress(position, manifest.row_count)
     if rest:
         raise ExportFormatInvalid("the last line does not end with a newline", file=ENTRIES_FILE)
     if broken is not None:

@@ -3,6 +3,8 @@ auditor downloads the demo ledger's export and verifies it with the published vk
 
 from __future__ import annotations
 
+import io
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -249,3 +251,44 @@ def test_an_export_must_extend_the_checkpoint_the_auditor_kept(
     forged = kept.replace(kept.splitlines()[2], "B" * 43 + "=")
     with pytest.raises(ProofError):
         verify_export(linked, vkey, forged)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.usefixtures("cli_settings")
+def test_export_and_verify_export_draw_a_bar_only_on_a_terminal(
+    loaded: TestClient,
+    vkey: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 11, CLI manners: a progress bar on stderr when it is a terminal, nothing when it
+    is piped; stdout carries the result line alone either way."""
+    size = tree_size(loaded)
+    piped = tmp_path / "piped.zip"
+    assert cli.main(["export", "--out", str(piped)]) == 0
+    assert cli.main(["verify-export", str(piped), "--vkey", vkey]) == 0
+    out, err = capsys.readouterr()
+    assert "\r" not in err + out  # no bar: only the lines the commands print
+    assert "entries/s" not in err
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    shown = tmp_path / "shown.zip"
+    assert cli.main(["export", "--out", str(shown)]) == 0
+    drawn = terminal.getvalue()
+    assert "export" in drawn
+    assert f"/{size} " in drawn
+    assert drawn.endswith("\r")  # cleared: the result line stands alone
+    terminal.seek(0)
+    terminal.truncate()
+    assert cli.main(["verify-export", str(shown), "--vkey", vkey]) == 0
+    drawn = terminal.getvalue()
+    assert "verify-export" in drawn
+    assert f"/{size} " in drawn  # the total, read from the manifest
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" ")[0] for line in lines] == ["wrote", "OK:"]

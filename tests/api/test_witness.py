@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -13,8 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from app import cli
 from app.main import create_app
 from app.settings import Settings
+from ledger.adapters.export_files import verify_export
 from ledger.log import keys, note
 from ledger.log.tlog_checkpoint import Checkpoint, open_checkpoint
 from ledger.log.tlog_cosignature import Cosigner, verify_cosignature
@@ -284,3 +287,42 @@ def test_postgresql_rejects_truncating_cosignatures(
     engine: Engine = app.state.storage.engine
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(text("TRUNCATE checkpoint_cosignature"))
+
+
+def test_an_export_of_the_cosigned_checkpoint_carries_its_cosignatures(
+    client: TestClient, registry: dict[str, str], tokens: TokenFactory, tmp_path: Path
+) -> None:
+    """Issue 12: ``GET /v1/exports?cosigned=true`` proves the entries against the latest
+    cosigned checkpoint, and its checkpoint.txt carries the cosignatures, so
+    ``verify-export --witness ... --require K`` needs no separate file."""
+    auditor = tokens("auditor")
+    missing = client.get("/v1/exports", params={"cosigned": "true"}, headers=auditor)
+    assert missing.status_code == 404
+    assert missing.json()["type"] == PROBLEM + "no-cosigned-checkpoint"
+
+    checkpoint = current_checkpoint(client)
+    record(client, registry, checkpoint, THAILAND, T0)
+    record(client, registry, checkpoint, MONGOLIA, T0 + 1)
+    assert log_size(client) > checkpoint.size  # each cosignature is recorded as an entry
+
+    response = client.get("/v1/exports", params={"cosigned": "true"}, headers=auditor)
+    assert response.status_code == 200
+    assert response.headers["a6-tree-size"] == str(checkpoint.size)
+    vkey = client.get("/v1/log/key").text.strip()
+    report = verify_export(response.content, vkey)
+    assert (report.tree_size, report.end) == (checkpoint.size, checkpoint.size)
+    cosigned = tmp_path / "cosigned.zip"
+    cosigned.write_bytes(response.content)
+    plain = tmp_path / "plain.zip"
+    plain.write_bytes(client.get("/v1/exports", headers=auditor).content)
+
+    def verify(path: Path, *witnesses: Cosigner, require: int) -> int:
+        argv = ["verify-export", str(path), "--vkey", vkey, "--require", str(require)]
+        for witness in witnesses:
+            argv += ["--witness", witness.vkey]
+        return cli.main(argv)
+
+    assert verify(cosigned, THAILAND, MONGOLIA, require=2) == 0
+    assert verify(cosigned, THAILAND, STRANGER, require=1) == 0
+    assert verify(cosigned, THAILAND, STRANGER, require=2) == 1
+    assert verify(plain, THAILAND, MONGOLIA, require=1) == 1  # the current tree is not cosigned

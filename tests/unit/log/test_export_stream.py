@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ def log() -> MemoryLog:
     return memory_log(23)
 
 
-def streamed(log: MemoryLog, start: int, end: int, **options: int) -> dict[str, bytes]:
+def streamed(log: MemoryLog, start: int, end: int, **options: Any) -> dict[str, bytes]:
     """The members of a streamed export, each consumed in order as a ZIP writer would."""
     export = StreamedExport(log, SIGNER, ORIGIN, start, end, clock=fixed_clock, **options)
     return {name: b"".join(chunks) for name, chunks in export.members()}
@@ -113,6 +114,21 @@ def test_bad_ranges_are_refused_before_anything_streams(log: MemoryLog) -> None:
             StreamedExport(log, SIGNER, ORIGIN, start, end)
     with pytest.raises(ExportRangeInvalid):
         StreamedExport(log, SIGNER, ORIGIN, 0, 3, previous_size=24)
+
+
+def test_an_export_against_an_earlier_tree_size_verifies_and_counts_its_entries(
+    log: MemoryLog,
+) -> None:
+    counted: list[int] = []
+    files = streamed(log, 2, 11, tree_size=15, batch=4, progress=counted.append)
+    report = verify_export_files(files, VKEY)
+    assert (report.start, report.end, report.tree_size) == (2, 11, 15)
+    assert counted == [4, 4, 1]
+    for size in (0, 24, True):
+        with pytest.raises(ExportRangeInvalid):
+            StreamedExport(log, SIGNER, ORIGIN, 0, 3, tree_size=size)
+    with pytest.raises(ExportRangeInvalid):
+        StreamedExport(log, SIGNER, ORIGIN, 0, 16, tree_size=15)
 
 
 class LosingLog(MemoryLog):
