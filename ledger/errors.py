@@ -232,6 +232,16 @@ class AuthorizationChangeForbidden(RuleViolation):
     rule = "authorization-change"
 
 
+class AuthorizationRevoked(RuleViolation):
+    """A revoked authorization binds no more units and no unit is first transferred under it
+    from its revocation date on; units first transferred before keep their version (4/CMA.6
+    paras 7-9). A revoked authorization gets no further version."""
+
+    problem_type = "authorization-revoked"
+    title = "The authorization is revoked"
+    rule = "authorization-not-revoked"
+
+
 class UnitsAlreadyRetired(RuleViolation):
     """One-time use: used or cancelled ITMOs can never be transferred, used or cancelled again
     (2/CMA.3 annex para 21(e))."""

@@ -17,6 +17,7 @@ from app.routes.common import READ_PROBLEMS, AuthorizationPath, ensure_acts_for_
 from app.schemas import (
     AuthorizationCreate,
     AuthorizationPublic,
+    AuthorizationRevocationCreate,
     AuthorizedEntityCreate,
     AuthorizedEntityPublic,
     AuthorizeUnitsCreate,
@@ -56,6 +57,36 @@ def create_authorization(
         return AuthorizationPublic.from_domain(
             services.record_authorization(uow, draft, principal.actor, dating=dating)
         )
+
+    return write.run(operation)
+
+
+@router.post(
+    "/authorizations/{authorization_id}/revocations",
+    tags=["authorizations"],
+    status_code=201,
+    response_model=AuthorizationPublic,
+    responses=write_responses(201, 404, 409),
+)
+def revoke_authorization(
+    authorization_id: AuthorizationPath,
+    body: AuthorizationRevocationCreate,
+    principal: RegistryWriterDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
+) -> Response:
+    """Revoke the authorization: a new version dated ``revoked_on``, with the reason. Only a
+    registry of the authorizing Party may revoke it. Units first transferred before keep their
+    version; from ``revoked_on`` on no unit is bound, issued or first transferred under it."""
+    dating = Dating(None, body.restates, settings.end_of_period_btr_after)
+
+    def operation(uow: UnitOfWork) -> AuthorizationPublic:
+        current = services.authorization_of(uow, authorization_id)
+        ensure_acts_for_party(uow, principal, current.party, body.revoked_on)
+        revoked = services.revoke_authorization(
+            uow, authorization_id, body.revoked_on, body.reason, principal.actor, dating=dating
+        )
+        return AuthorizationPublic.from_domain(revoked)
 
     return write.run(operation)
 

@@ -14,6 +14,7 @@ visible text), ``parties``, ``authorizations``, ``units`` and ``imports`` (histo
 from app.schemas.authorizations import (
     AuthorizationCreate,
     AuthorizationPublic,
+    AuthorizationRevocationCreate,
     AuthorizedEntityCreate,
     AuthorizedEntityPublic,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "AccountPublic",
     "AuthorizationCreate",
     "AuthorizationPublic",
+    "AuthorizationRevocationCreate",
     "AuthorizedEntityCreate",
     "AuthorizedEntityPublic",
     "SerialRangeIn",

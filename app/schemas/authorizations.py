@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool
 
@@ -14,6 +14,7 @@ from app.schemas.base import (
     LongText,
     PartyCode,
     Quantity,
+    RegistryId,
     RequestModel,
     ResponseModel,
     ShortText,
@@ -21,12 +22,15 @@ from app.schemas.base import (
 )
 from ledger.registry.codec import to_json
 from ledger.registry.model import (
+    GASES,
     Authorization,
     AuthorizedEntity,
     FirstTransferDefinition,
     Metric,
     Purpose,
 )
+
+Gas = Literal["CO2", "CH4", "N2O", "HFCs", "PFCs", "SF6", "NF3"]  # model.GASES
 
 
 class AuthorizationCreate(RequestModel):
@@ -61,6 +65,41 @@ class AuthorizationCreate(RequestModel):
     terms: LongText | None = None
     documentation: LongText | None = None
     explanatory: LongText | None = None
+    standards: list[ShortText] = Field(
+        default_factory=list,
+        max_length=50,
+        description="4/CMA.6 para 5(f): underlying regulations, frameworks, standards or "
+        "procedures",
+    )
+    methodologies: list[ShortText] = Field(
+        default_factory=list,
+        max_length=200,
+        description="4/CMA.6 para 5(f): the methodologies underpinning the approach",
+    )
+    change_process: LongText | None = Field(
+        default=None,
+        description="4/CMA.6 para 5(g): when the authorization may change and how changes are "
+        "managed to avoid double counting",
+    )
+    tracking_registry: RegistryId | None = Field(
+        default=None,
+        description="4/CMA.6 para 5(i): the registry (registered here) that tracks the ITMOs",
+    )
+    underlying_registries: list[ShortText] = Field(
+        default_factory=list,
+        max_length=50,
+        description="4/CMA.6 para 5(j): when given, only units from these underlying registries "
+        "are bound to the authorization",
+    )
+    gases: list[Gas] = Field(
+        default_factory=list,
+        max_length=len(GASES),
+        description="4/CMA.6 para 5(l): the greenhouse gases covered",
+    )
+    issuance_until: LedgerDate | None = Field(
+        default=None,
+        description="4/CMA.6 para 5(c): the final date for units to be issued under it",
+    )
     restates: StrictBool = Field(
         default=False,
         description="``authorized_on`` lies in a reported year whose AEF was already submitted "
@@ -70,7 +109,16 @@ class AuthorizationCreate(RequestModel):
     def to_domain(self) -> Authorization:
         data: dict[str, Any] = self.model_dump(exclude={"restates"})
         definition = data.pop("first_transfer_definition")
-        for name in ("sectors", "activity_types", "authorized_parties", "authorized_entities"):
+        for name in (
+            "sectors",
+            "activity_types",
+            "authorized_parties",
+            "authorized_entities",
+            "standards",
+            "methodologies",
+            "underlying_registries",
+            "gases",
+        ):
             data[name] = tuple(data[name])
         return Authorization(
             version=0,
@@ -105,10 +153,33 @@ class AuthorizationPublic(ResponseModel):
     documentation: str | None
     explanatory: str | None
     recorded_seq: int
+    standards: list[str]
+    methodologies: list[str]
+    change_process: str | None
+    tracking_registry: str | None
+    underlying_registries: list[str]
+    gases: list[str]
+    issuance_until: date | None
+    revoked_on: date | None
+    revocation_reason: str | None
 
     @classmethod
     def from_domain(cls, authorization: Authorization) -> AuthorizationPublic:
         return cls.model_validate(to_json(authorization))
+
+
+class AuthorizationRevocationCreate(RequestModel):
+    """The revocation of an authorization: a new version dated ``revoked_on``. Units first
+    transferred before keep their version; no unit is bound, issued or first transferred under
+    the authorization from that date on."""
+
+    revoked_on: LedgerDate
+    reason: Annotated[str, Field(min_length=1, max_length=4000, pattern=r"\S")]
+    restates: StrictBool = Field(
+        default=False,
+        description="``revoked_on`` lies in a reported year whose AEF was already submitted "
+        "and the revocation restates it.",
+    )
 
 
 class AuthorizedEntityCreate(RequestModel):

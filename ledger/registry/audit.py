@@ -15,7 +15,8 @@ replayed so far before applying it:
 - the Article 6.2 rules the services enforce (``ledger.registry.rules`` and the use cases in
   ``ledger.registry.services``), evaluated on the units' state *before* the entry: the source
   account held them, one-time use, authorization before first transfer, at most one first
-  transfer, NDC period and purpose, authorization limits and timeframe, account types;
+  transfer, NDC period and purpose, authorization limits, timeframe and revocation, account
+  types;
 - reference data: identifiers well-formed and never reused, references to Parties, registries,
   approaches, authorizations and accounts that exist, authorization versions in sequence;
 - action dates (``ledger.registry.dating``): never after the recording date, never before the
@@ -153,6 +154,9 @@ class LedgerAudit:
         # Action date of the last entry that wrote each block (for blocks written before action
         # dates were stamped on them).
         self._acted_on: dict[int, date] = {}
+        # Latest action date of a first transfer under each authorization (a revocation is
+        # dated after it).
+        self._first_transferred_on: dict[str, date] = {}
         self._handlers: dict[str, Callable[[Entry], None]] = {
             "party.registered": self._party_registered,
             "ndc.declared": self._ndc_declared,
@@ -446,6 +450,9 @@ class LedgerAudit:
         rules.check_vintage(granted.vintage_from)
         if granted.quantity is not None and granted.quantity <= 0:
             raise InvalidInput("an authorized quantity must be positive")
+        rules.check_authorization_elements(granted)
+        if granted.tracking_registry is not None:
+            self._registry(granted.tracking_registry)
         if granted.purposes.covers_oimp != (granted.first_transfer_definition is not None):
             raise InvalidInput("an OIMP authorization, and only one, states its definition")
         if not granted.purposes.covers_oimp and granted.oimp_authorized is not None:
@@ -463,11 +470,32 @@ class LedgerAudit:
             raise _Broken("authorization-recorded-once", "recorded_seq is not the entry's seq")
         previous = self.state.get_authorization(granted.authorization_id)
         if previous is None:
-            if granted.version != 1:
+            if granted.version != 1 or granted.revoked:
                 raise AuthorizationChangeForbidden("a new authorization starts at version 1")
             return
         if granted.version != previous.version + 1:
             raise AuthorizationChangeForbidden("authorization versions follow each other")
+        rules.check_not_revoked(previous)
+        if granted.revoked:
+            assert granted.revoked_on is not None
+            unchanged = dataclasses.replace(
+                previous,
+                version=granted.version,
+                authorized_on=granted.authorized_on,
+                revoked_on=granted.revoked_on,
+                revocation_reason=granted.revocation_reason,
+                recorded_seq=granted.recorded_seq,
+            )
+            if granted != unchanged or granted.revoked_on < previous.authorized_on:
+                raise _Broken(
+                    "authorization-revocation",
+                    "a revoking version changes nothing but its date and the revocation",
+                )
+            last = self._first_transferred_on.get(granted.authorization_id)
+            if last is not None and granted.revoked_on <= last:
+                raise AuthorizationChangeForbidden(
+                    f"units were first transferred under it on {last.isoformat()}"
+                )
         if (previous.party, previous.ca_id) != (granted.party, granted.ca_id):
             raise AuthorizationChangeForbidden("a version changes the Party or approach")
         held = self.state.authorized_quantity(granted.authorization_id)
@@ -675,6 +703,7 @@ class LedgerAudit:
                 raise AccountTypeMismatch(f"issuance into {account.account_id}")
             if block.authorization_id is not None:
                 granted = self._version_for(entry, block.authorization_id)
+                self._dated(entry, partial(rules.check_issuance_date, granted))
                 pending[block.authorization_id] += block.quantity
                 rules.check_units_fit_authorization(
                     granted,
@@ -733,6 +762,10 @@ class LedgerAudit:
             rules.check_not_first_transferred(before)
             granted = self._version_for(entry, before.authorization_id)
             latest = self._authorization(before.authorization_id, None)
+            on = action_date(entry)
+            known = self._first_transferred_on.get(granted.authorization_id)
+            if known is None or on > known:
+                self._first_transferred_on[granted.authorization_id] = on
             self._only(item, {"first_transfer_seq", "authorization_version", "account_id"})
             after = item.after
             if after.first_transfer_seq != entry.seq or after.authorization_version != (

@@ -214,6 +214,33 @@ class Authorization:
     documentation: str | None = None
     explanatory: str | None = None
     recorded_seq: int = -1
+    #: 4/CMA.6 para 5(f): underlying regulations, frameworks, standards or procedures.
+    standards: tuple[str, ...] = ()
+    #: 4/CMA.6 para 5(f): the specific methodologies underpinning the approach.
+    methodologies: tuple[str, ...] = ()
+    #: 4/CMA.6 para 5(g): when the authorization may change and how changes are managed.
+    change_process: str | None = None
+    #: 4/CMA.6 para 5(i): the registry (id) the Party uses to track and record the ITMOs.
+    tracking_registry: str | None = None
+    #: 4/CMA.6 para 5(j): the registries of the underlying standards; when given, only units
+    #: whose ``underlying_registry`` is one of them are bound to this authorization.
+    underlying_registries: tuple[str, ...] = ()
+    #: 4/CMA.6 para 5(l): the greenhouse gases covered (``GASES``).
+    gases: tuple[str, ...] = ()
+    #: 4/CMA.6 para 5(c): the final date for the mitigation outcomes to be issued.
+    issuance_until: date | None = None
+    #: Set on the version that revokes the authorization (dated ``authorized_on``, the same day):
+    #: units already first transferred keep their version; no later binding or first transfer.
+    revoked_on: date | None = None
+    revocation_reason: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_on is not None
+
+
+#: Greenhouse gases an authorization may name (4/CMA.6 para 5(l); the Kyoto basket of the ETF).
+GASES = ("CO2", "CH4", "N2O", "HFCs", "PFCs", "SF6", "NF3")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from ledger.errors import (
     ActionDateBeforePreviousAction,
     AlreadyFirstTransferred,
     AuthorizationLimitExceeded,
+    AuthorizationRevoked,
     InsufficientHoldings,
     InvalidInput,
     NdcNotDeclared,
@@ -30,6 +31,7 @@ from ledger.errors import (
     VintageNotYetAchieved,
 )
 from ledger.registry.model import (
+    GASES,
     MIN_VINTAGE,
     Authorization,
     NdcDeclaration,
@@ -132,6 +134,7 @@ def check_units_fit_authorization(
 ) -> None:
     """The units' attributes are within the authorization and its quantity is not exceeded."""
     a = authorization
+    check_not_revoked(a)
     problems: list[str] = []
     if attributes.ca_id != a.ca_id:
         problems.append(f"cooperative approach {attributes.ca_id} is not {a.ca_id}")
@@ -147,6 +150,11 @@ def check_units_fit_authorization(
         problems.append(f"sector {attributes.sector!r} is not authorized")
     if a.activity_types and attributes.activity_type not in a.activity_types:
         problems.append(f"activity type {attributes.activity_type!r} is not authorized")
+    if a.underlying_registries and attributes.underlying_registry not in a.underlying_registries:
+        problems.append(
+            f"underlying registry {attributes.underlying_registry!r} is not among "
+            f"{list(a.underlying_registries)}"
+        )
     if a.quantity is not None and quantity_after > a.quantity:
         problems.append(f"{quantity_after} units would exceed the authorized quantity {a.quantity}")
     if problems:
@@ -174,7 +182,55 @@ def check_transfer_allowed(
     check_timeframe(a, on)
 
 
+def check_authorization_elements(authorization: Authorization) -> None:
+    """The elements of 4/CMA.6 para 5 an authorization records are well formed: known gases,
+    a final issuance date not before the authorization, and a revocation only with its reason
+    on the version dated that day."""
+    a = authorization
+    unknown = [gas for gas in a.gases if gas not in GASES]
+    if unknown or len(set(a.gases)) != len(a.gases):
+        raise InvalidInput(
+            f"gases must be distinct names among {list(GASES)}, not {list(a.gases)}",
+            field="gases",
+        )
+    if a.issuance_until is not None and a.issuance_until < a.authorized_on:
+        raise InvalidInput("issuance_until is before the date of authorization")
+    if (a.revoked_on is None) != (a.revocation_reason is None):
+        raise InvalidInput("a revocation states its date and its reason")
+    if a.revoked_on is not None and (
+        a.revoked_on != a.authorized_on or not (a.revocation_reason or "").strip()
+    ):
+        raise InvalidInput("the revoking version is dated its revocation and gives a reason")
+
+
+def check_not_revoked(authorization: Authorization) -> None:
+    """``authorization`` is the version in force: once it is the revoking version, no unit is
+    bound to the authorization or first transferred under it (4/CMA.6 paras 7-9)."""
+    if authorization.revoked_on is not None:
+        raise AuthorizationRevoked(
+            f"authorization {authorization.authorization_id} was revoked on "
+            f"{authorization.revoked_on.isoformat()}: no unit is authorized or first "
+            "transferred under it from that date",
+            authorization_id=authorization.authorization_id,
+            version=authorization.version,
+            revoked_on=authorization.revoked_on.isoformat(),
+        )
+
+
+def check_issuance_date(authorization: Authorization, on: date) -> None:
+    """Units are issued under an authorization no later than its final date for issuance
+    (4/CMA.6 para 5(c))."""
+    if authorization.issuance_until is not None and on > authorization.issuance_until:
+        raise AuthorizationLimitExceeded(
+            f"authorization {authorization.authorization_id} allows issuance until "
+            f"{authorization.issuance_until.isoformat()}, not on {on.isoformat()}",
+            authorization_id=authorization.authorization_id,
+            issuance_until=authorization.issuance_until.isoformat(),
+        )
+
+
 def check_timeframe(authorization: Authorization, on: date) -> None:
+    check_not_revoked(authorization)
     if authorization.valid_until is not None and on > authorization.valid_until:
         raise AuthorizationLimitExceeded(
             f"authorization {authorization.authorization_id} expired on "

@@ -110,8 +110,20 @@ def authorization_row(
             if a.first_transfer_definition is None
             else aef.FirstTransferDefinition(a.first_transfer_definition.value)
         ),
-        additional_information=a.explanatory,
+        additional_information=_additional_information(a),
     )
+
+
+def _additional_information(authorization: Authorization) -> str | None:
+    """The Party's explanatory text and, on a revoking version, the revocation: Table 2 has no
+    column for it (4/CMA.6 para 10 asks for changes to be public)."""
+    parts = [authorization.explanatory] if authorization.explanatory else []
+    if authorization.revoked_on is not None:
+        parts.append(
+            f"Revoked on {authorization.revoked_on.strftime('%d/%m/%Y')}: "
+            f"{authorization.revocation_reason}"
+        )
+    return "; ".join(parts) or None
 
 
 def entity_row(entity: AuthorizedEntity) -> aef.AuthorizedEntityRow:

@@ -23,6 +23,7 @@ from ledger.registry.services.authorizations import (
     authorize_units,
     record_authorization,
     record_authorized_entity,
+    revoke_authorization,
 )
 from ledger.registry.services.issuance import Issuance, IssuanceShare, issue
 from ledger.registry.services.jcm import (
@@ -106,6 +107,7 @@ __all__ = [
     "open_account",
     "party_of",
     "record_authorization",
+    "revoke_authorization",
     "record_authorized_entity",
     "register_cooperative_approach",
     "register_party",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from ledger.errors import (
     AlreadyRegistered,
@@ -13,11 +14,12 @@ from ledger.errors import (
     RegistryDoesNotOwnUnits,
 )
 from ledger.log.canonical import JsonValue
+from ledger.log.chain import Entry
 from ledger.ports import AppendedEntry, UnitOfWork
 from ledger.recording import record_entry
 from ledger.registry import rules
 from ledger.registry.codec import to_json
-from ledger.registry.dating import UNDATED, Dating, date_action
+from ledger.registry.dating import UNDATED, Dating, action_date, date_action
 from ledger.registry.model import (
     AUTHORIZATION_ID,
     Authorization,
@@ -65,6 +67,13 @@ def record_authorization(
     if draft.vintage_from > draft.vintage_to:
         raise InvalidInput("vintage_from must not exceed vintage_to")
     rules.check_vintage(draft.vintage_from)
+    if draft.revoked_on is not None:
+        raise InvalidInput(
+            "an authorization is revoked by revoke_authorization", field="revoked_on"
+        )
+    rules.check_authorization_elements(draft)
+    if draft.tracking_registry is not None:
+        registry_of(uow, draft.tracking_registry)
     if draft.quantity is not None and draft.quantity <= 0:
         raise InvalidInput("an authorized quantity must be positive", quantity=draft.quantity)
     if draft.purposes.covers_oimp and draft.first_transfer_definition is None:
@@ -79,6 +88,7 @@ def record_authorization(
     previous = uow.projection.get_authorization(draft.authorization_id)
     version = 1
     if previous is not None:
+        rules.check_not_revoked(previous)
         if (previous.party, previous.ca_id) != (draft.party, draft.ca_id):
             raise AuthorizationChangeForbidden(
                 "a new version cannot change the authorizing Party or cooperative approach",
@@ -116,6 +126,69 @@ def record_authorization(
         if pending:
             record_first_transfer(uow, pending, definition.value, None, actor, when=when)
     return authorization
+
+
+def revoke_authorization(
+    uow: UnitOfWork,
+    authorization_id: str,
+    revoked_on: date,
+    reason: str,
+    actor: str,
+    *,
+    dating: Dating = UNDATED,
+) -> Authorization:
+    """Revoke an authorization: a new version, identical but for its date (``revoked_on``) and
+    the revocation, recorded as an ``authorization.recorded`` entry dated ``revoked_on``.
+
+    Units first transferred before keep the version they were first transferred under and
+    move, are used or cancelled as before (4/CMA.6 para 7). From ``revoked_on`` on, no unit is
+    bound to the authorization, issued under it or first transferred under it
+    (:class:`~ledger.errors.AuthorizationRevoked`); units bound to it but not yet first
+    transferred stay where they are. A revoked authorization gets no further version."""
+    previous = authorization_of(uow, authorization_id)
+    rules.check_not_revoked(previous)
+    if not reason.strip():
+        raise InvalidInput("a revocation gives its reason", field="reason")
+    if revoked_on < previous.authorized_on:
+        raise InvalidInput(
+            f"version {previous.version} is dated {previous.authorized_on.isoformat()}: the "
+            "revocation cannot be dated before it",
+            field="revoked_on",
+        )
+    last = _last_first_transfer_on(uow, authorization_id)
+    if last is not None and revoked_on <= last:
+        raise AuthorizationChangeForbidden(
+            f"units were first transferred under {authorization_id} on {last.isoformat()}: "
+            "the revocation is dated after that day",
+            authorization_id=authorization_id,
+            last_first_transfer=last.isoformat(),
+        )
+    when = date_action(uow, replace(dating, action_date=revoked_on), (previous.party,))
+    revoked = replace(
+        previous,
+        version=previous.version + 1,
+        authorized_on=revoked_on,
+        revoked_on=revoked_on,
+        revocation_reason=reason,
+        recorded_seq=uow.log.size(),
+    )
+    rules.check_authorization_elements(revoked)
+    payload: dict[str, JsonValue] = {"authorization": to_json(revoked), **when.payload()}
+    record_entry(uow, "authorization.recorded", payload, actor)
+    return revoked
+
+
+def _last_first_transfer_on(uow: UnitOfWork, authorization_id: str) -> date | None:
+    """The latest action date of a first transfer under the authorization (recorded here)."""
+    seqs = sorted(
+        {
+            b.first_transfer_seq
+            for b in uow.projection.authorized_blocks(authorization_id)
+            if b.first_transfer_seq is not None and b.first_transfer_seq >= 0
+        }
+    )
+    dates = [action_date(Entry.from_canonical(body)) for body in uow.log.read_seqs(seqs)]
+    return max(dates, default=None)
 
 
 def record_authorized_entity(

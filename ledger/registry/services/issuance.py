@@ -112,6 +112,7 @@ def issue(
         )
         if share.authorization_id is not None:
             authorization = authorization_in_force(uow, share.authorization_id, when.on)
+            rules.check_issuance_date(authorization, when.on)
             pending_by_authorization[share.authorization_id] += share.quantity
             rules.check_units_fit_authorization(
                 authorization,
