@@ -102,13 +102,13 @@ def _keys_generate(args: argparse.Namespace) -> int:
 
 
 def _keys_show(_args: argparse.Namespace) -> int:
-    from app.keys import SignerKeyMissing, load_signer
+    from app.keys import SignerKeyUnusable, load_signer
     from app.settings import get_settings
 
     settings = get_settings()
     try:
         signer = load_signer(settings.signer_key_path, settings.log_origin, create=False)
-    except SignerKeyMissing as exc:
+    except SignerKeyUnusable as exc:
         print(f"a6ledger: {exc}", file=sys.stderr)
         return 1
     print(signer.vkey)

@@ -147,7 +147,7 @@ def _cosigned(
 
 
 def _export(args: argparse.Namespace) -> int:
-    from app.keys import SignerKeyMissing, load_signer
+    from app.keys import SignerKeyUnusable, load_signer
     from app.progress import progress_bar
     from app.settings import command_database_url, get_settings
     from ledger.adapters.export_files import write_export
@@ -166,7 +166,7 @@ def _export(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     try:
         signer = load_signer(settings.signer_key_path, settings.log_origin, create=False)
-    except SignerKeyMissing as exc:
+    except SignerKeyUnusable as exc:
         _err(f"error: {exc}")
         return EXIT_FAIL
     engine = create_ledger_engine(command_database_url())

@@ -145,7 +145,7 @@ def push_to_partners(
 def _push(args: argparse.Namespace) -> int:
     import httpx
 
-    from app.keys import SignerKeyMissing
+    from app.keys import SignerKeyUnusable
     from app.settings import get_settings
 
     settings = get_settings()
@@ -155,7 +155,7 @@ def _push(args: argparse.Namespace) -> int:
     try:
         with httpx.Client(timeout=args.timeout) as client:
             results = push_to_partners(settings, client, args.url)
-    except (LedgerError, SignerKeyMissing) as exc:
+    except (LedgerError, SignerKeyUnusable) as exc:
         message = exc.message if isinstance(exc, LedgerError) else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return 2

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from app import __version__
 from app.admission import DatabaseAdmission, FailedAuthThrottle, get_storage
 from app.auth import get_caller
-from app.keys import SignerKeyMissing, load_cosigner, load_signer
+from app.keys import SignerKeyUnusable, load_cosigner, load_signer
 from app.metrics import ServiceMetrics
 from app.middleware import RequestContextMiddleware
 from app.problems import Problem, add_problem_handlers, problem_responses
@@ -86,7 +86,7 @@ def startup_refusals(settings: Settings) -> list[str]:
         return refusals
     try:
         load_signer(settings.signer_key_path, settings.log_origin, create=False)
-    except SignerKeyMissing as exc:
+    except SignerKeyUnusable as exc:
         refusals.append(str(exc))
     try:
         require_database_at_head(settings.database_url)

@@ -146,6 +146,7 @@ def test_production_refuses_a_key_named_other_than_the_origin(
     monkeypatch.setenv("A6LEDGER_LOG_ORIGIN", "other.example/log")
     line = refused(capsys)
     assert f"is named {ORIGIN!r} but the log origin is 'other.example/log'" in line
+    assert f"or set A6LEDGER_LOG_ORIGIN={ORIGIN}" in line
 
 
 @pytest.mark.usefixtures("production_env")
