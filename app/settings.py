@@ -59,12 +59,15 @@ class LogAccess(StrEnum):
 
 class PartnerWitnessSetting(BaseModel):
     """A partner's witness that ``a6ledger witness push`` asks to cosign this log's checkpoints:
-    its submission prefix (``<url>/add-checkpoint``) and its cosigner key (type 0x04)."""
+    its submission prefix (``<url>/add-checkpoint``) and its cosigner key (type 0x04). The
+    service asks it what it cosigned before signing (``ledger.log.witnessed_trees``); with
+    ``required`` the log signs nothing while this witness does not answer."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     url: str = Field(pattern=r"^https?://\S+$")
     vkey: str
+    required: bool = False
 
 
 class CounterpartSetting(BaseModel):
@@ -107,6 +110,12 @@ class Settings(BaseSettings):
     #: Partner witnesses that ``a6ledger witness push`` sends this log's checkpoints to, as a
     #: JSON list of ``{"url": ..., "vkey": ...}``; their keys count as witness keys too.
     witness_partners: list[PartnerWitnessSetting] = Field(default_factory=list)
+    #: Before it signs, the service asks each partner witness what it cosigned of this log, and
+    #: again once the answers are ``witness_check_interval`` seconds old; each request may take
+    #: ``witness_check_timeout`` seconds (docs/architecture.md, "Signed checkpoints across
+    #: replicas").
+    witness_check_interval: float = Field(default=60.0, gt=0, le=86_400)
+    witness_check_timeout: float = Field(default=3.0, gt=0, le=60)
     #: Verifier keys (Ed25519, type 0x01; the key name is the origin) of the partner logs this
     #: instance witnesses at ``POST /v1/witness/add-checkpoint``, as a JSON list.
     witnessed_logs: list[str] = Field(default_factory=list)

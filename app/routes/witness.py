@@ -16,7 +16,7 @@ import base64
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from app.admission import StorageDep
@@ -242,6 +242,41 @@ def add_checkpoint(
         uow.commit()
     return Response(
         line, media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-store"}
+    )
+
+
+@witness_router.get(
+    "/checkpoint",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {}},
+            "description": "The log's signed checkpoint this witness cosigned last",
+        },
+        **problem_responses(404, 422, 500),
+    },
+)
+def read_witnessed_checkpoint(
+    origin: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=255,
+            description="The origin of a log this instance witnesses",
+            examples=["registry.example.th/log"],
+        ),
+    ],
+    uow: PublicReadUowDep,
+    logs: WitnessedLogsDep,
+) -> Response:
+    """The checkpoint of the log ``origin`` this witness cosigned last, exactly as the log
+    signed it (its signature lines; not this witness's cosignature). No bearer token: the log
+    published it. A log asks its witnesses this before it signs, so that a database restored
+    behind a witnessed tree is refused (docs/architecture.md). 404 ``witness-nothing-cosigned``
+    before the first, ``witness-unknown-log`` for a log this instance does not witness."""
+    text = witnessing.latest_witnessed(uow, logs, origin)
+    return Response(
+        text, media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-store"}
     )
 
 

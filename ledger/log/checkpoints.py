@@ -20,6 +20,7 @@ from typing import Protocol
 from ledger.errors import StoredLogRefused
 from ledger.log import note
 from ledger.log.tlog_checkpoint import Checkpoint
+from ledger.log.witnessed_trees import WitnessedTrees
 from ledger.ports import LedgerLog
 
 
@@ -87,9 +88,16 @@ def _remembered(state: CheckpointState) -> list[tuple[int, bytes]]:
     return [] if last is None else [last]
 
 
+def _layers(state: CheckpointState) -> list[CheckpointState]:
+    if isinstance(state, LayeredCheckpointState):
+        return [leaf for layer in state.layers for leaf in _layers(layer)]
+    return [state]
+
+
 def guard_consistency(log: LedgerLog, state: CheckpointState | None) -> None:
     """Refuse to sign (or append) unless the storage still holds the largest tree signed so far,
-    as every layer of ``state`` remembers it."""
+    as every layer of ``state`` remembers it, and every tree a partner witness cosigned
+    (:class:`~ledger.log.witnessed_trees.WitnessedTrees`)."""
     if state is None:
         return
     checked: set[tuple[int, bytes]] = set()
@@ -103,6 +111,9 @@ def guard_consistency(log: LedgerLog, state: CheckpointState | None) -> None:
                 "sign or append; run `a6ledger verify-db`",
                 signed_size=size,
             )
+    for layer in _layers(state):
+        if isinstance(layer, WitnessedTrees):
+            layer.check(log)
 
 
 def checkpoint_of(log: LedgerLog, origin: str, size: int | None = None) -> Checkpoint:

@@ -67,6 +67,14 @@ class UnknownLog(NotFound):
     rule = "witness-log-known"
 
 
+class NothingCosigned(NotFound):
+    """This witness has cosigned no checkpoint of the origin yet."""
+
+    problem_type = "witness-nothing-cosigned"
+    title = "This witness has cosigned no checkpoint of this log yet"
+    rule = "witness-cosigned-checkpoint"
+
+
 class LogSignatureRejected(ProofError):
     """A witness cosigns only a checkpoint that a key it trusts for the origin signed."""
 
@@ -252,7 +260,8 @@ def add_checkpoint(
             f"{request.old_size}",
             latest_size=latest_size,
         )
-    if latest is None:
+    if latest is None or latest.tree_size == 0:
+        # Every tree extends the empty one: from size 0 the proof is empty (tlog-witness).
         if request.proof:
             raise ConsistencyProofInvalid(
                 "a consistency proof from size 0 must be empty",
@@ -273,6 +282,20 @@ def add_checkpoint(
         )
     timestamp = int(uow.now().timestamp())
     return cosigner.cosign(checkpoint, timestamp)
+
+
+def latest_witnessed(uow: UnitOfWork, logs: KnownLogs, origin: str) -> str:
+    """The signed checkpoint of ``origin`` this witness cosigned last, as the log signed it:
+    what the log asks before it signs (``ledger.log.witnessed_trees``). :class:`UnknownLog`
+    for a log this witness does not witness, :class:`NothingCosigned` before the first."""
+    if origin not in logs:
+        raise UnknownLog(f"this witness does not witness the log {origin!r}", origin=origin)
+    latest = uow.witnessed.latest(origin)
+    if latest is None:
+        raise NothingCosigned(
+            f"this witness has cosigned no checkpoint of {origin!r} yet", origin=origin
+        )
+    return latest.signed_note
 
 
 # --------------------------------------------------------------------------------------------

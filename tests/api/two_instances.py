@@ -133,9 +133,12 @@ def pair(
             TestClient(create_app(jpn_settings), base_url="http://jpn.test") as jpn_client,
             TestClient(create_app(tha_settings), base_url="http://tha.test") as tha_client,
         ):
-            # Each reads the other in-process (reconciliation's requests to its counterpart).
+            # Each reads the other in-process (reconciliation's requests to its counterpart,
+            # the signing guard's question to its witness).
             jpn_client.app.state.counterpart_client = tha_client  # type: ignore[attr-defined]
             tha_client.app.state.counterpart_client = jpn_client  # type: ignore[attr-defined]
+            jpn_client.app.state.witness_client = tha_client  # type: ignore[attr-defined]
+            tha_client.app.state.witness_client = jpn_client  # type: ignore[attr-defined]
             yield (
                 Instance(
                     "jpn",

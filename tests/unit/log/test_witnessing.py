@@ -313,3 +313,21 @@ def test_push_reports_every_refusal() -> None:
     # A witness that is not configured as one of this log's witness keys is not recorded.
     stranger = InMemoryWitness(Cosigner(keys.generate_signer(WITNESS.name)[0]))
     assert not push(log, stranger).cosigned
+
+
+def test_a_witness_that_cosigned_the_empty_tree_cosigns_any_tree_from_size_0() -> None:
+    # The signing guard asks other witnesses with the empty tree; every tree extends it.
+    log, witness_uow = FakeStorage(), FakeUnitOfWork()
+    empty = sign_checkpoint(Checkpoint(ORIGIN, 0, hashlib.sha256(b"").digest()), [LOG])
+    witness_it(witness_uow, AddCheckpoint(0, (), empty))
+    log.grow(3)
+    witness_it(witness_uow, request(log, 0))
+    with witness_uow as uow:
+        latest = uow.witnessed.latest(ORIGIN)
+        assert latest is not None
+        assert latest.tree_size == 3
+        assert witnessing.latest_witnessed(uow, LOGS, ORIGIN) == latest.signed_note
+        with pytest.raises(witnessing.UnknownLog):
+            witnessing.latest_witnessed(uow, LOGS, "other.example/log")
+    with FakeUnitOfWork() as uow, pytest.raises(witnessing.NothingCosigned):
+        witnessing.latest_witnessed(uow, LOGS, ORIGIN)
