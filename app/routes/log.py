@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+from itertools import islice
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -18,6 +20,7 @@ from app.deps import (
 from app.problems import HttpProblem, problem_responses
 from app.routes.witness import WitnessesDep
 from app.settings import LogAccess
+from ledger.accounting.reporting.replay import party_entries
 from ledger.errors import InvalidInput
 from ledger.log import merkle, note
 from ledger.log.checkpoints import signed_checkpoint
@@ -181,6 +184,67 @@ def read_entries(
         content,
         media_type="application/jsonl",
         headers={"A6-Tree-Size": str(size), "A6-Next-Start": str(stop)},
+    )
+
+
+@router.get(
+    "/entries/party",
+    operation_id="log-read_party_entries",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/jsonl": {}},
+            "description": "One line per entry: `index`, `entry` (the base64 of its canonical "
+            "bytes, the Merkle leaf) and `audit_path` (its RFC 9162 inclusion proof in the tree "
+            "of `tree_size`, base64 hashes)",
+        },
+        **problem_responses(401, 403, 422),
+    },
+)
+def read_party_entries(
+    _: EntriesReaderDep,
+    uow: PublicReadUowDep,
+    settings: SettingsDep,
+    party: Annotated[str, Query(pattern=r"^[A-Z]{3}$", description="A Party's code")],
+    tree_size: Position,
+    start: Position = 0,
+) -> Response:
+    """The entries a Party's reports read, below ``tree_size``, from seq ``start``, each with
+    its inclusion proof in the tree of ``tree_size``: the reference entries (Parties,
+    registries, approaches, authorizations, entities, accounts) and those the entry index lists
+    under the Party, its accounts and its authorizations. What a counterpart needs to derive
+    the Party's AEF and verify every entry against a signed checkpoint of ``tree_size``
+    (``POST /v1/reconciliations``, ``a6ledger reconcile``), without reading the whole log.
+
+    A page holds at most the configured page size; ``A6-Next-Start`` is set while entries
+    remain (ask again from it). Readable per ``A6LEDGER_LOG_ENTRIES_ACCESS``."""
+    size = uow.log.size()
+    if tree_size > size or start > tree_size:
+        raise EntryRangeInvalid(
+            f"tree size {tree_size} from {start} is not within the log of size {size}",
+            start=start,
+            tree_size=tree_size,
+        )
+    wanted = (e for e in party_entries(uow, party, tree_size) if e.seq >= start)
+    page = list(islice(wanted, settings.max_page_size + 1))
+    more = len(page) > settings.max_page_size
+    page = page[: settings.max_page_size]
+    lines = [
+        json.dumps(
+            {
+                "index": entry.seq,
+                "entry": b64(entry.canonical_bytes()),
+                "audit_path": [b64(h) for h in uow.log.inclusion_proof(entry.seq, tree_size)],
+            },
+            separators=(",", ":"),
+        )
+        for entry in page
+    ]
+    headers = {"A6-Tree-Size": str(tree_size)}
+    if more:
+        headers["A6-Next-Start"] = str(page[-1].seq + 1)
+    return Response(
+        "".join(line + "\n" for line in lines), media_type="application/jsonl", headers=headers
     )
 
 

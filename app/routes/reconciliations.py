@@ -75,7 +75,10 @@ class ReconciliationPublic(ResponseModel):
     counterpart_party: str
     reported_year: int
     counterpart_checkpoint: CounterpartCheckpointPublic
-    entries_verified: int
+    entries_verified: int = Field(
+        description="Entries of the counterpart Party's reports fetched, each proven by an "
+        "inclusion proof in the counterpart's checkpoint"
+    )
     failure: str | None = Field(description="The verification that failed, if one did")
     matched_transfers: int
     notation: str | None
@@ -126,9 +129,10 @@ def create_reconciliation(
 ) -> dict[str, Any]:
     """Reconcile this Party's ledger with a counterpart Party's instance for a year: fetch its
     checkpoint (the cosigned one when it has one) and verify it with its key, check it is
-    consistent with what this instance witnessed of its log, fetch its entries and verify them
-    against that checkpoint, derive its AEF from them, and run the consistency checks on both
-    sides. ``matches`` is false, with the reason, when anything fails to verify or any
+    consistent with what this instance witnessed of its log, fetch the entries the counterpart
+    Party's reports read (not its whole log), each with its inclusion proof in that
+    checkpoint, derive its AEF from them, and run the consistency checks on both sides.
+    ``matches`` is false, with the reason, when anything fails to verify or any
     inconsistency is found; nothing is recorded. 422 when the counterpart cannot be reached."""
     counterpart = counterpart_of(settings, body.counterpart_party)
     cosigner = request.app.state.cosigner

@@ -9,8 +9,15 @@ Party's, with the counterpart's entries verified against its signed (and cosigne
 2. if this instance witnesses the counterpart's log (``ledger.log.witnessing``), the checkpoint
    must be consistent with the one this witness cosigned last (a consistency proof the
    counterpart serves, checked against the root recorded here);
-3. every entry up to the checkpoint's size is fetched and the Merkle root of their leaf hashes
-   must be the checkpoint's root, so each one is exactly what the counterpart signed.
+3. only the entries the counterpart Party's reports read are fetched (the reference entries and
+   those its entry index lists under that Party, its accounts and its authorizations:
+   ``GET /v1/log/entries/party``), not its whole log, and each must carry an inclusion proof in
+   the checkpoint's tree, so each one is exactly what the counterpart signed.
+
+The counterpart could still leave out an entry about itself (no proof shows absence); an
+omitted transfer or acquisition shows as an inconsistency on one side, and the complete log is
+what an export or a mirror of its tiles verifies. Counterparty and year are not filtered on:
+the AEF needs the Party's whole history (holdings at year end, its authorizations).
 
 Then the counterpart's AEF for the year is derived from those verified entries (not taken from
 its AEF endpoint) and the secretariat's consistency checks run on both sides
@@ -30,14 +37,33 @@ from ledger.accounting import consistency, reporting
 from ledger.errors import ProofError
 from ledger.log import merkle, note
 from ledger.log.canonical import JsonValue
+from ledger.log.chain import Entry, MalformedEntry
 from ledger.log.encoding import b64encode
-from ledger.log.merkle import ConsistencyProofInvalid
+from ledger.log.merkle import ConsistencyProofInvalid, InclusionProofInvalid
 from ledger.log.tlog_checkpoint import Checkpoint, open_checkpoint
 from ledger.log.witness import require_cosignatures
 from ledger.ports import UnitOfWork
 
 MAX_PAGES = 1_000_000
 """Bound on the entry pages fetched for one reconciliation (each page holds at least one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenEntry:
+    """An entry as a counterpart serves it: its seq, its canonical bytes (the Merkle leaf) and
+    its inclusion proof in the tree of the size asked for."""
+
+    index: int
+    body: bytes
+    audit_path: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntriesPage:
+    """A page of proven entries, and the seq to ask from next (``None``: no more)."""
+
+    entries: tuple[ProvenEntry, ...]
+    next_start: int | None
 
 
 class CounterpartLog(Protocol):
@@ -47,23 +73,14 @@ class CounterpartLog(Protocol):
         """Its latest cosigned checkpoint note, or its latest signed one if none is cosigned."""
         ...
 
-    def entries(self, start: int, end: int) -> list[bytes]:
-        """Canonical bytes of entries from ``start``, at most up to ``end`` (at least one)."""
+    def party_entries(self, party: str, tree_size: int, start: int) -> EntriesPage:
+        """The entries ``party``'s reports read below ``tree_size``, from seq ``start``, each
+        with its inclusion proof in the tree of ``tree_size``."""
         ...
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """The RFC 9162 consistency proof from tree size ``first`` to ``second``."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class VerifiedEntries:
-    """Entries proven by a checkpoint: the Merkle root of their leaf hashes is its root."""
-
-    bodies: tuple[bytes, ...]
-
-    def read_entries(self, start: int, end: int) -> list[bytes]:
-        return list(self.bodies[start:end])
 
 
 class CounterpartLogInvalid(ProofError):
@@ -180,24 +197,51 @@ def _check_witnessed(
         ) from exc
 
 
-def _fetch_verified(source: CounterpartLog, checkpoint: Checkpoint) -> VerifiedEntries:
-    bodies: list[bytes] = []
-    for _ in range(MAX_PAGES):
-        if len(bodies) >= checkpoint.size:
-            break
-        page = source.entries(len(bodies), checkpoint.size)
-        if not page:
-            raise CounterpartLogInvalid(
-                f"the counterpart served no entry at seq {len(bodies)} of {checkpoint.size}"
-            )
-        bodies.extend(page[: checkpoint.size - len(bodies)])
-    root = merkle.root_from_leaf_hashes([merkle.leaf_hash(body) for body in bodies])
-    if len(bodies) != checkpoint.size or root != checkpoint.root_hash:
+def _verified(entry: ProvenEntry, checkpoint: Checkpoint, after: int) -> Entry:
+    if not after < entry.index < checkpoint.size:
         raise CounterpartLogInvalid(
-            f"the {len(bodies)} entries the counterpart served do not hash to the root of its "
-            f"checkpoint of tree size {checkpoint.size}"
+            f"the counterpart served entry {entry.index} after entry {after}, in a tree of size "
+            f"{checkpoint.size}: entries come once each, in seq order, within the tree"
         )
-    return VerifiedEntries(tuple(bodies))
+    try:
+        merkle.verify_inclusion(
+            merkle.leaf_hash(entry.body),
+            entry.index,
+            checkpoint.size,
+            entry.audit_path,
+            checkpoint.root_hash,
+        )
+        parsed = Entry.from_canonical(entry.body)
+    except (InclusionProofInvalid, MalformedEntry) as exc:
+        raise CounterpartLogInvalid(
+            f"entry {entry.index} the counterpart served is not proven in its checkpoint of "
+            f"tree size {checkpoint.size}: {exc.message}"
+        ) from exc
+    if parsed.seq != entry.index:
+        raise CounterpartLogInvalid(
+            f"entry {entry.index} the counterpart served says it is entry {parsed.seq}"
+        )
+    return parsed
+
+
+def _fetch_party_entries(source: CounterpartLog, checkpoint: Checkpoint, party: str) -> list[Entry]:
+    """The entries of ``party``'s reports, each proven in ``checkpoint``'s tree."""
+    verified: list[Entry] = []
+    start: int | None = 0
+    for _ in range(MAX_PAGES):
+        if start is None:
+            return verified
+        page = source.party_entries(party, checkpoint.size, start)
+        for entry in page.entries:
+            verified.append(_verified(entry, checkpoint, verified[-1].seq if verified else -1))
+        if page.next_start is not None and (
+            not page.entries or page.next_start <= verified[-1].seq
+        ):
+            raise CounterpartLogInvalid(
+                f"the counterpart's page from {start} does not advance (next {page.next_start})"
+            )
+        start = page.next_start
+    raise CounterpartLogInvalid(f"the counterpart served more than {MAX_PAGES} pages")
 
 
 def reconcile(
@@ -231,12 +275,13 @@ def reconcile(
         if witnessed is not None:
             outcome = replace(outcome, witnessed_size=witnessed.tree_size)
             _check_witnessed(source, checkpoint, witnessed.tree_size, witnessed.root_hash)
-        verified = _fetch_verified(source, checkpoint)
+        verified = _fetch_party_entries(source, checkpoint, counterpart_party)
     except ProofError as exc:
         return replace(outcome, failure=exc.message)
+    outcome = replace(outcome, entries_verified=len(verified))
     own = reporting.aef_report_for(uow, party, reported_year)
     counterpart = reporting.draft_aef_report_of(
         verified, checkpoint.size, counterpart_party, reported_year, uow.now().date()
     )
     result = consistency.check_against_counterpart(own, counterpart, date_tolerance=date_tolerance)
-    return replace(outcome, entries_verified=checkpoint.size, result=result)
+    return replace(outcome, result=result)

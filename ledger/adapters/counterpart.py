@@ -2,7 +2,8 @@
 
 Used by ``a6ledger consistency-check --counterpart-url`` (the JSON served at
 ``GET /v1/parties/{code}/aef/{year}``) and by reconciliation (:class:`HttpCounterpartLog`: the
-checkpoint, entries and consistency proofs, verified by ``ledger.accounting.reconciliation``).
+checkpoint, the entries of the counterpart Party's reports with their inclusion proofs, and
+consistency proofs, verified by ``ledger.accounting.reconciliation``).
 The requests go to URLs the operator names on the command line or configures
 (``A6LEDGER_COUNTERPARTS``), never to URLs that API callers name.
 """
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Any
 
 import httpx
 
 from ledger.accounting import aef
+from ledger.accounting.reconciliation import CounterpartLogInvalid, EntriesPage, ProvenEntry
 from ledger.adapters.aef_files import AefFormat, import_aef
 from ledger.errors import InvalidInput
 
@@ -63,7 +66,7 @@ class HttpCounterpartLog:
         self._client = client
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
 
-    def _get(self, path: str, params: dict[str, int] | None = None) -> httpx.Response:
+    def _get(self, path: str, params: dict[str, int | str] | None = None) -> httpx.Response:
         url = self._base + path
         try:
             return self._client.get(url, params=params, headers=self._headers)
@@ -85,9 +88,20 @@ class HttpCounterpartLog:
             response = self._get("/v1/log/checkpoint")
         return self._ok(response).text
 
-    def entries(self, start: int, end: int) -> list[bytes]:
-        content = self._ok(self._get("/v1/log/entries", {"start": start, "end": end})).content
-        return content.split(b"\n")[:-1] if content.endswith(b"\n") else content.split(b"\n")
+    def party_entries(self, party: str, tree_size: int, start: int) -> EntriesPage:
+        response = self._ok(
+            self._get(
+                "/v1/log/entries/party", {"party": party, "tree_size": tree_size, "start": start}
+            )
+        )
+        try:
+            entries = tuple(_proven(line) for line in response.text.splitlines())
+            next_start = response.headers.get("A6-Next-Start")
+            return EntriesPage(entries, None if next_start is None else int(next_start))
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise CounterpartLogInvalid(
+                f"{response.request.url} served a line that is no proven entry: {exc}"
+            ) from exc
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         response = self._ok(
@@ -100,3 +114,16 @@ class HttpCounterpartLog:
             raise CounterpartUnavailable(
                 f"{response.request.url} served no consistency proof", url=str(response.request.url)
             ) from exc
+
+
+def _proven(line: str) -> ProvenEntry:
+    """One line of ``GET /v1/log/entries/party``; ``ValueError`` and friends when malformed."""
+    item: Any = json.loads(line)
+    index = item["index"]
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise TypeError(f"index {index!r} is not an integer")
+    return ProvenEntry(
+        index,
+        base64.b64decode(item["entry"], validate=True),
+        tuple(base64.b64decode(h, validate=True) for h in item["audit_path"]),
+    )

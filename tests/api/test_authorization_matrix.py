@@ -37,6 +37,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     # The log's proofs are public and its entries need a token by default
     # (A6LEDGER_LOG_READ_ACCESS, A6LEDGER_LOG_ENTRIES_ACCESS: both ways in test_tiles).
     ("GET", "/v1/log/entries"): READERS,
+    ("GET", "/v1/log/entries/party"): READERS,
     ("GET", "/v1/log/proofs/inclusion"): EVERYONE,
     ("GET", "/v1/log/proofs/consistency"): EVERYONE,
     ("GET", "/v1/log/proofs/bundle"): EVERYONE,
@@ -45,6 +46,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     # C2SP tlog-witness: the log's signature on the checkpoint is the authentication.
     ("POST", "/v1/witness/add-checkpoint"): EVERYONE,
     ("GET", "/v1/witness/key"): EVERYONE,
+    ("GET", "/v1/witness/checkpoint"): EVERYONE,
     ("POST", "/v1/parties"): {ADMIN},
     ("GET", "/v1/parties"): READERS,
     ("GET", "/v1/parties/{code}"): READERS,

@@ -5,6 +5,8 @@ matching pair and a mismatching pair, and a counterpart that serves what it did 
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -15,7 +17,10 @@ from app.cli_witness import push_to_partners
 from app.settings import get_settings
 from ledger import demo
 from ledger.access import create_token
-from ledger.log import keys, note
+from ledger.accounting.reconciliation import Reconciliation
+from ledger.accounting.reporting.replay import party_entries
+from ledger.log import keys, merkle, note
+from ledger.log.tlog_checkpoint import open_checkpoint
 from ledger.log.tlog_cosignature import Cosigner
 from ledger.registry import services
 from ledger.registry.model import UnitSelection
@@ -87,7 +92,49 @@ def test_a_matching_pair_reconciles(pair: tuple[Instance, Instance]) -> None:
     name, key_id, _ = jpn.witness_vkey.split("+", 2)  # the key's base64 may hold a '+'
     assert checkpoint["cosigned_by"] == [f"{name}+{key_id}"]
     assert checkpoint["witnessed_size"] == pushed.tree_size
-    assert result["entries_verified"] == checkpoint["tree_size"]
+    # Only Thailand's report entries were read, each proven: not its tokens or cosignatures.
+    with tha.storage.unit_of_work(write=False) as uow:
+        wanted = [e.seq for e in party_entries(uow, "THA", checkpoint["tree_size"])]
+    assert result["entries_verified"] == len(wanted)
+    assert 0 < len(wanted) < checkpoint["tree_size"]
+
+
+def test_the_party_entries_come_in_pages_each_proven(pair: tuple[Instance, Instance]) -> None:
+    jpn, tha = pair
+    load_world(tha, 1_009)
+    tha.grow(2)  # entries about no Party
+    signed = tha.client.get("/v1/log/checkpoint").text
+    checkpoint, _ = open_checkpoint(signed, [note.Verifier(tha.log_vkey)])
+    with tha.storage.unit_of_work(write=False) as uow:
+        wanted = [e.seq for e in party_entries(uow, "THA", checkpoint.size)]
+    headers = reconciler(tha)
+    tha.client.app.state.settings.max_page_size = 3  # type: ignore[attr-defined]
+    seen: list[int] = []
+    start: str | None = "0"
+    while start is not None:
+        page = tha.client.get(
+            "/v1/log/entries/party",
+            params={"party": "THA", "tree_size": checkpoint.size, "start": start},
+            headers=headers,
+        )
+        assert page.status_code == 200, page.text
+        assert page.headers["A6-Tree-Size"] == str(checkpoint.size)
+        lines = [json.loads(line) for line in page.text.splitlines()]
+        assert len(lines) <= 3
+        for line in lines:
+            body = base64.b64decode(line["entry"])
+            path = [base64.b64decode(h) for h in line["audit_path"]]
+            merkle.verify_inclusion(
+                merkle.leaf_hash(body), line["index"], checkpoint.size, path, checkpoint.root_hash
+            )
+            seen.append(line["index"])
+        start = page.headers.get("A6-Next-Start")
+    assert seen == wanted
+    assert len(wanted) < checkpoint.size
+    beyond = {"party": "THA", "tree_size": checkpoint.size + 1000}
+    refused = tha.client.get("/v1/log/entries/party", params=beyond, headers=headers)
+    assert refused.status_code == 422
+    assert tha.client.get("/v1/log/entries/party", params=beyond).status_code == 401
 
 
 def test_a_mismatching_pair_is_reported_on_both_sides(pair: tuple[Instance, Instance]) -> None:
@@ -165,5 +212,18 @@ def test_reconciliation_refusals(
         assert main([*args, *unreachable]) == 2
         assert "no log key" in capsys.readouterr().err
         assert main([*args, *unreachable, "--witness", "not a key"]) == 2
+        # --require defaults to every --witness key, as in verify-proof and verify-export.
+        asked: list[int] = []
+
+        def recorded(*_: object, required: int, **__: object) -> Reconciliation:
+            asked.append(required)
+            return Reconciliation("JPN", "THA", 2025)
+
+        monkeypatch.setattr("app.cli_reconcile.reconcile_with", recorded)
+        witness = ["--witness", jpn.witness_vkey]
+        assert main([*args, *unreachable, *witness]) == 1
+        assert main([*args, *unreachable, *witness, "--require", "0"]) == 1
+        assert main([*args, *unreachable]) == 1
+        assert asked == [1, 0, 0]
     finally:
         get_settings.cache_clear()

@@ -11,14 +11,16 @@ requires every cited Authorization ID to be in Table 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from ledger.accounting import aef
 from ledger.accounting.reporting.aef_rows import authorization_row, entity_row, holding_row
-from ledger.accounting.reporting.entries import EntryReader, check_tree_size
+from ledger.accounting.reporting.entries import check_tree_size
 from ledger.accounting.reporting.inputs import check_year, ndc_period
-from ledger.accounting.reporting.replay import scan_party, scan_party_log
+from ledger.accounting.reporting.replay import scan_party, scan_party_entries
 from ledger.accounting.reporting.scan import PartyScan
+from ledger.log.chain import Entry
 from ledger.ports import UnitOfWork
 from ledger.registry.model import AccountType
 from ledger.registry.projection import InMemoryProjection, block_key
@@ -126,11 +128,12 @@ def aef_report_for(
 
 
 def draft_aef_report_of(
-    log: EntryReader, size: int, party: str, reported_year: int, today: date
+    entries: Iterable[Entry], size: int, party: str, reported_year: int, today: date
 ) -> aef.AefReport:
-    """The draft AEF of ``party`` for ``reported_year`` from the first ``size`` entries of any
-    reader of entries (say, a counterpart's log verified against its checkpoint), dated
-    ``today``; its version is the next after the ones submitted within those entries."""
+    """The draft AEF of ``party`` for ``reported_year`` from the entries its reports read in
+    the tree of ``size``, in ``seq`` order (say, those a counterpart served, each verified
+    against its checkpoint), dated ``today``; its version is the next after the ones submitted
+    within those entries."""
     check_year("reported_year", reported_year)
-    scan = scan_party_log(log, party, size, reported_year)
+    scan = scan_party_entries(entries, party, size, reported_year)
     return build_report(scan, f"1.{len(scan.submissions_of(reported_year))}", today)

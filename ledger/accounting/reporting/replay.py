@@ -36,9 +36,7 @@ from datetime import date
 from ledger.accounting import aef
 from ledger.accounting.adjustments import FirstTransferFact, OimpAuthorizationFact, UseFact
 from ledger.accounting.reporting.entries import (
-    EntryReader,
     acted_blocks,
-    entries,
     payload_int,
     payload_opt_str,
     payload_str,
@@ -79,12 +77,13 @@ def scan_party(
     return _scanned(party, reported_year, party_entries(uow, party, end), end)
 
 
-def scan_party_log(
-    log: EntryReader, party: str, end: int, reported_year: int | None = None
+def scan_party_entries(
+    source: Iterable[Entry], party: str, end: int, reported_year: int | None = None
 ) -> PartyScan:
-    """:func:`scan_party` over every entry of any reader of entries (say, another instance's
-    log verified against its checkpoint, which comes with no entry index)."""
-    return _scanned(party, reported_year, entries(log, end), end)
+    """:func:`scan_party` over given entries in ``seq`` order (say, the entries another
+    instance served for the Party's reports, each verified against its checkpoint of tree size
+    ``end``)."""
+    return _scanned(party, reported_year, source, end)
 
 
 def _scanned(party: str, reported_year: int | None, source: Iterable[Entry], end: int) -> PartyScan:
