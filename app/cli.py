@@ -38,6 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
     from app.keys import load_signer
     from app.logs import configure_logging
     from app.main import create_app, startup_refusals
+    from app.metrics import start_multiprocess_metrics
     from app.server import uvicorn_options
     from app.settings import get_settings
     from ledger.adapters.sql.migrations import upgrade_to_head
@@ -56,6 +57,8 @@ def _serve(args: argparse.Namespace) -> int:
         load_signer(settings.signer_key_path, settings.log_origin, create=True)
     options = uvicorn_options(settings) | {"host": args.host, "port": args.port}
     if args.workers > 1:
+        # /metrics merges the workers' values: a folder of this server's, emptied now.
+        start_multiprocess_metrics(settings.data_dir / "metrics" / f"port-{args.port}")
         uvicorn.run(
             "app.main:create_app",
             factory=True,

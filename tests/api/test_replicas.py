@@ -2,7 +2,10 @@
 "hosts", each its own signed-tree file; three server processes in all), under concurrent writes.
 The chain has no gap, every write acknowledged by either is in it once, and every pair of
 checkpoints the processes served is consistent: a consistency proof between them verifies
-(RFC 9162), and every checkpoint's signature verifies with the log's key.
+(RFC 9162), and every checkpoint's signature verifies with the log's key. ``/metrics`` of the
+``--workers 2`` host reports the whole server: requests spread over both workers are all counted
+in every scrape, whichever worker answers it (prometheus-client's multiprocess mode, its folder
+under the data directory emptied at start).
 
 This is the compose.yaml stack's variant with the same processes started directly (no container
 engine is needed); bounded: ``WRITES`` writes per writer, a client timeout on every call.
@@ -12,12 +15,15 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, text
 
 from app.settings import Settings
@@ -56,8 +62,17 @@ def two_hosts(settings: Settings, tmp_path: Path) -> Iterator[list[LiveServer]]:
         for host, args in (("host-a", ()), ("host-b", ("--workers", "2"))):
             directory = tmp_path / host
             directory.mkdir()
-            env = settings_env(settings, checkpoint_state_path=directory / "last-signed")
+            env = settings_env(
+                settings,
+                checkpoint_state_path=directory / "last-signed",
+                data_dir=directory / "data",
+                metrics_access="public",
+            )
             port = free_port()
+            metrics = directory / "data" / "metrics" / f"port-{port}"
+            metrics.mkdir(parents=True)
+            # An earlier run's values, unreadable: every scrape fails unless they are removed.
+            (metrics / "counter_1.db").write_bytes(b"an earlier run's values")
             log_path = directory / "serve.log"
             command = ("--host", HOST, "--port", str(port), *args)
             servers.append(LiveServer(start_server(env, log_path, args=command), port, log_path))
@@ -149,6 +164,89 @@ def assert_one_chain_and_consistent_checkpoints(
                 )
 
 
+SPREAD_DEADLINE = 60.0
+"""Seconds to keep sending requests until both workers answered some (they share the listening
+socket; the kernel hands each new connection to one of them)."""
+SETTLE = 10.0
+"""Seconds for the last requests' counts to reach the files (a worker counts a request once its
+response is sent)."""
+COUNTED = "a6ledger_http_requests_total" + str(
+    sorted({"method": "GET", "route": "/v1/log/key", "status": "200"}.items())
+)
+
+
+def metrics_folder(server: LiveServer) -> Path:
+    return server.log_path.parent / "data" / "metrics" / f"port-{server.port}"
+
+
+def counted_by_worker(directory: Path) -> dict[str, float]:
+    """``GET /v1/log/key`` requests counted in each worker's own file (``counter_<pid>.db``)."""
+    counts: dict[str, float] = {}
+    for path in sorted(directory.glob("counter_*.db")):
+        metrics = MultiProcessCollector.merge([str(path)], accumulate=True)  # type: ignore[no-untyped-call]
+        counts[path.stem] = sum(
+            sample.value
+            for metric in metrics
+            for sample in metric.samples
+            if sample.name == "a6ledger_http_requests_total"
+            and sample.labels.get("route") == "/v1/log/key"
+        )
+    return counts
+
+
+def scraped(server: LiveServer) -> dict[str, float]:
+    """One scrape, on a new connection: the samples by name and labels."""
+    response = httpx.get(
+        server.base_url + "/metrics", headers={"Connection": "close"}, timeout=TIMEOUT
+    )
+    assert response.status_code == 200, response.text
+    return {
+        f"{sample.name}{sorted(sample.labels.items())}": sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def assert_metrics_of_the_whole_server(server: LiveServer) -> None:
+    """Requests sent on new connections until both workers answered some are all counted in
+    every scrape, as is the largest tree the server signed."""
+    directory = metrics_folder(server)
+    assert not (directory / "counter_1.db").exists()
+    sent = 0
+
+    def send(count: int) -> None:
+        with httpx.Client(base_url=server.base_url, timeout=TIMEOUT) as client:
+            for _ in range(count):
+                response = client.get("/v1/log/key", headers={"Connection": "close"})
+                assert response.status_code == 200
+
+    deadline = time.monotonic() + SPREAD_DEADLINE
+    while True:
+        threads = [threading.Thread(target=send, args=(10,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(TIMEOUT * 10)
+        sent += 40
+        by_worker = counted_by_worker(directory)
+        if sum(1 for count in by_worker.values() if count > 0) >= 2:
+            break
+        assert time.monotonic() < deadline, f"one worker answered every request: {by_worker}"
+    settled = time.monotonic() + SETTLE
+    while sum(counted_by_worker(directory).values()) < sent and time.monotonic() < settled:
+        time.sleep(0.05)
+    assert sum(counted_by_worker(directory).values()) == sent
+    signed = httpx.get(server.base_url + "/v1/log/checkpoint", timeout=TIMEOUT)
+    assert signed.status_code == 200
+    size = int(signed.text.splitlines()[1])
+    for _ in range(6):  # whichever worker answers the scrape
+        samples = scraped(server)
+        assert samples[COUNTED] == sent
+        assert samples["a6ledger_checkpoint_last_signed_tree_size[]"] == size
+        assert samples["a6ledger_log_tree_size[]"] >= size
+        assert samples["a6ledger_checkpoint_last_signed_age_seconds[]"] >= 0
+
+
 def test_replicas_on_one_database_make_one_chain_and_consistent_checkpoints(
     jcm: dict[str, dict[str, str]],
     app_settings: Settings,
@@ -160,6 +258,7 @@ def test_replicas_on_one_database_make_one_chain_and_consistent_checkpoints(
         seqs, notes = write_concurrently(servers, jcm["admin"])
         for server in servers:
             assert httpx.get(server.base_url + "/readyz", timeout=TIMEOUT).status_code == 200
+        assert_metrics_of_the_whole_server(servers[1])
     assert_one_chain_and_consistent_checkpoints(engine, vkey, seqs, notes)
     with engine.connect() as conn:
         recorded = conn.execute(
