@@ -16,6 +16,8 @@ from app.main import create_app
 from app.settings import PartnerWitnessSetting, Settings
 from ledger.access import create_token
 from ledger.adapters.sql.uow import SqlStorage
+from ledger.log import keys
+from ledger.log.tlog_cosignature import Cosigner
 from tests.api.two_instances import Instance
 from tests.conftest import DatabaseFactory
 
@@ -76,20 +78,17 @@ def test_a_database_restored_behind_a_witnessed_tree_is_refused(
         database_factory.drop(restored_url)
 
 
-def test_a_silent_witness_stops_signing_only_when_required(
-    pair: tuple[Instance, Instance], tmp_path: Path
-) -> None:
-    jpn, tha = pair
-    jpn.grow(1)
+def test_a_silent_witness_stops_signing_only_when_required(app_settings: Settings) -> None:
+    witness_vkey = Cosigner(keys.generate_signer("silent.test/witness")[0]).vkey
 
     def silent(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectTimeout("timed out", request=request)
 
     for required, status in ((False, 200), (True, 503)):
         partner = PartnerWitnessSetting(
-            url="http://silent.test/v1/witness", vkey=tha.witness_vkey, required=required
+            url="http://silent.test/v1/witness", vkey=witness_vkey, required=required
         )
-        settings = new_host(jpn, tmp_path, witness_partners=[partner])
+        settings = app_settings.model_copy(update={"witness_partners": [partner]})
         with (
             TestClient(create_app(settings)) as host,
             httpx.Client(transport=httpx.MockTransport(silent)) as client,
@@ -98,4 +97,5 @@ def test_a_silent_witness_stops_signing_only_when_required(
             assert host.get("/readyz").status_code == status
             assert host.get("/v1/log/checkpoint").status_code == status
             if required:
-                assert host.get("/readyz").json()["detail"].startswith("required witness tha.test")
+                detail = host.get("/readyz").json()["detail"]
+                assert detail.startswith("required witness silent.test/witness+")
