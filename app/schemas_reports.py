@@ -108,6 +108,10 @@ class PolicyPublic(ResponseModel):
     averaging_basis: str
     elapsed_years_inclusive: bool
     oimp_first_transfers_in_net: bool
+    non_ghg_sign: str = Field(
+        description="For a non-GHG NDC: first-transfers-subtract (adjusted indicator = "
+        "indicator - FT + U) or first-transfers-add (the GHG sign)"
+    )
     chosen_by_party: list[str] = Field(
         description="The settings the Party chose; the others are the deployment's"
     )
@@ -121,6 +125,7 @@ class PolicyPublic(ResponseModel):
             averaging_basis=policy.averaging_basis.value,
             elapsed_years_inclusive=policy.elapsed_years_inclusive,
             oimp_first_transfers_in_net=policy.oimp_first_transfers_in_net,
+            non_ghg_sign=policy.non_ghg_sign.value,
             chosen_by_party=list(policy.chosen_by_party),
             party_choice_seq=policy.party_choice_seq,
         )

@@ -242,6 +242,24 @@ class AuthorizationRevoked(RuleViolation):
     rule = "authorization-not-revoked"
 
 
+class AccountMetricMismatch(RuleViolation):
+    """A metric-specific account holds units of its metric only (2/CMA.3 annex para 9)."""
+
+    problem_type = "account-metric-mismatch"
+    title = "A metric-specific account holds units of its metric only"
+    rule = "metric-specific-account"
+
+
+class NonGhgConversionMissing(RuleViolation):
+    """Non-GHG ITMOs are used towards a t CO2 eq NDC only under a recorded, authorized
+    conversion to t CO2 eq for their approach, metric and vintage (2/CMA.3 annex paras 9,
+    22(d))."""
+
+    problem_type = "non-ghg-conversion-missing"
+    title = "No recorded conversion of these non-GHG ITMOs to t CO2 eq"
+    rule = "non-ghg-conversion-recorded"
+
+
 class UnitsAlreadyRetired(RuleViolation):
     """One-time use: used or cancelled ITMOs can never be transferred, used or cancelled again
     (2/CMA.3 annex para 21(e))."""

@@ -5,7 +5,7 @@ Parties JPN, THA, MNG (hosted registries JPN01, THA01, MNG01) and CHE (external 
 cooperative approaches CA0001 and CA0003 (Japan-Thailand) and CA0002 (Japan-Mongolia). Every
 hosted registry has a holding account ``-GOV`` and the terminal accounts ``-NDC``, ``-OIMP``,
 ``-CANCEL`` and ``-OMGE``; Thailand also has ``THA01-PP`` (project participant) and ``THA01-AF``
-(Adaptation Fund).
+(Adaptation Fund). Every account holds GHG units only.
 """
 
 from __future__ import annotations
@@ -87,15 +87,13 @@ def build_world(uow: UnitOfWork) -> None:
     for registry_id in ("JPN01", "THA01", "MNG01"):
         accounts = [("GOV", AccountType.HOLDING), *TERMINAL_SUFFIXES]
         for suffix, kind in accounts:
-            services.open_account(
-                uow, Account(f"{registry_id}-{suffix}", registry_id, kind, suffix), ADMIN
-            )
-    services.open_account(
-        uow, Account("THA01-PP", "THA01", AccountType.HOLDING, "Project participant"), ADMIN
-    )
-    services.open_account(
-        uow, Account("THA01-AF", "THA01", AccountType.ADAPTATION_FUND, "Adaptation Fund"), ADMIN
-    )
+            account = Account(f"{registry_id}-{suffix}", registry_id, kind, suffix, Metric.GHG)
+            services.open_account(uow, account, ADMIN)
+    for account in (
+        Account("THA01-PP", "THA01", AccountType.HOLDING, "Project participant", Metric.GHG),
+        Account("THA01-AF", "THA01", AccountType.ADAPTATION_FUND, "Adaptation Fund", Metric.GHG),
+    ):
+        services.open_account(uow, account, ADMIN)
 
 
 def attributes(

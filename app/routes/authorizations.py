@@ -22,6 +22,8 @@ from app.schemas import (
     AuthorizedEntityPublic,
     AuthorizeUnitsCreate,
     BlocksPublic,
+    NonGhgConversionCreate,
+    NonGhgConversionPublic,
 )
 from ledger.errors import InvalidInput
 from ledger.ports import UnitOfWork
@@ -147,6 +149,37 @@ def authorize_units(
             uow, authorization_id, body.account_id, selection, principal.actor, dating=dating
         ),
     )
+
+
+@router.post(
+    "/non-ghg-conversions",
+    tags=["authorizations"],
+    status_code=201,
+    response_model=NonGhgConversionPublic,
+    responses=write_responses(201, 404, 409),
+)
+def create_non_ghg_conversion(
+    body: NonGhgConversionCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
+) -> Response:
+    """Record an authorized conversion of a non-GHG metric to t CO2 eq (a registry of a Party
+    of the approach). Non-GHG ITMOs are used towards a t CO2 eq NDC only under one."""
+    conversion = body.to_domain()
+
+    def operation(uow: UnitOfWork) -> NonGhgConversionPublic:
+        approach = services.approach_of(uow, conversion.ca_id)
+        registry = services.registry_of(uow, principal.registry_id or "")
+        if registry.party not in approach.parties:
+            ensure_acting_registry(principal, f"a registry of a Party in {conversion.ca_id}")
+        services.record_conversion(uow, conversion, principal.actor, restates=body.restates)
+        return NonGhgConversionPublic.from_domain(conversion)
+
+    return write.run(operation)
+
+
+@router.get("/non-ghg-conversions", tags=["authorizations"], responses=READ_PROBLEMS)
+def list_non_ghg_conversions(uow: ReadUowDep, _: ReaderDep) -> list[NonGhgConversionPublic]:
+    """Every recorded conversion of a non-GHG metric to t CO2 eq, in the order recorded."""
+    return [NonGhgConversionPublic.from_domain(c) for c in services.conversions(uow)]
 
 
 @router.post(

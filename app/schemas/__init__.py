@@ -17,6 +17,8 @@ from app.schemas.authorizations import (
     AuthorizationRevocationCreate,
     AuthorizedEntityCreate,
     AuthorizedEntityPublic,
+    NonGhgConversionCreate,
+    NonGhgConversionPublic,
 )
 from app.schemas.base import (
     FIRST_DATE,
@@ -106,6 +108,8 @@ __all__ = [
     "AuthorizationCreate",
     "AuthorizationPublic",
     "AuthorizationRevocationCreate",
+    "NonGhgConversionCreate",
+    "NonGhgConversionPublic",
     "AuthorizedEntityCreate",
     "AuthorizedEntityPublic",
     "SerialRangeIn",

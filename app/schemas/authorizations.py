@@ -27,6 +27,7 @@ from ledger.registry.model import (
     AuthorizedEntity,
     FirstTransferDefinition,
     Metric,
+    NonGhgConversion,
     Purpose,
 )
 
@@ -180,6 +181,53 @@ class AuthorizationRevocationCreate(RequestModel):
         description="``revoked_on`` lies in a reported year whose AEF was already submitted "
         "and the revocation restates it.",
     )
+
+
+class NonGhgConversionCreate(RequestModel):
+    """An authorized conversion of a non-GHG metric to t CO2 eq for a cooperative approach and
+    a range of vintages (2/CMA.3 annex paras 9, 22(d)): ``factor`` t CO2 eq per unit, an exact
+    decimal string. Without one, non-GHG ITMOs are not used towards a t CO2 eq NDC and the AEF
+    leaves their t CO2 eq quantity blank. Its action date is ``authorized_on``."""
+
+    conversion_id: AuthorizationId
+    ca_id: CaId
+    non_ghg_metric: ShortText
+    factor: Annotated[
+        str,
+        Field(
+            pattern=r"^(0|[1-9]\d{0,11})(\.\d{1,12})?$",
+            examples=["0.4571"],
+            description="t CO2 eq per unit of the non-GHG metric, exact (a decimal string)",
+        ),
+    ]
+    vintage_from: Year
+    vintage_to: Year
+    authorized_by: ShortText = Field(
+        description="Who authorized the conversion (e.g. the Joint Committee, a Party's "
+        "authority) and by which act"
+    )
+    authorized_on: LedgerDate
+    reference: LongText | None = None
+    restates: StrictBool = False
+
+    def to_domain(self) -> NonGhgConversion:
+        return NonGhgConversion(**self.model_dump(exclude={"restates"}))
+
+
+class NonGhgConversionPublic(ResponseModel):
+    conversion_id: str
+    ca_id: str
+    non_ghg_metric: str
+    factor: str
+    vintage_from: int
+    vintage_to: int
+    authorized_by: str
+    authorized_on: date
+    reference: str | None
+
+    @classmethod
+    def from_domain(cls, conversion: NonGhgConversion) -> NonGhgConversionPublic:
+        return cls.model_validate(to_json(conversion))
 
 
 class AuthorizedEntityCreate(RequestModel):

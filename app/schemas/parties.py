@@ -138,13 +138,25 @@ class CooperativeApproachPublic(ResponseModel):
 
 
 class AccountCreate(RequestModel):
+    """An account holds units of one metric (2/CMA.3 annex para 9): ``GHG`` (t CO2 eq, the
+    default) or ``non-GHG`` with its ``non_ghg_metric`` (e.g. ``MWh``)."""
+
     account_id: AccountId
     registry_id: RegistryId
     account_type: AccountType
     name: ShortText
+    metric: Metric = Metric.GHG
+    non_ghg_metric: ShortText | None = None
 
     def to_domain(self) -> Account:
-        return Account(self.account_id, self.registry_id, self.account_type, self.name)
+        return Account(
+            self.account_id,
+            self.registry_id,
+            self.account_type,
+            self.name,
+            self.metric,
+            self.non_ghg_metric,
+        )
 
 
 class AccountPublic(ResponseModel):
@@ -152,6 +164,11 @@ class AccountPublic(ResponseModel):
     registry_id: str
     account_type: AccountType
     name: str
+    metric: Metric | None = Field(
+        description="The metric of the units it holds; null: opened before accounts were "
+        "metric-specific (no check)"
+    )
+    non_ghg_metric: str | None
 
     @classmethod
     def from_domain(cls, account: Account) -> AccountPublic:

@@ -127,6 +127,12 @@ def _write_index(ws: Worksheet) -> None:
     ws.column_dimensions["B"].width = 60
 
 
+def _total(quantities: Iterable[int | None]) -> int | None:
+    """The sum, or ``None`` (blank) when a quantity is unknown (non-GHG without conversion)."""
+    known = list(quantities)
+    return None if None in known else sum(q for q in known if q is not None)
+
+
 def _write_summary(ws: Worksheet, report: AefReport) -> None:
     ws["A1"] = SUMMARY_SHEET
     ws["A1"].font = _TITLE
@@ -138,7 +144,7 @@ def _write_summary(ws: Worksheet, report: AefReport) -> None:
         ("Rows in Table 2: Authorizations", len(report.authorizations)),
         ("Rows in Table 3: Actions", len(report.actions)),
         ("Rows in Table 4: Holdings", len(report.holdings)),
-        ("Quantity held (t CO2 eq), Table 4", sum(row.quantity for row in report.holdings)),
+        ("Quantity held (t CO2 eq), Table 4", _total(row.quantity for row in report.holdings)),
         ("Rows in Table 5: Authorized entities", len(report.entities)),
     ]
     for offset, (label, value) in enumerate(lines):

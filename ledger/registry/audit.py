@@ -88,11 +88,13 @@ from ledger.registry.model import (
     CooperativeApproach,
     FirstTransferDefinition,
     NdcDeclaration,
+    NonGhgConversion,
     Party,
     Registry,
     UnitBlock,
 )
 from ledger.registry.projection import InMemoryProjection, apply_entry, block_key
+from ledger.registry.services.conversions import CONVERSION_RECORDED, read_conversion
 
 #: Entry kinds whose payload carries block states (``blocks``, ``acted``, ``superseded``).
 BLOCK_KINDS = frozenset(
@@ -157,6 +159,7 @@ class LedgerAudit:
         # Latest action date of a first transfer under each authorization (a revocation is
         # dated after it).
         self._first_transferred_on: dict[str, date] = {}
+        self._conversions: list[NonGhgConversion] = []
         self._handlers: dict[str, Callable[[Entry], None]] = {
             "party.registered": self._party_registered,
             "ndc.declared": self._ndc_declared,
@@ -167,6 +170,7 @@ class LedgerAudit:
             "first_transfer_definition.declared": self._definition_declared,
             "authorization.recorded": self._authorization_recorded,
             "authorized_entity.recorded": self._entity_recorded,
+            CONVERSION_RECORDED: self._conversion_recorded,
         }
         self._block_handlers: dict[str, Callable[[Entry, list[_Acted]], None]] = {
             "mo.issued": self._issued,
@@ -228,6 +232,11 @@ class LedgerAudit:
                 )
             return
         acted = self._blocks(entry)
+        for item in acted:
+            if item.before is None or item.before.account_id != item.after.account_id:
+                account = self.state.get_account(item.after.account_id)
+                if account is not None:
+                    rules.check_account_metric(account, item.after.attributes)
         if entry.kind not in FLAG_KINDS:  # a check is no action on the units
             self._dates_in_order(entry, acted)
         block_handler(entry, acted)
@@ -421,6 +430,7 @@ class LedgerAudit:
             raise AccountTypeMismatch("accounts are opened only in registries hosted here")
         if self.state.get_account(account.account_id) is not None:
             raise AlreadyRegistered(f"account {account.account_id} is opened twice")
+        rules.check_account_definition(account)
 
     def _definition_declared(self, entry: Entry) -> None:
         p: Mapping[str, Any] = entry.payload
@@ -501,6 +511,14 @@ class LedgerAudit:
         held = self.state.authorized_quantity(granted.authorization_id)
         if granted.quantity is not None and granted.quantity < held:
             raise AuthorizationChangeForbidden("the new quantity is below the units authorized")
+
+    def _conversion_recorded(self, entry: Entry) -> None:
+        conversion = read_conversion(entry)
+        self._approach(conversion.ca_id)
+        rules.check_conversion(conversion, self._conversions)
+        if action_date(entry) != conversion.authorized_on:
+            raise _Broken("conversion-dated", "a conversion is dated its authorized_on")
+        self._conversions.append(conversion)
 
     def _entity_recorded(self, entry: Entry) -> None:
         entity = from_json(AuthorizedEntity, entry.payload["entity"])
@@ -680,6 +698,7 @@ class LedgerAudit:
         if registry.party not in self._approach(attributes.ca_id).parties:
             raise InvalidInput(f"{registry.party} does not participate in {attributes.ca_id}")
         rules.check_vintage(attributes.vintage)
+        rules.check_unit_metric(attributes)
         serial = self.state.next_serial(block_key(acted[0].after))
         pending: dict[str, int] = defaultdict(int)
         for item in acted:
@@ -940,6 +959,9 @@ class LedgerAudit:
                 raise OwnUnitsNotUsable(f"serials {before.first}-{before.last} are {party.code}'s")
             rules.check_first_transferred(before)
             rules.check_not_inconsistent(before)
+            rules.check_usable_metric(
+                party.ndc_covering(use_year), before, lambda: self._conversions, action_date(entry)
+            )
 
     def _oimp_use(self, entry: Entry, acted: list[_Acted]) -> None:
         p: Mapping[str, Any] = entry.payload

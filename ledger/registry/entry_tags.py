@@ -10,7 +10,7 @@ Tags:
 
 - :data:`REFERENCE` on the entries that write reference data every report may look up (Parties
   and their NDC periods, registries, cooperative approaches, first-transfer definitions,
-  authorizations, entities, accounts);
+  authorizations, entities, accounts, conversions of non-GHG metrics);
 - ``party:<code>`` for every Party the payload names (``party`` and every ``*_party`` field) and
   the first transferring Party of every unit block the entry writes;
 - ``account:<id>`` for every account the payload names (every ``*_account`` field) and the
@@ -42,6 +42,7 @@ REFERENCE_KINDS = frozenset(
         "authorization.recorded",
         "authorized_entity.recorded",
         "account.opened",
+        "non_ghg_conversion.recorded",
     }
 )
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 
 MIN_VINTAGE = 2021  # 2/CMA.3 annex para 1(e): mitigation from 2021 onwards
 MAX_SERIAL = 2**53 - 1  # serials are exact in every JSON implementation
@@ -260,10 +262,49 @@ class AuthorizedEntity:
 
 @dataclass(frozen=True, slots=True)
 class Account:
+    """A registry account. ``metric`` makes it metric-specific (2/CMA.3 annex para 9: a
+    non-GHG indicator is tracked in a metric-specific account): it then holds only units of that
+    metric (and, for ``non-GHG``, of that ``non_ghg_metric``). ``None``: an account opened
+    before accounts were metric-specific, or an external registry's account here; no check."""
+
     account_id: str
     registry_id: str
     account_type: AccountType
     name: str
+    metric: Metric | None = None
+    non_ghg_metric: str | None = None
+
+
+CONVERSION_FACTOR = re.compile(r"^(0|[1-9]\d{0,11})(\.\d{1,12})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class NonGhgConversion:
+    """An authorized conversion of ITMOs of a non-GHG metric to t CO2 eq, for one cooperative
+    approach and a range of vintages (2/CMA.3 annex paras 9, 22(d); 4/CMA.6 para 5(l)):
+    ``factor`` t CO2 eq per unit, an exact decimal, authorized by ``authorized_by`` on
+    ``authorized_on``. Without one, non-GHG ITMOs are not used towards a t CO2 eq NDC."""
+
+    conversion_id: str
+    ca_id: str
+    non_ghg_metric: str
+    factor: str
+    vintage_from: int
+    vintage_to: int
+    authorized_by: str
+    authorized_on: date
+    reference: str | None = None
+
+    @property
+    def ratio(self) -> Fraction:
+        """The factor, exactly."""
+        return Fraction(Decimal(self.factor))
+
+    def covers(self, ca_id: str, non_ghg_metric: str | None, vintage: int) -> bool:
+        return (self.ca_id, self.non_ghg_metric) == (
+            ca_id,
+            non_ghg_metric,
+        ) and self.vintage_from <= vintage <= self.vintage_to
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,11 @@ an action takes, deterministically.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 from ledger.errors import (
+    AccountMetricMismatch,
     ActionBeforeAuthorization,
     ActionDateBeforePreviousAction,
     AlreadyFirstTransferred,
@@ -18,6 +19,7 @@ from ledger.errors import (
     InsufficientHoldings,
     InvalidInput,
     NdcNotDeclared,
+    NonGhgConversionMissing,
     NotFirstTransferred,
     OimpFirstTransferTooLate,
     PurposeNotAuthorized,
@@ -31,10 +33,14 @@ from ledger.errors import (
     VintageNotYetAchieved,
 )
 from ledger.registry.model import (
+    CONVERSION_FACTOR,
     GASES,
     MIN_VINTAGE,
+    Account,
     Authorization,
+    Metric,
     NdcDeclaration,
+    NonGhgConversion,
     Party,
     UnitAttributes,
     UnitBlock,
@@ -146,6 +152,8 @@ def check_units_fit_authorization(
         problems.append(f"vintage {attributes.vintage} is outside {a.vintage_from}-{a.vintage_to}")
     if attributes.metric is not a.metric:
         problems.append(f"metric {attributes.metric.value} is not {a.metric.value}")
+    elif a.non_ghg_metric is not None and attributes.non_ghg_metric != a.non_ghg_metric:
+        problems.append(f"non-GHG metric {attributes.non_ghg_metric} is not {a.non_ghg_metric}")
     if a.sectors and attributes.sector not in a.sectors:
         problems.append(f"sector {attributes.sector!r} is not authorized")
     if a.activity_types and attributes.activity_type not in a.activity_types:
@@ -201,6 +209,114 @@ def check_authorization_elements(authorization: Authorization) -> None:
         a.revoked_on != a.authorized_on or not (a.revocation_reason or "").strip()
     ):
         raise InvalidInput("the revoking version is dated its revocation and gives a reason")
+
+
+def check_account_definition(account: Account) -> None:
+    """A metric-specific account of the non-GHG metric names it; no other account does."""
+    if (account.metric is Metric.NON_GHG) != bool((account.non_ghg_metric or "").strip()):
+        raise InvalidInput(
+            "a non-GHG account names its non-GHG metric (e.g. MWh), and only a non-GHG account",
+            field="non_ghg_metric",
+        )
+
+
+def check_unit_metric(attributes: UnitAttributes) -> None:
+    """Non-GHG units name their non-GHG metric (e.g. MWh); GHG units (t CO2 eq) do not."""
+    if (attributes.metric is Metric.NON_GHG) != bool((attributes.non_ghg_metric or "").strip()):
+        raise InvalidInput(
+            "non-GHG units name their non-GHG metric (e.g. MWh), and only non-GHG units",
+            field="non_ghg_metric",
+        )
+
+
+def check_conversion(conversion: NonGhgConversion, recorded: Iterable[NonGhgConversion]) -> None:
+    """A conversion is well formed (a positive exact decimal factor, ordered vintages from
+    2021, its metric and who authorized it named) and its id is new, and it covers no vintage
+    that another conversion of the same approach and metric covers."""
+    c = conversion
+    if not c.conversion_id.strip() or not c.non_ghg_metric.strip() or not c.authorized_by.strip():
+        raise InvalidInput("a conversion names its id, its non-GHG metric and who authorized it")
+    if not CONVERSION_FACTOR.match(c.factor) or c.ratio <= 0:
+        raise InvalidInput(
+            f"factor {c.factor!r} is not a positive decimal (t CO2 eq per unit, e.g. 0.4571)",
+            field="factor",
+        )
+    if c.vintage_from > c.vintage_to:
+        raise InvalidInput("vintage_from must not exceed vintage_to")
+    check_vintage(c.vintage_from)
+    for other in recorded:
+        if other.conversion_id == c.conversion_id:
+            raise InvalidInput(
+                f"conversion {c.conversion_id} is already recorded", field="conversion_id"
+            )
+        if (
+            (other.ca_id, other.non_ghg_metric) == (c.ca_id, c.non_ghg_metric)
+            and other.vintage_from <= c.vintage_to
+            and c.vintage_from <= other.vintage_to
+        ):
+            raise InvalidInput(
+                f"conversion {other.conversion_id} already converts {c.non_ghg_metric} of "
+                f"{c.ca_id} for vintages {other.vintage_from}-{other.vintage_to}",
+                field="vintage_from",
+            )
+
+
+def conversion_for(
+    attributes: UnitAttributes, conversions: Iterable[NonGhgConversion], on: date
+) -> NonGhgConversion | None:
+    """The conversion of these units' metric to t CO2 eq authorized by ``on``, if any."""
+    return next(
+        (
+            c
+            for c in conversions
+            if c.covers(attributes.ca_id, attributes.non_ghg_metric, attributes.vintage)
+            and c.authorized_on <= on
+        ),
+        None,
+    )
+
+
+def check_usable_metric(
+    ndc: NdcDeclaration | None,
+    block: UnitBlock,
+    conversions: Callable[[], Iterable[NonGhgConversion]],
+    on: date,
+) -> None:
+    """Non-GHG ITMOs are used towards a t CO2 eq NDC only under a conversion recorded and
+    authorized by the date of use (``conversions`` is read only when needed)."""
+    a = block.attributes
+    if a.metric is not Metric.NON_GHG or ndc is None or ndc.metric is not Metric.GHG:
+        return
+    if conversion_for(a, conversions(), on) is None:
+        raise NonGhgConversionMissing(
+            f"serials {block.first}-{block.last} count {a.non_ghg_metric}; no conversion of "
+            f"{a.non_ghg_metric} of {a.ca_id} vintage {a.vintage} to t CO2 eq was authorized by "
+            f"{on.isoformat()}: they cannot be used towards a t CO2 eq NDC",
+            block_id=block.block_id,
+            non_ghg_metric=a.non_ghg_metric,
+            vintage=a.vintage,
+        )
+
+
+def check_account_metric(account: Account, attributes: UnitAttributes) -> None:
+    """Units enter a metric-specific account only if they are of its metric."""
+    if account.metric is None:
+        return
+    if attributes.metric is not account.metric or (
+        attributes.non_ghg_metric != account.non_ghg_metric
+    ):
+        held = account.metric.value + (
+            f" ({account.non_ghg_metric})" if account.non_ghg_metric else ""
+        )
+        units = attributes.metric.value + (
+            f" ({attributes.non_ghg_metric})" if attributes.non_ghg_metric else ""
+        )
+        raise AccountMetricMismatch(
+            f"account {account.account_id} holds {held} units only, not {units} units",
+            account_id=account.account_id,
+            account_metric=held,
+            units_metric=units,
+        )
 
 
 def check_not_revoked(authorization: Authorization) -> None:

@@ -154,7 +154,7 @@ def aef_of(client: TestClient, party: str, year: int, headers: dict[str, str]) -
     return aef.from_json(response.json())
 
 
-def dated_actions(report: aef.AefReport) -> list[tuple[date, str, str, int]]:
+def dated_actions(report: aef.AefReport) -> list[tuple[date, str, str, int | None]]:
     return [
         (row.action_date, row.action_type.value, row.registry_id, row.quantity)
         for row in report.actions

@@ -45,7 +45,10 @@ def short_first_transfer(report: aef.AefReport) -> dict[str, Any]:
     """Thailand's AEF with its First transfer to Japan misreported 9 units short."""
     rows = [
         replace(
-            row, last_id=row.last_id - 9, last_unit_id=row.last_id - 9, quantity=row.quantity - 9
+            row,
+            last_id=row.last_id - 9,
+            last_unit_id=row.last_id - 9,
+            quantity=None if row.quantity is None else row.quantity - 9,
         )
         if row.action_type is aef.ActionType.FIRST_TRANSFER and row.acquiring_party_id == "JPN"
         else row

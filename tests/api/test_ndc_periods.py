@@ -115,6 +115,7 @@ def test_reports_per_period_state_their_policy(
         "averaging_basis": "separate",
         "elapsed_years_inclusive": True,
         "oimp_first_transfers_in_net": True,
+        "non_ghg_sign": "first-transfers-subtract",
         "chosen_by_party": [],
         "party_choice_seq": None,
     }

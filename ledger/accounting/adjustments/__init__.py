@@ -54,6 +54,7 @@ from ledger.accounting.adjustments.profile import (
     AdjustmentPolicy,
     AveragingBasis,
     NdcProfile,
+    NonGhgSign,
     PartyPolicyChoice,
 )
 from ledger.accounting.adjustments.report import (
@@ -76,6 +77,7 @@ __all__ = [
     "AdjustmentReport",
     "AverageNotDefined",
     "AveragingBasis",
+    "NonGhgSign",
     "BudgetAssessment",
     "CaKind",
     "CaMethod",

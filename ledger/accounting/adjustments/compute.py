@@ -23,6 +23,7 @@ from ledger.accounting.adjustments.profile import (
     AdjustmentPolicy,
     AveragingBasis,
     NdcProfile,
+    NonGhgSign,
 )
 from ledger.accounting.adjustments.report import (
     AdjustmentReport,
@@ -127,10 +128,15 @@ def _average(
     return _Average((cum_ft - cum_used) / years, None, None)
 
 
-def _balance(profile: NdcProfile, emissions: Figure | None, ca: Figure | None) -> Figure | None:
+def _balance(
+    profile: NdcProfile, policy: AdjustmentPolicy, emissions: Figure | None, ca: Figure | None
+) -> Figure | None:
     if emissions is None or ca is None:
         return None
-    if profile.metric is Metric.NON_GHG:
+    if (
+        profile.metric is Metric.NON_GHG
+        and policy.non_ghg_sign is NonGhgSign.FIRST_TRANSFERS_SUBTRACT
+    ):
         return emissions - ca
     return emissions + ca
 
@@ -183,7 +189,7 @@ def compute_adjustments(
             else:
                 ca, kind = (None if average is None else average.value), CaKind.INDICATIVE
         emissions_now = recorded[year][-1] if recorded[year] else None
-        balance = _balance(profile, emissions_now, ca)
+        balance = _balance(profile, policy, emissions_now, ca)
         point = profile.trajectory.get(year)
         rows.append(
             YearRow(

@@ -26,6 +26,19 @@ class AveragingBasis(StrEnum):
     """Average ``FT`` and ``U`` separately and report both; the CA is their difference."""
 
 
+class NonGhgSign(StrEnum):
+    """How first transfers and uses move a non-GHG indicator (2/CMA.3 annex para 9; the
+    sources disagree on the sign, article6.md §2.1)."""
+
+    FIRST_TRANSFERS_SUBTRACT = "first-transfers-subtract"
+    """``AdjIndicator = Indicator - FT + U``: a first transfer lowers the indicator, a use
+    raises it (an indicator where more is better, e.g. MWh of renewable electricity); the
+    reading of para 9 in article6.md §2.1."""
+    FIRST_TRANSFERS_ADD = "first-transfers-add"
+    """``AdjIndicator = Indicator + FT - U``, the GHG sign (para 8): for an indicator where
+    less is better (e.g. an emission intensity)."""
+
+
 @dataclass(frozen=True, slots=True)
 class AdjustmentPolicy:
     """Settings for the points decision 2/CMA.3 leaves open (article6.md §2.2).
@@ -42,11 +55,15 @@ class AdjustmentPolicy:
       only (``OIMP``, ``IMP``, ``OP``) enter ``NET`` and the CA (para 23(f) "resulting from
       paragraph 23(c-e)"; para 16 applies CAs to them). Default ``True``. They stay in the
       23(c) first-transferred figure either way; authorizations alone (23(d)) never enter NET.
+    - ``non_ghg_sign``: for a non-GHG NDC, whether first transfers lower the indicator and uses
+      raise it (``first-transfers-subtract``, default) or the reverse, the GHG sign
+      (``first-transfers-add``): :class:`NonGhgSign`. The CA itself is ``FT - U`` either way.
     """
 
     averaging_basis: AveragingBasis = AveragingBasis.NET
     elapsed_years_inclusive: bool = True
     oimp_first_transfers_in_net: bool = True
+    non_ghg_sign: NonGhgSign = NonGhgSign.FIRST_TRANSFERS_SUBTRACT
     chosen_by_party: tuple[str, ...] = field(default=(), compare=False)
     """Where it came from (not part of the policy's value): the settings the Party chose
     (:class:`PartyPolicyChoice`); the others are the deployment's."""
@@ -55,6 +72,7 @@ class AdjustmentPolicy:
 
     def __post_init__(self) -> None:
         coerce_enum(self, "averaging_basis", AveragingBasis, InvalidInput)
+        coerce_enum(self, "non_ghg_sign", NonGhgSign, InvalidInput)
         for name in ("elapsed_years_inclusive", "oimp_first_transfers_in_net"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidInput(f"{name} must be a bool", field=name)
@@ -65,6 +83,7 @@ class AdjustmentPolicy:
             "averaging_basis": self.averaging_basis.value,
             "elapsed_years_inclusive": self.elapsed_years_inclusive,
             "oimp_first_transfers_in_net": self.oimp_first_transfers_in_net,
+            "non_ghg_sign": self.non_ghg_sign.value,
         }
 
 

@@ -129,8 +129,9 @@ class ActionRow:
     """14. Applicable GWP value(s)."""
     non_ghg_metric: str | None = None
     """15. Applicable non-GHG metric: only for the non-GHG metric."""
-    quantity: int
-    """16. Quantity (t CO2 eq)."""
+    quantity: int | None
+    """16. Quantity (t CO2 eq): required; ``None`` (left blank, a finding of
+    :func:`check_report`) for non-GHG units whose conversion to t CO2 eq is not recorded."""
     quantity_non_ghg: int | None = None
     """17. Quantity (in non-GHG metric): only for the non-GHG metric."""
     mitigation_type: MitigationType
@@ -174,7 +175,7 @@ class HoldingRow:
     metric: Metric
     gwp_values: str | None = None
     non_ghg_metric: str | None = None
-    quantity: int
+    quantity: int | None
     quantity_non_ghg: int | None = None
     mitigation_type: MitigationType
     vintage: int

@@ -160,7 +160,8 @@ def _authorizations(
     for authorization_id, transfers in first_transferred.items():
         quantities = [v.authorized_quantity for v in by_id.get(authorization_id, [])]
         limit = max((q for q in quantities if q is not None), default=None)
-        total = sum(r.row.quantity for r in transfers)
+        # Units in the authorization's metric (non-GHG rows count them in their metric).
+        total = sum(r.row.last_id - r.row.first_id + 1 for r in transfers)
         if limit is not None and total > limit and any(r.year is None for r in transfers):
             found.append(
                 _finding(

@@ -32,7 +32,6 @@ uses (annex footnote).
 """
 
 from ledger.accounting.reporting.aef_report import aef_report_for, draft_aef_report_of
-from ledger.accounting.reporting.aef_rows import NonGhgTonnesUnknown
 from ledger.accounting.reporting.entries import TreeSizeBeyondLog
 from ledger.accounting.reporting.flows import Flow, flows_for, international_flows
 from ledger.accounting.reporting.inputs import (
@@ -74,7 +73,6 @@ __all__ = [
     "EmissionsUnitMismatch",
     "Flow",
     "NdcTarget",
-    "NonGhgTonnesUnknown",
     "PartyFacts",
     "ReportedYearNotOver",
     "Submission",

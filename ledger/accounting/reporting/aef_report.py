@@ -11,22 +11,29 @@ requires every cited Authorization ID to be in Table 2.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from ledger.accounting import aef
-from ledger.accounting.reporting.aef_rows import authorization_row, entity_row, holding_row
+from ledger.accounting.reporting.aef_rows import (
+    authorization_row,
+    converted_action,
+    entity_row,
+    holding_row,
+)
 from ledger.accounting.reporting.entries import check_tree_size
 from ledger.accounting.reporting.inputs import check_year, ndc_period
 from ledger.accounting.reporting.replay import scan_party, scan_party_entries
 from ledger.accounting.reporting.scan import PartyScan
 from ledger.log.chain import Entry
 from ledger.ports import UnitOfWork
-from ledger.registry.model import AccountType
+from ledger.registry.model import AccountType, NonGhgConversion
 from ledger.registry.projection import InMemoryProjection, block_key
 
 
-def _holdings(state: InMemoryProjection, party: str) -> tuple[aef.HoldingRow, ...]:
+def _holdings(
+    state: InMemoryProjection, party: str, conversions: Sequence[NonGhgConversion]
+) -> tuple[aef.HoldingRow, ...]:
     """ITMOs (first transferred units) held, not retired, in the holding accounts of the Party's
     registries hosted here."""
     registries = {r.registry_id for r in state.registries() if r.party == party and r.hosted}
@@ -41,7 +48,7 @@ def _holdings(state: InMemoryProjection, party: str) -> tuple[aef.HoldingRow, ..
         if b.account_id in accounts and not b.retired and b.first_transferred
     ]
     held.sort(key=lambda b: (block_key(b), b.first))
-    return tuple(holding_row(b) for b in held)
+    return tuple(holding_row(b, conversions) for b in held)
 
 
 def build_report(scan: PartyScan, version: str, submitted_on: date) -> aef.AefReport:
@@ -53,8 +60,9 @@ def build_report(scan: PartyScan, version: str, submitted_on: date) -> aef.AefRe
     assert declared is not None
     ndc = ndc_period(declared, None, scan.reported_year)
     year_end = date(scan.reported_year, 12, 31)
-    holdings = _holdings(scan.year_end, party)
-    actions = scan.actions.rows
+    holdings = _holdings(scan.year_end, party, scan.actions.conversions)
+    conversions = scan.actions.conversions
+    actions = [converted_action(row, conversions) for row in scan.actions.rows]
     cited = {row.authorization_id for row in actions}
     cited |= {row.authorization_id for row in holdings}
     authorizations = [

@@ -7,28 +7,26 @@ A value outside a nomenclature list is passed through unchanged, so that
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TypeVar, cast
 
 from ledger.accounting import aef
 from ledger.accounting.reporting.entries import payload_opt_int, payload_opt_str
-from ledger.errors import InvalidInput
 from ledger.log.chain import Entry
 from ledger.registry.dating import RESTATES, action_date
-from ledger.registry.model import Authorization, AuthorizedEntity, Metric, UnitBlock
+from ledger.registry.model import (
+    Authorization,
+    AuthorizedEntity,
+    Metric,
+    NonGhgConversion,
+    UnitBlock,
+)
 from ledger.registry.projection import InMemoryProjection
 
 _E = TypeVar("_E", bound=StrEnum)
-
-
-class NonGhgTonnesUnknown(InvalidInput):
-    """AEF Tables 3 and 4 need every block's quantity in t CO2 eq; the ledger counts non-GHG
-    units in their own metric and records no conversion factor to t CO2 eq."""
-
-    problem_type = "non-ghg-tonnes-unknown"
-    title = "AEF Tables 3 and 4 need t CO2 eq, and the ledger has no conversion for non-GHG units"
-    rule = "non-ghg-tonnes"
 
 
 def listed(enum: type[_E], value: str) -> _E:
@@ -41,15 +39,47 @@ def listed(enum: type[_E], value: str) -> _E:
         return cast(_E, value)
 
 
-def holding_row(block: UnitBlock) -> aef.HoldingRow:
-    """The block as a Table 4 row (whose columns Table 3 rows share)."""
+def _tonnes(
+    ca_id: str,
+    non_ghg_metric: str | None,
+    vintage: int,
+    units: int,
+    conversions: Sequence[NonGhgConversion],
+) -> int | None:
+    """``units`` of a non-GHG metric in whole t CO2 eq, rounded down, by the recorded
+    conversion of their approach, metric and vintage; ``None`` without one."""
+    for conversion in conversions:
+        if conversion.covers(ca_id, non_ghg_metric, vintage):
+            return math.floor(units * conversion.ratio)
+    return None
+
+
+def converted_action(row: aef.ActionRow, conversions: Sequence[NonGhgConversion]) -> aef.ActionRow:
+    """A Table 3 row of non-GHG units with its t CO2 eq quantity from the conversions recorded
+    by the end of the scan (a conversion may be recorded after the action)."""
+    if row.metric is not aef.Metric.NON_GHG or row.quantity_non_ghg is None:
+        return row
+    tonnes = _tonnes(
+        row.cooperative_approach_id,
+        row.non_ghg_metric,
+        row.vintage,
+        row.quantity_non_ghg,
+        conversions,
+    )
+    return replace(row, quantity=tonnes)
+
+
+def holding_row(block: UnitBlock, conversions: Sequence[NonGhgConversion] = ()) -> aef.HoldingRow:
+    """The block as a Table 4 row (whose columns Table 3 rows share). A non-GHG block gives its
+    quantity in its metric and, converted by the recorded conversion of its approach, metric
+    and vintage, in whole t CO2 eq rounded down (never more mitigation than converted); without
+    a recorded conversion its t CO2 eq quantity is left blank (a finding of the AEF checks)."""
     a = block.attributes
-    if a.metric is not Metric.GHG:
-        raise NonGhgTonnesUnknown(
-            f"block {block.block_id} counts {a.non_ghg_metric or 'non-GHG'} units; the AEF also "
-            "needs its quantity in t CO2 eq, which the ledger does not record",
-            block_id=block.block_id,
-        )
+    quantity: int | None = block.quantity
+    quantity_non_ghg: int | None = None
+    if a.metric is Metric.NON_GHG:
+        quantity_non_ghg = block.quantity
+        quantity = _tonnes(a.ca_id, a.non_ghg_metric, a.vintage, block.quantity, conversions)
     return aef.HoldingRow(
         cooperative_approach_id=a.ca_id,
         authorization_id=block.authorization_id or "",
@@ -66,7 +96,9 @@ def holding_row(block: UnitBlock) -> aef.HoldingRow:
         last_unit_id=block.underlying_last if a.underlying_registry is not None else None,
         metric=aef.Metric(a.metric.value),
         gwp_values=a.gwp or None,
-        quantity=block.quantity,
+        non_ghg_metric=a.non_ghg_metric if a.metric is Metric.NON_GHG else None,
+        quantity=quantity,
+        quantity_non_ghg=quantity_non_ghg,
         mitigation_type=aef.MitigationType(a.mitigation_type.value),
         vintage=a.vintage,
     )
@@ -150,6 +182,8 @@ class ActionTable:
     reported_year: int | None
     rows: list[aef.ActionRow] = field(default_factory=list)
     used_entities: set[str] = field(default_factory=set)
+    conversions: list[NonGhgConversion] = field(default_factory=list)
+    """The conversions of non-GHG metrics to t CO2 eq recorded so far."""
 
     def covers(self, entry: Entry) -> bool:
         """Whether the entry is an action to report in the AEF being built."""
@@ -174,7 +208,7 @@ class ActionTable:
         so when the action restates a year whose AEF was already submitted."""
         if block.authorization_id is None and not block.first_transferred:
             return
-        holding = holding_row(block)
+        holding = holding_row(block, self.conversions)
         reference = payload_opt_str(entry, "reference") or payload_opt_str(
             entry, "decision_reference"
         )

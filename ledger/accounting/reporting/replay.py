@@ -29,6 +29,7 @@ collect
 from __future__ import annotations
 
 import heapq
+import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date
@@ -64,7 +65,7 @@ from ledger.registry.entry_tags import (
     entry_tags,
     party_tag,
 )
-from ledger.registry.model import AccountType, Authorization, UnitBlock
+from ledger.registry.model import AccountType, Authorization, Metric, UnitBlock
 from ledger.registry.projection import InMemoryProjection, apply_entry
 
 
@@ -251,7 +252,7 @@ def _on_first_transfer(scan: PartyScan, entry: Entry) -> None:
             block.authorization_id or "", block.authorization_version
         )
         key = (a.vintage, authorization.purposes.value, a.ca_id, a.sector)
-        groups[key] += block.quantity
+        groups[key] += _counted(scan, block, a.vintage)
         purposes[key] = authorization
         if scan.actions.covers(entry):
             scan.actions.add(
@@ -318,7 +319,9 @@ def _on_use(scan: PartyScan, entry: Entry) -> None:
     groups: dict[tuple[int, str, str, str], int] = defaultdict(int)
     for block in acted_blocks(entry):
         a = block.attributes
-        groups[(a.vintage, a.ca_id, a.sector, a.first_transferring_party)] += block.quantity
+        groups[(a.vintage, a.ca_id, a.sector, a.first_transferring_party)] += _counted(
+            scan, block, use_year
+        )
         if scan.actions.covers(entry):
             scan.actions.add(entry, block, aef.ActionType.USE, ndc_use_year=use_year)
     for (vintage, ca_id, sector, transferring), quantity in groups.items():
@@ -364,6 +367,27 @@ def _on_cancellation(scan: PartyScan, entry: Entry) -> None:
         )
 
 
+def _counted(scan: PartyScan, block: UnitBlock, year: int) -> int:
+    """The block's quantity in the metric of the Party's NDC covering ``year``: its units, or,
+    for non-GHG units counted against a t CO2 eq NDC, their recorded conversion in whole
+    t CO2 eq rounded down, as the AEF reports them (units, if no conversion is recorded: a
+    first transfer needs none, and a use is refused without one)."""
+    a = block.attributes
+    party = scan.state.get_party(scan.party)
+    ndc = None if party is None else party.ndc_covering(year)
+    if a.metric is not Metric.NON_GHG or ndc is None or ndc.metric is not Metric.GHG:
+        return block.quantity
+    for conversion in scan.actions.conversions:
+        if conversion.covers(a.ca_id, a.non_ghg_metric, a.vintage):
+            return math.floor(block.quantity * conversion.ratio)
+    return block.quantity
+
+
+def _on_conversion(scan: PartyScan, entry: Entry) -> None:
+    """A conversion of a non-GHG metric to t CO2 eq: the AEF converts with it."""
+    scan.actions.conversions.append(services.read_conversion(entry))
+
+
 _HANDLERS: Mapping[str, Callable[[PartyScan, Entry], None]] = {
     EMISSIONS_RECORDED: _on_emissions,
     NDC_TARGET_RECORDED: _on_target,
@@ -377,4 +401,5 @@ _HANDLERS: Mapping[str, Callable[[PartyScan, Entry], None]] = {
     "itmo.use": _on_use,
     "itmo.oimp_use": _on_oimp_use,
     "itmo.cancellation": _on_cancellation,
+    services.CONVERSION_RECORDED: _on_conversion,
 }

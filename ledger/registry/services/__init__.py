@@ -25,6 +25,12 @@ from ledger.registry.services.authorizations import (
     record_authorized_entity,
     revoke_authorization,
 )
+from ledger.registry.services.conversions import (
+    CONVERSION_RECORDED,
+    conversions,
+    read_conversion,
+    record_conversion,
+)
 from ledger.registry.services.issuance import Issuance, IssuanceShare, issue
 from ledger.registry.services.jcm import (
     JC_DECISION_RECORDED,
@@ -107,6 +113,10 @@ __all__ = [
     "open_account",
     "party_of",
     "record_authorization",
+    "CONVERSION_RECORDED",
+    "conversions",
+    "record_conversion",
+    "read_conversion",
     "revoke_authorization",
     "record_authorized_entity",
     "register_cooperative_approach",

@@ -254,7 +254,7 @@ def authorize_units(
         "version": authorization.version,
         "quantity": total_quantity(acted),
         **when.payload(),
-        **blocks_payload([*carved.remainders, *acted], acted, carved.superseded),
+        **blocks_payload(uow, [*carved.remainders, *acted], acted, carved.superseded),
     }
     record_entry(uow, "units.authorized", payload, actor)
     definition = authorization.first_transfer_definition

@@ -125,8 +125,20 @@ def _refuse_retired_serials(uow: UnitOfWork, selection: UnitSelection) -> None:
 
 
 def blocks_payload(
-    blocks: Sequence[UnitBlock], acted: Sequence[UnitBlock], superseded: Sequence[int] = ()
+    uow: UnitOfWork,
+    blocks: Sequence[UnitBlock],
+    acted: Sequence[UnitBlock],
+    superseded: Sequence[int] = (),
 ) -> dict[str, JsonValue]:
+    """The block part of an action's entry. Every acted block that enters an account (issued,
+    or moved there) is checked against the account's metric (``rules.check_account_metric``)."""
+    for block in acted:
+        before = uow.projection.get_block(block.block_id)
+        if before is not None and before.account_id == block.account_id:
+            continue
+        account = uow.projection.get_account(block.account_id)
+        if account is not None:
+            rules.check_account_metric(account, block.attributes)
     return {
         "blocks": [to_json(b) for b in blocks],
         "acted": [b.block_id for b in acted],

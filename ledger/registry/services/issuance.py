@@ -66,6 +66,7 @@ def issue(
     if registry.party not in approach.parties:
         raise InvalidInput(f"{registry.party} does not participate in {attrs.ca_id}")
     rules.check_vintage(attrs.vintage)
+    rules.check_unit_metric(attrs)
     if not issuance.shares:
         raise InvalidInput("an issuance needs at least one share")
     when = date_action(uow, dating, (registry.party,))
@@ -129,7 +130,7 @@ def issue(
         "decision_reference": issuance.decision_reference,
         "quantity": total_quantity(blocks),
         **when.payload(),
-        **blocks_payload(blocks, blocks),
+        **blocks_payload(uow, blocks, blocks),
     }
     record_entry(uow, "mo.issued", payload, actor)
     # Shares issued under an authorization are also authorized now, so both the "Issuance" and

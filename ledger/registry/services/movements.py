@@ -103,7 +103,7 @@ def record_first_transfer(
         "quantity": total_quantity(moved),
         **(extra or {}),
         **when.payload(),
-        **blocks_payload([*remainders, *moved], moved, superseded),
+        **blocks_payload(uow, [*remainders, *moved], moved, superseded),
     }
     record_entry(uow, "itmo.first_transfer", payload, actor)
     return moved
@@ -210,7 +210,7 @@ def transfer(
             "quantity": total_quantity(shifted),
             **extra,
             **when.payload(),
-            **blocks_payload([*remainders, *shifted], shifted, superseded),
+            **blocks_payload(uow, [*remainders, *shifted], shifted, superseded),
         }
         record_entry(uow, "itmo.transfer", payload, actor)
         moved += shifted
@@ -234,7 +234,7 @@ def _acquisition(
         "quantity": total_quantity(blocks),
         **(extra or {}),
         **when.payload(),
-        **blocks_payload(blocks, blocks),
+        **blocks_payload(uow, blocks, blocks),
     }
     record_entry(uow, "itmo.acquisition", payload, actor)
 
@@ -335,7 +335,7 @@ def acquire_from_external(
             "quantity": total_quantity(moved),
             **extra,
             **when.payload(),
-            **blocks_payload([*carved.remainders, *moved], moved, carved.superseded),
+            **blocks_payload(uow, [*carved.remainders, *moved], moved, carved.superseded),
         }
         record_entry(uow, "itmo.acquisition", payload, actor)
         return moved

@@ -13,7 +13,7 @@ from ledger.errors import (
 from ledger.log.canonical import JsonValue
 from ledger.ports import AppendedEntry, UnitOfWork
 from ledger.recording import record_entry
-from ledger.registry import ndc
+from ledger.registry import ndc, rules
 from ledger.registry.codec import to_json
 from ledger.registry.model import (
     ACCOUNT_ID,
@@ -109,6 +109,7 @@ def open_account(uow: UnitOfWork, account: Account, actor: str) -> AppendedEntry
         raise AccountTypeMismatch("accounts are opened only in registries hosted here")
     if not account.account_id.startswith(account.registry_id + "-"):
         raise InvalidInput("an account id starts with its registry id and a hyphen")
+    rules.check_account_definition(account)
     if uow.projection.get_account(account.account_id) is not None:
         raise AlreadyRegistered(
             f"account {account.account_id} exists", account_id=account.account_id

@@ -32,6 +32,7 @@ from ledger.registry.model import (
     UnitSelection,
 )
 from ledger.registry.services.blocks import Carved, blocks_payload, carve_blocks, total_quantity
+from ledger.registry.services.conversions import conversions as recorded_conversions
 from ledger.registry.services.lookups import account_of, authorization_of, party_of, registry_of
 from ledger.registry.services.movements import record_first_transfer
 
@@ -104,6 +105,9 @@ def use_for_ndc(
             )
         rules.check_first_transferred(block)
         rules.check_not_inconsistent(block)
+        rules.check_usable_metric(
+            party.ndc_covering(order.use_year), block, lambda: recorded_conversions(uow), when.on
+        )
     used = [replace(b, account_id=destination.account_id, retired=True) for b in carved.acted]
     payload: dict[str, JsonValue] = {
         "from_account": source.account_id,
@@ -113,7 +117,7 @@ def use_for_ndc(
         "quantity": total_quantity(used),
         "reference": order.reference,
         **when.payload(),
-        **blocks_payload([*carved.remainders, *used], used, carved.superseded),
+        **blocks_payload(uow, [*carved.remainders, *used], used, carved.superseded),
     }
     record_entry(uow, "itmo.use", payload, actor)
     return used
@@ -269,7 +273,7 @@ def _retire(
         "quantity": total_quantity(retired),
         **extra,
         **when.payload(),
-        **blocks_payload([*remainders, *retired], retired, superseded),
+        **blocks_payload(uow, [*remainders, *retired], retired, superseded),
     }
     record_entry(uow, kind, payload, actor)
     return retired

@@ -18,6 +18,7 @@ from ledger.accounting.adjustments import (
     CaKind,
     Figure,
     FirstTransferFact,
+    NonGhgSign,
     RowField,
     UseFact,
     compute_adjustments,
@@ -234,6 +235,16 @@ class TestT6NonGhgIndicator:
         )
         report = compute_adjustments(buyer, emissions({2025: 50_000}), [], [use(1, 2025, 700)])
         assert report.emissions_balance(2025).value == 50_700
+
+    def test_the_sign_is_a_setting(self) -> None:
+        """``non_ghg_sign``: the GHG sign for an indicator where less is better."""
+        ghg_sign = AdjustmentPolicy(non_ghg_sign=NonGhgSign.FIRST_TRANSFERS_ADD)
+        report = compute_adjustments(
+            self.PROFILE, emissions({2025: 50_000}), [ft(1, 2025, 1_200)], [], ghg_sign
+        )
+        assert report.emissions_balance(2025).value == 51_200
+        assert report.row(2025).ca == Figure(Fraction(1_200), (1,))
+        assert report.policy.settings()["non_ghg_sign"] == "first-transfers-add"
 
 
 # --------------------------------------------------------------------------------------------
