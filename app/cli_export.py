@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ledger.accounting.party_export_verify import PartyExportReport
 from ledger.errors import LedgerError
 from ledger.log.export_format import ExportInvalid
 from ledger.log.export_verify import ExportReport
@@ -48,7 +49,9 @@ def read_vkey(value: str) -> str:
     return value.strip()
 
 
-def describe(report: ExportReport) -> str:
+def describe(report: ExportReport | PartyExportReport) -> str:
+    if isinstance(report, PartyExportReport):
+        return describe_filtered(report)
     root = base64.b64encode(report.root_hash).decode("ascii")
     previous = (
         ""
@@ -67,10 +70,30 @@ def describe(report: ExportReport) -> str:
     )
 
 
+def describe_filtered(report: PartyExportReport) -> str:
+    root = base64.b64encode(report.root_hash).decode("ascii")
+    previous = (
+        ""
+        if report.previous_size is None
+        else f"; extends the previous checkpoint of size {report.previous_size}"
+    )
+    tables = ", ".join(f"{title}: {rows}" for title, rows in report.aef_rows.items())
+    return (
+        f"OK: {report.row_count} entries of {report.party}'s AEF for {report.year} (seqs "
+        f"{report.first_seq}..{report.last_seq}, {report.first_timestamp} to "
+        f"{report.last_timestamp}) of {report.origin}, each with its tlog-proof in the "
+        f"checkpoint of tree size {report.tree_size}, root {root}, signed by "
+        f"{report.key_name}+{report.key_id:08x}{previous}; the AEF tables re-derived from them "
+        f"match ({tables} rows); {len(report.files)} files match the signed manifest. A "
+        "filtered export does not prove that no other entry concerns the Party: a full export "
+        "of the same tree size does"
+    )
+
+
 def _verify_export(args: argparse.Namespace) -> int:
     from app.cli_witness import QuorumUnusable, quorum
     from app.progress import progress_to
-    from ledger.adapters.export_files import verify_export_file
+    from ledger.adapters.export_files import verify_any_export_file
     from ledger.log.keys import InvalidKey
 
     path = Path(args.file)
@@ -85,7 +108,7 @@ def _verify_export(args: argparse.Namespace) -> int:
         if args.trusted_checkpoint:
             trusted = Path(args.trusted_checkpoint).read_text(encoding="utf-8")
         with progress_to("verify-export") as reached:
-            report = verify_export_file(path, vkey, trusted, reached)
+            report = verify_any_export_file(path, vkey, trusted, reached)
     except OSError as exc:
         _err(f"error: cannot read {exc.filename or path}: {exc.strerror or exc}")
         return EXIT_UNUSABLE
@@ -106,7 +129,7 @@ def _verify_export(args: argparse.Namespace) -> int:
 
 def _cosigned(
     path: Path,
-    report: ExportReport,
+    report: ExportReport | PartyExportReport,
     trusted: str | None,
     witnesses: tuple[note.Verifier, ...],
     required: int,
@@ -150,6 +173,7 @@ def _export(args: argparse.Namespace) -> int:
     from app.keys import SignerKeyUnusable, load_signer
     from app.progress import progress_bar
     from app.settings import command_database_url, get_settings
+    from ledger.accounting.party_export import PartyExport, check_filter, party_selection
     from ledger.adapters.export_files import write_export
     from ledger.adapters.signing_state import open_signing_state
     from ledger.adapters.sql.db import create_ledger_engine
@@ -184,6 +208,31 @@ def _export(args: argparse.Namespace) -> int:
                 size = cosigned
                 checkpoint = checkpoint_of(uow.log, settings.log_origin, size)
                 cosignatures = cosignatures_of(uow, checkpoint)
+            if args.party is not None or args.year is not None:
+                party, year = check_filter(args.party, args.year, args.start, args.end)
+                seqs = party_selection(uow.log, uow.projection, party, size)
+                with progress_bar("export", len(seqs)) as advance:
+                    filtered = PartyExport(
+                        uow.log,
+                        seqs,
+                        signer,
+                        settings.log_origin,
+                        party,
+                        year,
+                        size,
+                        args.previous_size,
+                        clock=uow.now,
+                        cosignatures=cosignatures,
+                        witnesses=witness.parse_witness_keys(settings.cosigner_keys),
+                        progress=advance,
+                    )
+                    state.record_signed(size, filtered.root_hash)
+                    written, digest = write_export(filtered.members(), out)
+                _out(
+                    f"wrote {out}: the {len(seqs)} entries of {party}'s AEF for {year} and its "
+                    f"tables, of tree size {size}, {written} bytes, SHA-256 {digest}"
+                )
+                return EXIT_OK
             end = size if args.end is None else args.end
             with progress_bar("export", max(0, end - args.start)) as advance:
                 export = StreamedExport(
@@ -246,6 +295,12 @@ def add_export_commands(subparsers: argparse._SubParsersAction[argparse.Argument
         type=_non_negative,
         help="add a consistency proof from the checkpoint of this tree size",
     )
+    export.add_argument(
+        "--party",
+        help="with --year: only the entries this Party's AEF for that year is built from, each "
+        "with its tlog-proof, and the AEF tables derived from them (a6ledger-export/party-v1)",
+    )
+    export.add_argument("--year", type=_non_negative, help="the reported year, with --party")
     export.add_argument(
         "--cosigned",
         action="store_true",

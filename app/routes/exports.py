@@ -20,11 +20,14 @@ from app.auth import Principal, Role, require_roles
 from app.deps import CheckpointStateDep, ReadUowDep, SettingsDep, SignerDep
 from app.problems import problem_responses
 from app.routes.witness import WitnessesDep
+from app.settings import Settings
+from ledger.accounting.party_export import PartyExport, check_filter, party_selection
 from ledger.adapters.export_files import export_chunks
-from ledger.log import witness
-from ledger.log.checkpoints import checkpoint_of, guard_consistency
+from ledger.log import note, witness
+from ledger.log.checkpoints import CheckpointState, checkpoint_of, guard_consistency
 from ledger.log.cosignatures import NoCosignedCheckpoint, cosignatures_of
 from ledger.log.export_stream import StreamedExport
+from ledger.ports import UnitOfWork
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 
@@ -56,6 +59,19 @@ def download_export(
     start: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
     end: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
     previous_size: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
+    party: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="With `year`: a filtered export (`a6ledger-export/party-v1`) of the "
+            "entries this Party's AEF for that year is built from, each with its tlog-proof, and "
+            "the AEF tables derived from them; not with `start`/`end`",
+        ),
+    ] = None,
+    year: Annotated[
+        int | None, Query(ge=1000, le=9999, description="The reported year, with `party`")
+    ] = None,
     cosigned: Annotated[
         bool,
         Query(
@@ -83,6 +99,21 @@ def download_export(
             raise NoCosignedCheckpoint("no checkpoint has been cosigned by a witness yet")
         size = latest
         cosignatures = cosignatures_of(uow, checkpoint_of(uow.log, settings.log_origin, size))
+    if party is not None or year is not None:
+        return _party_export(
+            uow,
+            signer,
+            settings,
+            state,
+            witnesses,
+            party,
+            year,
+            start,
+            end,
+            size,
+            previous_size,
+            cosignatures,
+        )
     stop = size if end is None else end
     export = StreamedExport(
         uow.log,
@@ -102,6 +133,46 @@ def download_export(
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="a6ledger-export-{start}-{stop}.zip"',
+            "A6-Tree-Size": str(size),
+        },
+    )
+
+
+def _party_export(
+    uow: UnitOfWork,
+    signer: note.Signer,
+    settings: Settings,
+    state: CheckpointState,
+    witnesses: tuple[note.Verifier, ...],
+    wanted_party: str | None,
+    wanted_year: int | None,
+    start: int,
+    end: int | None,
+    size: int,
+    previous_size: int | None,
+    cosignatures: list[witness.Cosignature],
+) -> StreamingResponse:
+    party, year = check_filter(wanted_party, wanted_year, start, end)
+    seqs = party_selection(uow.log, uow.projection, party, size)
+    export = PartyExport(
+        uow.log,
+        seqs,
+        signer,
+        settings.log_origin,
+        party,
+        year,
+        size,
+        previous_size,
+        clock=uow.now,
+        cosignatures=cosignatures,
+        witnesses=witnesses,
+    )
+    state.record_signed(size, export.root_hash)
+    return StreamingResponse(
+        export_chunks(export.members()),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="a6ledger-export-{party}-{year}.zip"',
             "A6-Tree-Size": str(size),
         },
     )

@@ -21,11 +21,18 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
+from ledger.accounting.party_export_verify import (
+    PartyExportReport,
+    is_party_export,
+    verify_party_export,
+)
+from ledger.log import note
 from ledger.log.export_format import EXPORT_FILES, ExportFormatInvalid
 from ledger.log.export_stream import Member
 from ledger.log.export_verify import (
     READ_CHUNK,
     ExportReport,
+    MemberSource,
     Progress,
     log_verifier,
     verify_source,
@@ -213,18 +220,48 @@ class DirectorySource:
                 yield chunk
 
 
+AnyExportReport = ExportReport | PartyExportReport
+"""What a verified export proves: a range of the log, or a Party's filtered export."""
+
+
+def verify_any(
+    source: MemberSource,
+    verifier: note.Verifier,
+    trusted_checkpoint: str | None = None,
+    progress: Progress | None = None,
+) -> AnyExportReport:
+    """Verify a range export (v1, v2) or a filtered export (``a6ledger-export/party-v1``, whose
+    AEF tables are re-derived from its entries), as its manifest says."""
+    if is_party_export(source):
+        return verify_party_export(source, verifier, trusted_checkpoint, progress)
+    return verify_source(source, verifier, trusted_checkpoint, progress)
+
+
 def verify_export_file(
     path: Path, vkey: str, trusted_checkpoint: str | None = None, progress: Progress | None = None
 ) -> ExportReport:
-    """Verify the export archive or unpacked directory at ``path``, streaming its entries.
-    The file is opened first (``OSError``), then the key is checked (``InvalidKey``), then the
-    archive is read."""
+    """Verify the range export (v1, v2) archive or unpacked directory at ``path``, streaming its
+    entries. The file is opened first (``OSError``), then the key is checked (``InvalidKey``),
+    then the archive is read."""
     if path.is_dir():
         verifier = log_verifier(vkey)
         return verify_source(DirectorySource(path), verifier, trusted_checkpoint, progress)
     with path.open("rb") as handle:
         verifier = log_verifier(vkey)
         return verify_source(ZipSource(handle), verifier, trusted_checkpoint, progress)
+
+
+def verify_any_export_file(
+    path: Path, vkey: str, trusted_checkpoint: str | None = None, progress: Progress | None = None
+) -> AnyExportReport:
+    """:func:`verify_export_file` for a range export or a filtered one, as its manifest says
+    (what ``a6ledger verify-export`` runs)."""
+    if path.is_dir():
+        verifier = log_verifier(vkey)
+        return verify_any(DirectorySource(path), verifier, trusted_checkpoint, progress)
+    with path.open("rb") as handle:
+        verifier = log_verifier(vkey)
+        return verify_any(ZipSource(handle), verifier, trusted_checkpoint, progress)
 
 
 def unpack_export(data: bytes) -> dict[str, bytes]:
@@ -253,3 +290,11 @@ def verify_export(data: bytes, vkey: str, trusted_checkpoint: str | None = None)
     """
     verifier = log_verifier(vkey)
     return verify_source(ZipSource(io.BytesIO(data)), verifier, trusted_checkpoint)
+
+
+def verify_any_export(
+    data: bytes, vkey: str, trusted_checkpoint: str | None = None
+) -> AnyExportReport:
+    """:func:`verify_export` for a range export or a filtered one, as its manifest says."""
+    verifier = log_verifier(vkey)
+    return verify_any(ZipSource(io.BytesIO(data)), verifier, trusted_checkpoint)

@@ -139,6 +139,8 @@ LAST_PROOF_FILE = "last.tlog-proof"
 CONSISTENCY_FILE = "consistency.json"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_SIGNATURE_FILE = "manifest.sig"
+TLOG_PROOFS_FILE = "tlog-proofs.jsonl"
+AEF_FILE = "aef.json"
 
 EXPORT_FILES = frozenset(
     {
@@ -150,9 +152,12 @@ EXPORT_FILES = frozenset(
         CONSISTENCY_FILE,
         MANIFEST_FILE,
         MANIFEST_SIGNATURE_FILE,
+        TLOG_PROOFS_FILE,
+        AEF_FILE,
     }
 )
-"""Every member name an export may hold."""
+"""Every member name an export may hold (``tlog-proofs.jsonl`` and ``aef.json`` only in a
+filtered export, ``ledger.accounting.party_export``)."""
 
 REQUIRED_LISTED = (CHECKPOINT_FILE, ENTRIES_FILE, PROOFS_FILE)
 """Members every v1 manifest must list."""

@@ -15,6 +15,7 @@ from ledger.log.canonical import NotCanonicalJson, parse_canonical
 from ledger.log.chain import parse_timestamp
 from ledger.log.encoding import b64encode
 from ledger.log.export_format import (
+    AEF_FILE,
     CONSISTENCY_FILE,
     EXPORT_FILES,
     EXPORT_FORMAT,
@@ -24,6 +25,7 @@ from ledger.log.export_format import (
     MANIFEST_KEYS,
     MANIFEST_SIGNATURE_FILE,
     PROOFS_FILE,
+    TLOG_PROOFS_FILE,
     VERSIONS,
     ExportFormatInvalid,
     ExportInclusionInvalid,
@@ -31,7 +33,9 @@ from ledger.log.export_format import (
 )
 from ledger.log.merkle import HASH_SIZE
 
-PROOF_FILES = frozenset({PROOFS_FILE, FIRST_PROOF_FILE, LAST_PROOF_FILE})
+PROOF_FILES = frozenset(
+    {PROOFS_FILE, FIRST_PROOF_FILE, LAST_PROOF_FILE, TLOG_PROOFS_FILE, AEF_FILE}
+)
 """The proof members: each format lists its own and no other."""
 
 

@@ -183,25 +183,7 @@ def verify_source(
     for name in (MANIFEST_SIGNATURE_FILE, MANIFEST_FILE):
         if name not in present_names:
             raise ExportFormatInvalid("the export has no such member", file=name)
-    manifest_bytes = source.read(MANIFEST_FILE)
-
-    text, _signatures = _open_signed(
-        source.read(MANIFEST_SIGNATURE_FILE),
-        verifier,
-        MANIFEST_SIGNATURE_FILE,
-        "the manifest signature",
-    )
-    header, _newline, _digest = text.partition("\n")
-    if header != MANIFEST_SIGNATURE_HEADER:
-        raise ExportFormatInvalid(
-            f"the signed text does not start with {MANIFEST_SIGNATURE_HEADER!r}",
-            file=MANIFEST_SIGNATURE_FILE,
-        )
-    if text != manifest_signature_text(manifest_bytes):
-        raise ExportFileHashMismatch(
-            "its SHA-256 is not the one signed in manifest.sig: the manifest was altered",
-            file=MANIFEST_FILE,
-        )
+    manifest_bytes = signed_manifest(source, verifier)
     manifest = parse_manifest(manifest_bytes)
     if (manifest.key_name, manifest.key_id) != (verifier.name, f"{verifier.key_id:08x}"):
         raise ExportFormatInvalid(
@@ -217,7 +199,9 @@ def verify_source(
             raise ExportFormatInvalid("present but not listed in the signed manifest", file=name)
 
     checkpoint_bytes = source.read(CHECKPOINT_FILE)
-    checkpoint = _open_checkpoint(checkpoint_bytes, verifier, CHECKPOINT_FILE, "the checkpoint")
+    checkpoint = open_signed_checkpoint(
+        checkpoint_bytes, verifier, CHECKPOINT_FILE, "the checkpoint"
+    )
     if (checkpoint.origin, checkpoint.size, checkpoint.root_hash) != (
         manifest.origin,
         manifest.tree_size,
@@ -243,9 +227,11 @@ def verify_source(
     previous: tuple[int, bytes] | None = None
     if manifest.previous_size is not None:
         members[CONSISTENCY_FILE] = source.read(CONSISTENCY_FILE)
-        previous = _verify_consistency(members[CONSISTENCY_FILE], manifest, checkpoint, verifier)
+        previous = verify_consistency_member(
+            members[CONSISTENCY_FILE], manifest.previous_size, checkpoint, verifier
+        )
     if trusted_checkpoint is not None:
-        _check_trusted(trusted_checkpoint, verifier, checkpoint, previous)
+        check_trusted(trusted_checkpoint, verifier, checkpoint, previous)
     for name, (digest, size) in sorted(manifest.files.items()):
         if name in streamed:
             actual_size, actual = streamed[name]
@@ -277,7 +263,30 @@ def verify_source(
     )
 
 
-def _open_signed(
+def signed_manifest(source: MemberSource, verifier: note.Verifier) -> bytes:
+    """``manifest.json``, once ``manifest.sig`` is shown to be the log key's signature of it."""
+    manifest_bytes = source.read(MANIFEST_FILE)
+    text, _signatures = open_signed(
+        source.read(MANIFEST_SIGNATURE_FILE),
+        verifier,
+        MANIFEST_SIGNATURE_FILE,
+        "the manifest signature",
+    )
+    header, _newline, _digest = text.partition("\n")
+    if header != MANIFEST_SIGNATURE_HEADER:
+        raise ExportFormatInvalid(
+            f"the signed text does not start with {MANIFEST_SIGNATURE_HEADER!r}",
+            file=MANIFEST_SIGNATURE_FILE,
+        )
+    if text != manifest_signature_text(manifest_bytes):
+        raise ExportFileHashMismatch(
+            "its SHA-256 is not the one signed in manifest.sig: the manifest was altered",
+            file=MANIFEST_FILE,
+        )
+    return manifest_bytes
+
+
+def open_signed(
     data: bytes | str, verifier: note.Verifier, file: str, what: str
 ) -> tuple[str, tuple[note.NoteSignature, ...]]:
     try:
@@ -293,10 +302,10 @@ def _open_signed(
         ) from exc
 
 
-def _open_checkpoint(
+def open_signed_checkpoint(
     data: bytes | str, verifier: note.Verifier, file: str, what: str
 ) -> Checkpoint:
-    text, _signatures = _open_signed(data, verifier, file, what)
+    text, _signatures = open_signed(data, verifier, file, what)
     try:
         return Checkpoint.parse(text)
     except MalformedCheckpoint as exc:
@@ -596,9 +605,11 @@ def _verify_entries(
     return previous_hash
 
 
-def _verify_consistency(
-    data: bytes, manifest: Manifest, checkpoint: Checkpoint, verifier: note.Verifier
+def verify_consistency_member(
+    data: bytes, previous_size: int | None, checkpoint: Checkpoint, verifier: note.Verifier
 ) -> tuple[int, bytes]:
+    """``consistency.json``: the previous signed checkpoint of ``previous_size`` (the manifest's)
+    and the proof that ``checkpoint`` extends it; returns its size and root."""
     fields = Fields(
         parse_json_file(data, CONSISTENCY_FILE),
         "consistency",
@@ -606,12 +617,12 @@ def _verify_consistency(
         frozenset({"first", "previous_checkpoint", "proof", "second"}),
     )
     first, second = fields.integer("first"), fields.integer("second")
-    if (first, second) != (manifest.previous_size, checkpoint.size):
+    if (first, second) != (previous_size, checkpoint.size):
         raise fields.fail(
-            f"proves sizes {first} to {second}, not {manifest.previous_size} to the "
+            f"proves sizes {first} to {second}, not {previous_size} to the "
             f"checkpoint's {checkpoint.size}"
         )
-    previous = _open_checkpoint(
+    previous = open_signed_checkpoint(
         fields.text("previous_checkpoint"), verifier, CONSISTENCY_FILE, "previous_checkpoint"
     )
     if previous.origin != checkpoint.origin or previous.size != first:
@@ -632,13 +643,13 @@ def _verify_consistency(
     return first, previous.root_hash
 
 
-def _check_trusted(
+def check_trusted(
     trusted_text: str,
     verifier: note.Verifier,
     checkpoint: Checkpoint,
     previous: tuple[int, bytes] | None,
 ) -> None:
-    trusted = _open_checkpoint(
+    trusted = open_signed_checkpoint(
         trusted_text.encode("utf-8"), verifier, "trusted checkpoint", "the trusted checkpoint"
     )
     if trusted.origin != checkpoint.origin:

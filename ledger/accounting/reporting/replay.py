@@ -104,14 +104,20 @@ def party_entries(uow: UnitOfWork, party: str, end: int) -> Iterable[Entry]:
     known = InMemoryProjection()
     for entry in reference:
         apply_entry(known, entry.seq, entry.kind, entry.payload)
+    own = indexed_entries(uow, party_tags(known, party), end)
+    return heapq.merge(reference, own, key=lambda entry: entry.seq)
+
+
+def party_tags(known: InMemoryProjection, party: str) -> set[str]:
+    """The index tags of the Party's own entries given the reference data in ``known``: the
+    Party, the accounts of its registries and its authorizations."""
     registries = {r.registry_id for r in known.registries() if r.party == party}
     tags = {party_tag(party)}
     tags |= {account_tag(a.account_id) for a in known.accounts() if a.registry_id in registries}
     tags |= {
         authorization_tag(a.authorization_id) for a in known.authorizations() if a.party == party
     }
-    own = indexed_entries(uow, tags, end)
-    return heapq.merge(reference, own, key=lambda entry: entry.seq)
+    return tags
 
 
 def indexed_entries(uow: UnitOfWork, tags: Collection[str], end: int) -> list[Entry]:
