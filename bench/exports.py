@@ -240,6 +240,18 @@ SMOKE = {"sizes": "50,100"}
 
 # Measured on 2026-12-07 (cProfile and the runs above); not re-measured by each run.
 NOTES = """
+**The memory bound the suite holds exports to** (issue 12):
+`tests/integration/test_export_200k.py` bulk-builds a log of 200,000 entries (`bench/bulk_log.py`:
+the adapter's rows, written through the driver in one transaction; `verify-db` accepts them) and
+runs the real `a6ledger export` and `a6ledger verify-export` in child processes, asserting that
+the export verifies and that each one's peak resident memory (`VmHWM`) is **at most 128 MB**. A
+memory bound, not a timing bound. Measured on 2026-12-07 on the shared machine (load average
+10 on 2 cores) with those commands: export 71 MB at 20,000 and 72 MB at 200,000 entries,
+verify-export 43 MB and 44 MB (these figures include the interpreter and the commands' imports,
+so they differ from the table above, measured inside the bench's own child processes). The test
+takes about 15 s of CPU, 8 of them building the log; 35 s of wall time at that load. It runs in
+the SQLite pass only (it needs no database server).
+
 **Where the time goes now** (cProfile of verify-export at 20k entries, after the changes): the
 canonical-form check (msgspec decode + re-encode, ~5 µs per entry), the checks of the entry's
 fields and the `Entry` object (~35 % together), SHA-256 twice per line, the range-root
