@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist); each has its own databases and ports. 0 runs in-process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: help install lock run test coverage lint typecheck imports check migrate openapi bench demo
 
@@ -32,10 +34,10 @@ run: $(STAMP) ## Install, then start the service on SQLite at http://$(HOST):$(P
 	$(BIN)/a6ledger serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) ## Install, then run every test (SQLite, and PostgreSQL when it answers; see A6LEDGER_TEST_DATABASES)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 coverage: $(STAMP) ## Run every test with a coverage report; fails under the floor in pyproject.toml
-	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term-missing:skip-covered
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
