@@ -51,7 +51,10 @@ def create_issuance(
     settings: SettingsDep,
 ) -> Response:
     """Issue mitigation outcomes into the caller's registry, split into shares (e.g. the JCM
-    partner's and Japan's shares per the Joint Committee decision)."""
+    partner's and Japan's shares per the Joint Committee decision). A recorded decision cited
+    by ``decision_reference`` may issue a government's share directly into that government's
+    registry hosted here: the share is first transferred to it at issuance, and its registry
+    records the acquisition."""
     issuance = services.Issuance(
         registry_id=body.registry_id,
         attributes=body.attributes.to_domain(),

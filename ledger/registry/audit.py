@@ -91,10 +91,18 @@ from ledger.registry.model import (
     NonGhgConversion,
     Party,
     Registry,
+    UnitAttributes,
     UnitBlock,
 )
 from ledger.registry.projection import InMemoryProjection, apply_entry, block_key
 from ledger.registry.services.conversions import CONVERSION_RECORDED, read_conversion
+from ledger.registry.services.jcm import (
+    JC_DECISION_RECORDED,
+    DecisionQuantityExceeded,
+    IssuanceOutsideDecision,
+    JcDecision,
+    read_decision,
+)
 
 #: Entry kinds whose payload carries block states (``blocks``, ``acted``, ``superseded``).
 BLOCK_KINDS = frozenset(
@@ -160,6 +168,8 @@ class LedgerAudit:
         # dated after it).
         self._first_transferred_on: dict[str, date] = {}
         self._conversions: list[NonGhgConversion] = []
+        self._decisions: dict[str, JcDecision] = {}
+        self._decision_issued: dict[tuple[str, str], int] = defaultdict(int)
         self._handlers: dict[str, Callable[[Entry], None]] = {
             "party.registered": self._party_registered,
             "ndc.declared": self._ndc_declared,
@@ -171,6 +181,7 @@ class LedgerAudit:
             "authorization.recorded": self._authorization_recorded,
             "authorized_entity.recorded": self._entity_recorded,
             CONVERSION_RECORDED: self._conversion_recorded,
+            JC_DECISION_RECORDED: self._decision_recorded,
         }
         self._block_handlers: dict[str, Callable[[Entry, list[_Acted]], None]] = {
             "mo.issued": self._issued,
@@ -699,6 +710,7 @@ class LedgerAudit:
             raise InvalidInput(f"{registry.party} does not participate in {attributes.ca_id}")
         rules.check_vintage(attributes.vintage)
         rules.check_unit_metric(attributes)
+        decision = self._follows_decision(entry, registry.registry_id, attributes, acted)
         serial = self.state.next_serial(block_key(acted[0].after))
         pending: dict[str, int] = defaultdict(int)
         for item in acted:
@@ -715,11 +727,13 @@ class LedgerAudit:
             if block.first_transferred or block.authorization_version is not None:
                 raise _Broken("units-conserved", "issued units start not first transferred")
             account = self._account(block.account_id)
-            if (
-                account.registry_id != registry.registry_id
-                or account.account_type is not AccountType.HOLDING
+            direct = decision is not None and account.registry_id != registry.registry_id
+            if account.account_type is not AccountType.HOLDING or (
+                account.registry_id != registry.registry_id and not direct
             ):
                 raise AccountTypeMismatch(f"issuance into {account.account_id}")
+            if direct and block.authorization_id is None:
+                raise UnitsNotAuthorized("a share issued directly is issued under an authorization")
             if block.authorization_id is not None:
                 granted = self._version_for(entry, block.authorization_id)
                 self._dated(entry, partial(rules.check_issuance_date, granted))
@@ -730,6 +744,39 @@ class LedgerAudit:
                     self.state.authorized_quantity(block.authorization_id)
                     + pending[block.authorization_id],
                 )
+
+    def _follows_decision(
+        self, entry: Entry, registry_id: str, attributes: UnitAttributes, acted: list[_Acted]
+    ) -> JcDecision | None:
+        """An issuance citing a recorded Joint Committee decision follows it
+        (``services.jcm.check_follows_decision``): its registry, approach, monitoring period,
+        accounts and, with every earlier issuance citing it, each share's quantity."""
+        reference = entry.payload.get("decision_reference")
+        decision = self._decisions.get(reference) if isinstance(reference, str) else None
+        if decision is None:
+            return None
+        if (registry_id, attributes.ca_id) != (decision.registry_id, decision.ca_id) or not (
+            decision.monitoring_from.year <= attributes.vintage <= decision.monitoring_to.year
+        ):
+            raise IssuanceOutsideDecision(f"the issuance does not follow {decision.decision_id}")
+        decided = {s.account_id: s.quantity for s in decision.shares}
+        for item in acted:
+            account_id = item.after.account_id
+            if account_id not in decided:
+                raise IssuanceOutsideDecision(f"{decision.decision_id} issues nothing to it")
+            key = (decision.decision_id, account_id)
+            self._decision_issued[key] += item.after.quantity
+            if self._decision_issued[key] > decided[account_id]:
+                raise DecisionQuantityExceeded(
+                    f"{decision.decision_id} decided {decided[account_id]} for {account_id}"
+                )
+        return decision
+
+    def _decision_recorded(self, entry: Entry) -> None:
+        decision = read_decision(entry.payload)
+        if decision.decision_id in self._decisions:
+            raise AlreadyRegistered(f"decision {decision.decision_id} is recorded twice")
+        self._decisions[decision.decision_id] = decision
 
     @staticmethod
     def _new_block_fields(block: UnitBlock) -> None:
@@ -807,6 +854,15 @@ class LedgerAudit:
                         )
                 elif destination.account_type is not AccountType.ADAPTATION_FUND:
                     raise AccountTypeMismatch("use and cancellation have their own actions")
+            elif acquiring is not None:
+                # Direct issuance: the units were issued into the acquiring Party's registry.
+                holder = self._party_of_account(source)
+                if acquiring != holder or holder == before.attributes.first_transferring_party:
+                    raise AccountTypeMismatch("a first transfer goes to another Party")
+                if not latest.purposes.covers_ndc:
+                    raise FirstTransferPending(
+                        f"serials {before.first}-{before.last} are authorized for OIMP only"
+                    )
             elif not (omge or granted.purposes.covers_oimp or latest.purposes.covers_oimp):
                 raise UnitsNotAuthorized(
                     f"nothing fires the first transfer of serials {before.first}-{before.last}"

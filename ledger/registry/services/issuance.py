@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from ledger.errors import AccountTypeMismatch, InvalidInput
+from ledger.errors import (
+    AccountTypeMismatch,
+    FirstTransferPending,
+    InvalidInput,
+    UnitsNotAuthorized,
+)
 from ledger.log.canonical import JsonValue
 from ledger.ports import UnitOfWork
 from ledger.recording import record_entry
@@ -22,7 +27,11 @@ from ledger.registry.services.lookups import (
     authorization_of,
     registry_of,
 )
-from ledger.registry.services.movements import record_first_transfer
+from ledger.registry.services.movements import (
+    FIRST_TRANSFER_TO_PARTY,
+    record_acquisition,
+    record_first_transfer,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +80,7 @@ def issue(
         raise InvalidInput("an issuance needs at least one share")
     when = date_action(uow, dating, (registry.party,))
     rules.check_vintage_achieved(attrs.vintage, when.on)
-    check_follows_decision(
+    decision = check_follows_decision(
         uow,
         issuance.decision_reference,
         registry.registry_id,
@@ -84,16 +93,26 @@ def issue(
     seq = uow.log.size()
     blocks: list[UnitBlock] = []
     pending_by_authorization: dict[str, int] = defaultdict(int)
+    direct: dict[int, str] = {}  # block id -> receiving Party, for direct issuance
     for share in issuance.shares:
         account = account_of(uow, share.account_id)
-        if (
-            account.registry_id != registry.registry_id
-            or account.account_type is not AccountType.HOLDING
+        if account.account_type is not AccountType.HOLDING or (
+            account.registry_id != registry.registry_id and decision is None
         ):
             raise AccountTypeMismatch(
-                f"issuance goes to a holding account of {registry.registry_id}",
+                f"issuance goes to a holding account of {registry.registry_id} (or where a "
+                "recorded Joint Committee decision it cites issues directly)",
                 account_id=share.account_id,
             )
+        if account.registry_id != registry.registry_id:
+            receiving = registry_of(uow, account.registry_id).party
+            if share.authorization_id is None:
+                raise UnitsNotAuthorized(
+                    f"a share issued directly into {account.account_id} is first transferred to "
+                    f"{receiving} at issuance: it is issued under an authorization",
+                    account_id=account.account_id,
+                )
+            direct[block_id] = receiving
         if share.quantity <= 0:
             raise InvalidInput("each share needs a positive quantity", quantity=share.quantity)
         block = UnitBlock(
@@ -133,10 +152,36 @@ def issue(
         **blocks_payload(uow, blocks, blocks),
     }
     record_entry(uow, "mo.issued", payload, actor)
+    # A share issued directly into another Party's registry (JCM: Japan's share, when the Joint
+    # Committee decision says so) is first transferred to that Party now: its first
+    # international transfer is this issuance; that Party's registry records the acquisition.
+    for receiving in sorted(set(direct.values())):
+        landed = [b for b in blocks if direct.get(b.block_id) == receiving]
+        for block in landed:
+            authorization = authorization_of(uow, block.authorization_id or "")
+            if not authorization.purposes.covers_ndc:
+                raise FirstTransferPending(
+                    f"serials {block.first}-{block.last} are authorized for OIMP only: they "
+                    f"cannot be issued into {receiving}'s registry",
+                    block_id=block.block_id,
+                    authorization_id=authorization.authorization_id,
+                )
+        moved = record_first_transfer(
+            uow, landed, FIRST_TRANSFER_TO_PARTY, receiving, actor, when=when
+        )
+        for account_id in sorted({b.account_id for b in moved}):
+            record_acquisition(
+                uow,
+                [b for b in moved if b.account_id == account_id],
+                registry.party,
+                account_id,
+                actor,
+                when,
+            )
     # Shares issued under an authorization are also authorized now, so both the "Issuance" and
     # the "Authorization" OIMP definitions fire (one definition per Party and approach).
     for definition in (FirstTransferDefinition.ISSUANCE, FirstTransferDefinition.AUTHORIZATION):
-        fired = [b for b in blocks if _fires_at(uow, b, definition)]
+        fired = [b for b in blocks if b.block_id not in direct and _fires_at(uow, b, definition)]
         if fired:
             record_first_transfer(uow, fired, definition.value, None, actor, when=when)
     return [uow.projection.get_block(b.block_id) or b for b in blocks]

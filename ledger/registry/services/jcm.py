@@ -8,7 +8,11 @@ participants, each share to an account. :func:`record_decision` records one as a
 (``Issuance.decision_reference``) must follow it (:func:`check_follows_decision`): the issuing
 registry and cooperative approach of the decision, a vintage within the monitoring period, only
 the decision's accounts, and, with every earlier issuance citing it, no more than each share
-(:class:`DecisionQuantityExceeded`). A reference that names no recorded decision stays free text,
+(:class:`DecisionQuantityExceeded`). A government's share may go directly to a holding account
+of that government's registry hosted here (e.g. Japan's share into JPN01): the issuance then
+records the partner's first transfer to it (its first international transfer) and the
+acquisition (``services.issuance``). Replay (``ledger.registry.audit``) re-checks all of it.
+A reference that names no recorded decision stays free text,
 as before decisions were recorded.
 
 Decisions and the issuances citing them are found by reading the log (no projection table), so
@@ -119,7 +123,7 @@ def _entries(uow: UnitOfWork, kinds: set[str]) -> Iterator[Entry]:
                 yield entry
 
 
-def _read(payload: Mapping[str, Any]) -> JcDecision:
+def read_decision(payload: Mapping[str, Any]) -> JcDecision:
     d = payload["decision"]
     return JcDecision(
         decision_id=str(d["decision_id"]),
@@ -147,7 +151,7 @@ def find_decision(uow: UnitOfWork, decision_id: str) -> RecordedDecision | None:
         p: Mapping[str, Any] = entry.payload
         if entry.kind == JC_DECISION_RECORDED:
             if p["decision"]["decision_id"] == decision_id:
-                found = RecordedDecision(_read(p), entry.seq, {})
+                found = RecordedDecision(read_decision(p), entry.seq, {})
         elif p.get("decision_reference") == decision_id:
             for block in p["blocks"]:
                 issued[str(block["account_id"])] += int(block["last"]) - int(block["first"]) + 1
@@ -187,10 +191,21 @@ def record_decision(uow: UnitOfWork, decision: JcDecision, actor: str) -> int:
         raise InvalidInput("a decision splits its total into shares", field="shares")
     for share in decision.shares:
         account = account_of(uow, share.account_id)
-        if (
-            account.registry_id != registry.registry_id
-            or account.account_type is not AccountType.HOLDING
-        ):
+        if account.registry_id != registry.registry_id:
+            # Direct issuance: a government's share into a registry of its own, hosted here.
+            target = registry_of(uow, account.registry_id)
+            if (
+                share.recipient is not Recipient.GOVERNMENT
+                or target.party != share.party
+                or not target.hosted
+            ):
+                raise AccountTypeMismatch(
+                    f"a share is issued to a holding account of {registry.registry_id}, or, "
+                    "directly, a government's share to a registry of that government hosted "
+                    "here",
+                    account_id=share.account_id,
+                )
+        if account.account_type is not AccountType.HOLDING:
             raise AccountTypeMismatch(
                 f"a share is issued to a holding account of {registry.registry_id}",
                 account_id=share.account_id,
@@ -220,14 +235,14 @@ def check_follows_decision(
     registry_id: str,
     attributes: UnitAttributes,
     shares: Sequence[tuple[str, int]],
-) -> None:
+) -> RecordedDecision | None:
     """An issuance of ``shares`` (account, quantity) citing ``reference`` follows the recorded
-    decision of that identifier, if there is one (see the module)."""
+    decision of that identifier, if there is one (see the module); returns it."""
     if reference is None:
-        return
+        return None
     recorded = find_decision(uow, reference)
     if recorded is None:
-        return
+        return None
     decision = recorded.decision
     if (registry_id, attributes.ca_id) != (decision.registry_id, decision.ca_id):
         raise IssuanceOutsideDecision(
@@ -262,3 +277,4 @@ def check_follows_decision(
                 issued=already,
                 asked=quantity,
             )
+    return recorded

@@ -215,11 +215,11 @@ def transfer(
         record_entry(uow, "itmo.transfer", payload, actor)
         moved += shifted
     if international and destination_registry.hosted:
-        _acquisition(uow, moved, source_registry.party, destination.account_id, actor, when)
+        record_acquisition(uow, moved, source_registry.party, destination.account_id, actor, when)
     return moved
 
 
-def _acquisition(
+def record_acquisition(
     uow: UnitOfWork,
     blocks: Sequence[UnitBlock],
     transferring_party: str,
@@ -358,5 +358,5 @@ def acquire_from_external(
         created_seq=seq,
         last_action_date=when.on,
     )
-    _acquisition(uow, [block], source.party, destination.account_id, actor, when, extra)
+    record_acquisition(uow, [block], source.party, destination.account_id, actor, when, extra)
     return [block]

@@ -50,7 +50,22 @@ def uow() -> FakeUnitOfWork:
         ({"decided_on": date(2026, 12, 1)}, InvalidInput, "not in the future"),
         ({"shares": ()}, InvalidInput, "splits its total"),
         ({"total": 99}, InvalidInput, "add up to 100, not the total 99"),
-        ({"shares": (replace(SHARES[0], account_id="JPN01-GOV"),)}, AccountTypeMismatch, "holding"),
+        # Only a government's share goes directly to its own registry, and to a holding account.
+        (
+            {"shares": (SHARES[0], replace(SHARES[1], account_id="JPN01-GOV"))},
+            AccountTypeMismatch,
+            "holding",
+        ),
+        (
+            {"shares": (replace(SHARES[0], account_id="JPN01-NDC"), SHARES[1])},
+            AccountTypeMismatch,
+            "holding",
+        ),
+        (
+            {"shares": (replace(SHARES[0], party="THA", account_id="JPN01-GOV"), SHARES[1])},
+            AccountTypeMismatch,
+            "holding",
+        ),
         ({"shares": (replace(SHARES[0], quantity=0),)}, InvalidInput, "positive quantity"),
         ({"shares": (replace(SHARES[0], party="MNG"),)}, InvalidInput, "MNG is not a Party"),
         ({"shares": (SHARES[0], SHARES[0])}, InvalidInput, "one share per account"),
