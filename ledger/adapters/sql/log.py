@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -71,6 +72,15 @@ class SqlNodeReader:
         return found
 
 
+@dataclass(frozen=True)
+class LogMark:
+    """A point in a write transaction (``SqlLedgerLog.mark``): the head and the Merkle
+    frontier (tree size, level -> hash) as they were there, ``None`` when not yet loaded."""
+
+    head: tuple[int, bytes] | None
+    frontier: tuple[int, dict[int, bytes]] | None
+
+
 class SqlLedgerLog:
     """The log as seen inside one transaction. Writers must hold the append lock."""
 
@@ -111,6 +121,29 @@ class SqlLedgerLog:
                 self._conn.execute(insert(merkle_node), nodes)
         finally:
             self._flushing = False
+
+    def mark(self) -> LogMark:
+        """What this object remembers of the transaction, to return to with :meth:`reset_to`
+        after a rollback to a savepoint taken now. Flushes first: no row is pending across it."""
+        self.flush()
+        appender = self._appender
+        return LogMark(
+            head=self._head,
+            frontier=None if appender is None else (appender.size, appender.frontier()),
+        )
+
+    def reset_to(self, mark: LogMark) -> None:
+        """Forget what was appended since ``mark`` (the database rolled back to the savepoint
+        taken with it): the head, the Merkle frontier, rows not yet sent, roots of larger trees."""
+        self._pending_entries, self._pending_nodes = [], []
+        self._head = mark.head
+        if mark.frontier is None:
+            self._appender = None
+        else:
+            size, frontier = mark.frontier
+            self._appender = merkle_store.MerkleAppender(self._reader, size, frontier)
+        limit = -1 if mark.head is None else mark.head[0]
+        self._roots = {size: root for size, root in self._roots.items() if size <= limit}
 
     def committed(self) -> None:
         """After the transaction committed: keep the frontier for the next writer."""

@@ -301,6 +301,15 @@ def check_row(table: Table, row: RowMapping) -> RowMapping:
     return row
 
 
+@dataclass(frozen=True)
+class ProjectionMark:
+    """A point in a write transaction (``SqlProjection.mark``)."""
+
+    binding: Binding | None
+    counts: dict[str, int]
+    read: dict[str, dict[Any, Any]]
+
+
 class SqlProjection:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -310,6 +319,21 @@ class SqlProjection:
         # request that looks up its Party or registry twice reads it once. A write to a table
         # forgets the table's records.
         self._read: dict[str, dict[Any, Any]] = {}
+
+    def mark(self) -> ProjectionMark:
+        """What this object remembers of the transaction (binding, row counts, records read),
+        to return to with :meth:`reset_to` after a rollback to a savepoint taken now."""
+        return ProjectionMark(
+            self._binding,
+            dict(self._counts),
+            {table: dict(records) for table, records in self._read.items()},
+        )
+
+    def reset_to(self, mark: ProjectionMark) -> None:
+        """Forget what the rows rolled back since ``mark`` made this object remember."""
+        self._binding = mark.binding
+        self._counts = dict(mark.counts)
+        self._read = {table: dict(records) for table, records in mark.read.items()}
 
     def bind_entry(self, seq: int, entry_hash: bytes) -> None:
         self._binding = (seq, entry_hash)

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
@@ -33,6 +34,18 @@ logger = logging.getLogger("a6ledger.storage")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class TransactionLost(Exception):
+    """A write transaction cannot go on (a rollback to a savepoint failed): none of it commits."""
+
+
+def _unstorable(exc: DataError) -> UnstorableValue:
+    logger.warning("the database refused a value: %s", exc.orig)
+    return UnstorableValue(
+        "a value in the request cannot be stored (control characters such as NUL, or "
+        "a value longer than its field)"
+    )
 
 
 class SqlAlchemyUnitOfWork:
@@ -104,11 +117,7 @@ class SqlAlchemyUnitOfWork:
         finally:
             self._end_of_turn()
         if isinstance(exc, DataError):
-            logger.warning("the database refused a value: %s", exc.orig)
-            raise UnstorableValue(
-                "a value in the request cannot be stored (control characters such as NUL, or "
-                "a value longer than its field)"
-            ) from exc
+            raise _unstorable(exc) from exc
 
     def _end_of_turn(self) -> None:
         end, self._end_turn = self._end_turn, None
@@ -125,6 +134,35 @@ class SqlAlchemyUnitOfWork:
 
     def rollback(self) -> None:
         self.connection.rollback()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested part of the write transaction: leaving it by an exception rolls back to
+        the savepoint what was done in it, in the database and in what the log and the
+        projection remember (head, Merkle frontier, row counts, records read), and re-raises;
+        the rest of the transaction stays as it was. A value the database refuses leaves it as
+        :class:`UnstorableValue`. If the rollback to the savepoint itself fails (the connection
+        was lost), :class:`TransactionLost` leaves it: nothing of the transaction can commit."""
+        conn = self.connection
+        log_mark, projection_mark = self.log.mark(), self.projection.mark()
+        nested = conn.begin_nested()
+        try:
+            yield
+            self.log.flush()
+        except BaseException as exc:
+            try:
+                if nested.is_active:
+                    nested.rollback()
+            except BaseException as lost:
+                raise TransactionLost(
+                    "the write transaction could not be rolled back to a savepoint"
+                ) from lost
+            self.log.reset_to(log_mark)
+            self.projection.reset_to(projection_mark)
+            if isinstance(exc, DataError):
+                raise _unstorable(exc) from exc
+            raise
+        nested.commit()
 
 
 class SqlStorage:
