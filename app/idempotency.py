@@ -9,17 +9,19 @@ A write route takes :data:`IdempotentWriteDep` and hands its service call to
         return write.run(lambda uow: services.create_thing(uow, body, actor=principal.actor),
                          ThingPublic.from_domain)
 
-``run`` opens one write unit of work (it holds the chain's append lock from its first
-statement), then:
+``run`` hands the write to the process's group commit (:mod:`app.group_commit`), which runs it
+in a write transaction shared with the writes queued beside it (holding the chain's append lock),
+under a savepoint of its own, and answers it once that transaction committed. There:
 
 - if this token already used the ``Idempotency-Key`` for the same request (same method, path and
-  canonical body), it returns the ORIGINAL response (status, headers, body) with
-  ``Idempotent-Replayed: true`` and appends nothing;
+  canonical body), also in a request earlier in the same batch, it returns the ORIGINAL response
+  (status, headers, body) with ``Idempotent-Replayed: true`` and appends nothing;
 - if the token used the key for a different request, it answers 422
   ``urn:a6ledger:problem:idempotency-key-reused``;
 - otherwise it runs the operation, serializes the returned pydantic model, stores the response
-  under the key in the same transaction and commits. A domain error raised by the operation
-  rolls everything back and stores nothing, so a corrected retry may reuse the key.
+  under the key in the same transaction. A domain error raised by the operation rolls its
+  savepoint back and stores nothing, so a corrected retry may reuse the key; the other writes
+  of its batch are not affected.
 
 Because the lookup happens under the append lock, concurrent requests with the same key are
 serialized: the second one sees the first one's record and replays it.
@@ -36,6 +38,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, overload
 
 from fastapi import Depends, Header, Request, Response
@@ -43,10 +46,11 @@ from pydantic import BaseModel
 
 from app.auth import Principal, PrincipalDep
 from app.deps import StorageDep
+from app.group_commit import Batch, GroupCommit
 from app.metrics import ServiceMetrics
 from app.problems import problem_responses
 from ledger.errors import InvalidInput
-from ledger.ports import IdempotencyRecord, Storage, UnitOfWork
+from ledger.ports import IdempotencyRecord, UnitOfWork
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -141,12 +145,25 @@ def replay(record: IdempotencyRecord) -> Response:
 # --- the write wrapper ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Written:
+    """What a write command hands back from its batch: the response, and what it did."""
+
+    response: Response
+    appended: int
+    replayed: bool
+
+
 class IdempotentWrite:
-    """One write request: its principal, its optional idempotency key and its fingerprint."""
+    """One write request: its principal, its optional idempotency key and its fingerprint.
+
+    Its write runs as a command of a group commit (:mod:`app.group_commit`): in a transaction
+    shared with the write requests queued beside it, under its own savepoint, answered once
+    that transaction committed."""
 
     def __init__(
         self,
-        storage: Storage,
+        writes: GroupCommit,
         principal: Principal,
         key: str | None,
         fingerprint: bytes,
@@ -156,7 +173,7 @@ class IdempotentWrite:
         metrics: ServiceMetrics | None = None,
     ) -> None:
         self.metrics = metrics
-        self.storage = storage
+        self.writes = writes
         self.principal = principal
         self.key = key
         self.fingerprint = fingerprint
@@ -197,63 +214,80 @@ class IdempotentWrite:
         ``operation`` returns a pydantic model (or a value that ``present`` turns into one);
         ``status_code`` defaults to the route's; ``location`` derives a ``Location`` header from
         the model. The response body is the model as JSON (by alias)."""
-        with self.storage.unit_of_work(write=True) as uow:
-            if self.key is not None:
-                stored = uow.idempotency.get(self.principal.token_id, self.key)
-                if stored is not None:
-                    if not hmac.compare_digest(stored.fingerprint, self.fingerprint):
-                        raise IdempotencyKeyReused(
-                            f"Idempotency-Key {self.key!r} was already used for a different "
-                            f"request ({stored.method} {stored.path}); use a new key",
-                            idempotency_key=self.key,
-                            first_request=f"{stored.method} {stored.path}",
-                        )
-                    if self.metrics is not None:
-                        self.metrics.replayed()
-                    return replay(stored)
-            # Nothing is acknowledged on a history that can never be signed: the stored log
-            # must hold the largest tree the log signed (the shared table, the signer's file,
-            # this process's memory) and have no Merkle leaf beyond its last entry.
-            uow.log.check_extendable()
-            started = time.perf_counter()
-            size_before = uow.log.size()
-            result = operation(uow)
-            model = result if present is None else present(result)
-            if not isinstance(model, BaseModel):
-                raise TypeError(f"a write must produce a pydantic model, not {type(model)!r}")
-            size_after = uow.log.size()
-            status = status_code or self.default_status
-            body = model.model_dump_json(by_alias=True).encode("utf-8")
-            headers: list[tuple[str, str]] = [("content-type", JSON_MEDIA_TYPE)]
-            first_seq = last_seq = None
-            if size_after > size_before:
-                first_seq, last_seq = size_before, size_after - 1
-                headers.append((LEDGER_SEQ_HEADER, str(last_seq)))
-                headers.append((LEDGER_FIRST_SEQ_HEADER, str(first_seq)))
-            headers.append((TREE_SIZE_HEADER, str(size_after)))
-            if location is not None:
-                headers.append(("location", location(model)))
-            if self.key is not None:
-                uow.idempotency.add(
-                    IdempotencyRecord(
-                        token_id=self.principal.token_id,
-                        key=self.key,
-                        fingerprint=self.fingerprint,
-                        method=self.method,
-                        path=self.path,
-                        status=status,
-                        headers=tuple(headers),
-                        body=body,
-                        created_at=uow.now(),
-                        first_seq=first_seq,
-                        last_seq=last_seq,
-                        tree_size=size_after,
+
+        def command(batch: Batch) -> _Written:
+            return self._write(batch, operation, present, status_code, location)
+
+        started = time.perf_counter()
+        written = self.writes.submit(command)
+        if self.metrics is not None:
+            if written.replayed:
+                self.metrics.replayed()
+            elif written.appended:
+                self.metrics.entries_appended(written.appended, time.perf_counter() - started)
+        return written.response
+
+    def _write(
+        self,
+        batch: Batch,
+        operation: Callable[[UnitOfWork], Any],
+        present: Callable[[Any], BaseModel] | None,
+        status_code: int | None,
+        location: Callable[[Any], str] | None,
+    ) -> _Written:
+        """The command, inside the batch's transaction (under the append lock)."""
+        uow = batch.uow
+        if self.key is not None:
+            stored = uow.idempotency.get(self.principal.token_id, self.key)
+            if stored is not None:
+                if not hmac.compare_digest(stored.fingerprint, self.fingerprint):
+                    raise IdempotencyKeyReused(
+                        f"Idempotency-Key {self.key!r} was already used for a different "
+                        f"request ({stored.method} {stored.path}); use a new key",
+                        idempotency_key=self.key,
+                        first_request=f"{stored.method} {stored.path}",
                     )
+                return _Written(replay(stored), appended=0, replayed=True)
+        # Nothing is acknowledged on a history that can never be signed: the stored log
+        # must hold the largest tree the log signed (the shared table, the signer's file,
+        # this process's memory) and have no Merkle leaf beyond its last entry.
+        batch.ensure_extendable()
+        size_before = uow.log.size()
+        result = operation(uow)
+        model = result if present is None else present(result)
+        if not isinstance(model, BaseModel):
+            raise TypeError(f"a write must produce a pydantic model, not {type(model)!r}")
+        size_after = uow.log.size()
+        status = status_code or self.default_status
+        body = model.model_dump_json(by_alias=True).encode("utf-8")
+        headers: list[tuple[str, str]] = [("content-type", JSON_MEDIA_TYPE)]
+        first_seq = last_seq = None
+        if size_after > size_before:
+            first_seq, last_seq = size_before, size_after - 1
+            headers.append((LEDGER_SEQ_HEADER, str(last_seq)))
+            headers.append((LEDGER_FIRST_SEQ_HEADER, str(first_seq)))
+        headers.append((TREE_SIZE_HEADER, str(size_after)))
+        if location is not None:
+            headers.append(("location", location(model)))
+        if self.key is not None:
+            uow.idempotency.add(
+                IdempotencyRecord(
+                    token_id=self.principal.token_id,
+                    key=self.key,
+                    fingerprint=self.fingerprint,
+                    method=self.method,
+                    path=self.path,
+                    status=status,
+                    headers=tuple(headers),
+                    body=body,
+                    created_at=uow.now(),
+                    first_seq=first_seq,
+                    last_seq=last_seq,
+                    tree_size=size_after,
                 )
-            uow.commit()
-        if self.metrics is not None and size_after > size_before:
-            self.metrics.entries_appended(size_after - size_before, time.perf_counter() - started)
-        return Response(content=body, status_code=status, headers=dict(headers))
+            )
+        response = Response(content=body, status_code=status, headers=dict(headers))
+        return _Written(response, appended=size_after - size_before, replayed=False)
 
 
 IdempotencyKey = Annotated[
@@ -276,14 +310,14 @@ IdempotencyKey = Annotated[
 async def get_idempotent_write(
     request: Request,
     principal: PrincipalDep,
-    storage: StorageDep,
+    _permit: StorageDep,  # held while the write is queued and written
     idempotency_key: IdempotencyKey = None,
 ) -> IdempotentWrite:
     body = await request.body()
     route = request.scope.get("route")
     default_status = getattr(route, "status_code", None) or 200
     return IdempotentWrite(
-        storage=storage,
+        writes=request.app.state.group_commit,
         principal=principal,
         key=idempotency_key,
         fingerprint=request_fingerprint(request.method, request.url.path, request.url.query, body),

@@ -3,7 +3,11 @@
 - Crash: a few writers post accounts while the server is killed with SIGKILL, three times, and
   restarted: every write the server acknowledged (201) is in the database afterwards, the chain
   and Merkle tree verify, and every checkpoint served before a kill is still a prefix of the log
-  (its root is the stored root at its size), so the restarted server signs again.
+  (its root is the stored root at its size), so the restarted server signs again. The writes
+  are group-committed in batches that also hold idempotent retries (answered with the stored
+  response) and refused duplicates (409): every account is opened by exactly one entry, and a
+  write whose answer the kill lost, retried with its key afterwards, is answered once (replayed
+  exactly when its batch had committed).
 - Double spend: 50 simultaneous transfers of the same 1,009 units: exactly one goes through, the
   49 others get a problem, and the holdings are those of the one transfer.
 
@@ -30,6 +34,7 @@ from app.main import create_app
 from app.settings import Settings
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.adapters.sql.verify import verify_database
+from ledger.log.chain import Entry
 from tests.api.live_server import live_server, settings_env
 from tests.api.scenario import THAI_AUTHORIZATION, post, thai_issuance
 
@@ -47,6 +52,15 @@ def served_tree(response: httpx.Response) -> tuple[int, bytes]:
     return int(lines[1]), base64.b64decode(lines[2])
 
 
+def account_body(account: str) -> dict[str, str]:
+    return {
+        "account_id": account,
+        "registry_id": "THA01",
+        "account_type": "holding",
+        "name": account,
+    }
+
+
 def test_kill_9_loses_no_acknowledged_write_and_the_chain_verifies(
     jcm: dict[str, dict[str, str]],
     app_settings: Settings,
@@ -56,6 +70,7 @@ def test_kill_9_loses_no_acknowledged_write_and_the_chain_verifies(
     world = jcm
     admin = world["admin"]
     acknowledged: list[str] = []
+    unanswered: list[str] = []  # sent when the server was killed: committed or not
     served: list[tuple[int, bytes]] = []
     names = itertools.count()
     lock = threading.Lock()
@@ -75,21 +90,34 @@ def test_kill_9_loses_no_acknowledged_write_and_the_chain_verifies(
                     return
                 with lock:
                     account = f"THA01-P{next(names):05d}"
-                body = {
-                    "account_id": account,
-                    "registry_id": "THA01",
-                    "account_type": "holding",
-                    "name": account,
-                }
+                body = account_body(account)
+                keyed = {"Idempotency-Key": account}
                 try:
-                    response = http.post("/v1/accounts", json=body)
+                    response = http.post("/v1/accounts", json=body, headers=keyed)
                 except httpx.TransportError:
+                    with lock:
+                        unanswered.append(account)
                     return  # the server died: this write was never acknowledged
                 if response.status_code == 201:
                     with lock:
                         acknowledged.append(account)
                 else:
                     assert response.status_code == 503, response.text
+                    continue
+                try:
+                    if written % 4 == 1:
+                        # A client retry of an answered write (in the same batch as later
+                        # writes, or in one of its own): the original answer, nothing appended.
+                        retry = http.post("/v1/accounts", json=body, headers=keyed)
+                        assert retry.status_code == 201, retry.text
+                        assert retry.headers["Idempotent-Replayed"] == "true"
+                        assert retry.content == response.content
+                    elif written % 4 == 3:
+                        # A refused command among the batch's writes: changes nothing.
+                        again = http.post("/v1/accounts", json=body)
+                        assert again.status_code == 409, again.text
+                except httpx.TransportError:
+                    return
                 if written % 3 == 2:
                     try:
                         checkpoint = http.get("/v1/log/checkpoint")
@@ -136,6 +164,16 @@ def test_kill_9_loses_no_acknowledged_write_and_the_chain_verifies(
     with engine.connect() as conn:
         stored = set(conn.execute(text("SELECT account_id FROM account")).scalars())
     assert set(acknowledged) <= stored
+    # Each account was opened by one entry: the retries and the refused duplicates appended
+    # nothing.
+    with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+        entries = [Entry.from_canonical(body) for body in uow.log.read_entries(0, uow.log.size())]
+    opened = Counter(
+        str(entry.payload["account"]["account_id"])  # type: ignore[index, call-overload]
+        for entry in entries
+        if entry.kind == "account.opened"
+    )
+    assert all(opened[name] == 1 for name in stored)
     assert served
     with SqlAlchemyUnitOfWork(engine, write=False) as uow:
         for size, root in served:
@@ -147,6 +185,16 @@ def test_kill_9_loses_no_acknowledged_write_and_the_chain_verifies(
         final = restarted.get("/v1/log/checkpoint")
         assert final.status_code == 200
         assert int(final.text.splitlines()[1]) >= max(size for size, _root in served)
+        # A write whose answer the kill lost, retried with its key: answered 201 once, the
+        # stored answer if its batch had committed, and never opened twice.
+        for account in unanswered:
+            retry = restarted.post(
+                "/v1/accounts",
+                json=account_body(account),
+                headers=admin | {"Idempotency-Key": account},
+            )
+            assert retry.status_code == 201, retry.text
+            assert (account in stored) == (retry.headers.get("Idempotent-Replayed") == "true")
 
 
 def test_fifty_simultaneous_transfers_of_the_same_units_let_exactly_one_through(

@@ -1,0 +1,145 @@
+"""Group commit: the write requests of one process share a transaction and its COMMIT.
+
+Every write serializes on the chain's append lock, so a process's write throughput is one over
+the time a write holds it; before this module, each write held it for its own statements and
+its own COMMIT (an fsync). Now a request hands its write to :meth:`GroupCommit.submit` as a
+*command* and waits. One of the waiting threads at a time is the *leader*: it takes every command
+queued so far (at most ``max_batch``), opens ONE write unit of work (the append lock, once),
+runs each command under a SAVEPOINT, and commits ONCE. Commands queued meanwhile form the next
+batch, led by one of their own threads as soon as the leader is done. There is no thread of its
+own and no timer: a batch is whatever arrived while the previous one was being written, so a
+lone request is written at once, as before.
+
+Guarantees, as with one transaction per request:
+
+- **Own result, own problem.** A command that raises (a broken rule, a 403, a value the database
+  refuses) is rolled back to its savepoint alone, in the database and in what the log and the
+  projection remember (``SqlAlchemyUnitOfWork.savepoint``); its request gets its exception (its
+  problem+json) and its batch-mates go on and commit.
+- **Acknowledged after the commit.** Results are handed back only once the batch committed; if
+  the commit (or the append lock, or a lost connection) fails, every request of the batch gets
+  that error and none is acknowledged.
+- **One chain.** The batch holds the append lock (SQLite ``BEGIN IMMEDIATE``, PostgreSQL the
+  advisory lock) for its whole transaction, so processes and replicas sharing a database still
+  append one gap-free chain, batch by batch.
+- **Order.** Commands run in the order they were queued.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar, cast
+
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, SqlStorage, TransactionLost
+
+T = TypeVar("T")
+
+#: Commands in one transaction at most: bounds a batch's time and a refused command's savepoint
+#: work, far above the concurrency the database permits allow.
+MAX_BATCH = 64
+
+
+class Batch:
+    """What a command sees: the batch's write unit of work, and the log's extendability check
+    made once per batch (the append lock is held for the whole batch)."""
+
+    def __init__(self, uow: SqlAlchemyUnitOfWork) -> None:
+        self.uow = uow
+        self._refusal: Exception | None = None
+        self._checked = False
+
+    def ensure_extendable(self) -> None:
+        """Raise unless the log may be appended to (``SqlLedgerLog.check_extendable``): the
+        stored log holds the largest signed tree and has no Merkle leaf beyond its end. Checked
+        at the first command that needs it; the other commands of the batch get the same
+        answer."""
+        if not self._checked:
+            try:
+                self.uow.log.check_extendable()
+            except Exception as exc:
+                self._refusal = exc
+            self._checked = True
+        if self._refusal is not None:
+            raise self._refusal
+
+
+Command = Callable[[Batch], T]
+
+
+class _Queued(Generic[T]):
+    __slots__ = ("command", "done", "error", "result")
+
+    def __init__(self, command: Command[T]) -> None:
+        self.command = command
+        self.done = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """The write queue of one storage, in one process (module docstring)."""
+
+    def __init__(self, storage: SqlStorage, *, max_batch: int = MAX_BATCH) -> None:
+        self._storage = storage
+        self._max_batch = max_batch
+        self._queue: list[_Queued[object]] = []
+        self._state = threading.Condition()
+        self._leading = False
+
+    @property
+    def queued(self) -> int:
+        """Commands waiting for a batch (not counting those of the batch being written)."""
+        with self._state:
+            return len(self._queue)
+
+    def submit(self, command: Command[T]) -> T:
+        """Run ``command`` in a batch's transaction and return its result once that transaction
+        committed; raise what the command raised (nothing of it was kept), or what made the
+        batch fail (nothing of the batch was kept)."""
+        queued = _Queued(command)
+        with self._state:
+            self._queue.append(cast(_Queued[object], queued))
+        while True:
+            with self._state:
+                while self._leading and not queued.done:
+                    self._state.wait()
+                if queued.done:
+                    break
+                self._leading = True
+                batch = self._queue[: self._max_batch]
+                del self._queue[: self._max_batch]
+            try:
+                self._write(batch)
+            finally:
+                with self._state:
+                    self._leading = False
+                    self._state.notify_all()
+        if queued.error is not None:
+            raise queued.error
+        return cast(T, queued.result)
+
+    def _write(self, queued: list[_Queued[object]]) -> None:
+        """One transaction for the batch: each command under its savepoint, one commit. Marks
+        every command done (its result or its error); the caller wakes the waiters."""
+        try:
+            with self._storage.unit_of_work(write=True) as uow:
+                batch = Batch(uow)
+                for item in queued:
+                    try:
+                        with uow.savepoint():
+                            item.result = item.command(batch)
+                    except TransactionLost:
+                        raise
+                    except Exception as exc:
+                        item.error = exc
+                uow.commit()
+        except BaseException as exc:
+            # The lock, the commit or the connection failed: nothing of the batch is kept.
+            for item in queued:
+                item.result, item.error, item.done = None, exc, True
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for item in queued:
+            item.done = True
