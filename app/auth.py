@@ -19,12 +19,18 @@ than the day it is recorded (:func:`ensure_may_date`).
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -47,10 +53,13 @@ __all__ = [
     "RegistryForbidden",
     "RegistryWriterDep",
     "Role",
+    "VerifiedTokens",
+    "checks_token_revocation",
     "ensure_may_date",
     "ensure_registry",
     "get_caller",
     "get_principal",
+    "invalid_token",
     "require_roles",
 ]
 
@@ -109,6 +118,88 @@ def _unauthenticated(detail: str, error: str | None) -> HttpProblem:
     )
 
 
+def invalid_token() -> HttpProblem:
+    """401: the bearer token is unknown, malformed or revoked."""
+    return _unauthenticated("the bearer token is invalid or revoked", "invalid_token")
+
+
+# --- verified tokens on the write path ---------------------------------------------------------
+
+#: Seconds a verified bearer token is taken without looking it up again, on routes whose
+#: transaction checks the token's revocation itself (:func:`checks_token_revocation`).
+VERIFIED_TOKEN_SECONDS = 60.0
+#: Verified tokens remembered at most (the least recently verified are forgotten first).
+VERIFIED_TOKEN_CAPACITY = 1024
+
+DependencyT = TypeVar("DependencyT", bound=Callable[..., Any])
+_REVOCATION_CHECKED: set[Callable[..., Any]] = set()
+_ROUTES_CHECKING: WeakKeyDictionary[object, bool] = WeakKeyDictionary()
+
+
+def checks_token_revocation(dependency: DependencyT) -> DependencyT:
+    """Mark a dependency whose route's transaction checks that the caller's token is still
+    unrevoked (the group-committed writes, :mod:`app.idempotency`): on such a route the token
+    is verified from :class:`VerifiedTokens` when it was verified recently, without a unit of
+    work of its own."""
+    _REVOCATION_CHECKED.add(dependency)
+    return dependency
+
+
+def _checking(dependant: Dependant) -> bool:
+    return any(d.call in _REVOCATION_CHECKED or _checking(d) for d in dependant.dependencies)
+
+
+def route_checks_revocation(route: object) -> bool:
+    """Whether ``route`` (``request.scope["route"]``) has a :func:`checks_token_revocation`
+    dependency."""
+    if not isinstance(route, APIRoute):
+        return False
+    # By endpoint (routes are not hashable): its signature declares the write's dependencies.
+    checking = _ROUTES_CHECKING.get(route.endpoint)
+    if checking is None:
+        checking = _ROUTES_CHECKING[route.endpoint] = _checking(route.dependant)
+    return checking
+
+
+class VerifiedTokens:
+    """Bearer tokens verified in the last ``seconds`` (keyed by their SHA-256, not their text),
+    with their principals. Used only where the transaction re-checks revocation, so a revoked
+    token writes nothing once its revocation committed; elsewhere every request looks its
+    token up. Used from the event loop only."""
+
+    def __init__(
+        self,
+        seconds: float = VERIFIED_TOKEN_SECONDS,
+        capacity: int = VERIFIED_TOKEN_CAPACITY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._seconds = seconds
+        self._capacity = capacity
+        self._clock = clock
+        self._verified: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
+
+    @staticmethod
+    def _key(token: str) -> bytes:
+        return hashlib.sha256(token.encode("utf-8")).digest()
+
+    def get(self, token: str) -> Principal | None:
+        key = self._key(token)
+        found = self._verified.get(key)
+        if found is None:
+            return None
+        if self._clock() >= found[0]:
+            del self._verified[key]
+            return None
+        return found[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        key = self._key(token)
+        self._verified[key] = (self._clock() + self._seconds, principal)
+        self._verified.move_to_end(key)
+        while len(self._verified) > self._capacity:
+            self._verified.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who sent the request: ``presented`` tells whether it carried a bearer token, ``principal``
@@ -128,14 +219,23 @@ async def get_caller(
 
     The look-up runs in its own unit of work, whose connection is back in the pool before the
     route opens its own: a request never holds one pooled connection while it waits for
-    another. An invalid token counts against the client address's budget of failed attempts
+    another. On a route whose transaction re-checks revocation (the writes), a token verified
+    in the last ``VERIFIED_TOKEN_SECONDS`` is not looked up again (:class:`VerifiedTokens`).
+    An invalid token counts against the client address's budget of failed attempts
     (:mod:`app.admission`)."""
     if credentials is None:
         return Caller(presented=False, principal=None)
     # Again now that the permit is held: a burst from one address may have waited for
     # permits while its first attempts failed.
     await refuse_throttled_callers(request)
-    principal = await run_in_threadpool(authenticate, storage, credentials.credentials)
+    token = credentials.credentials
+    verified: VerifiedTokens | None = getattr(request.app.state, "verified_tokens", None)
+    trusted = verified is not None and route_checks_revocation(request.scope.get("route"))
+    principal = verified.get(token) if verified is not None and trusted else None
+    if principal is None:
+        principal = await run_in_threadpool(authenticate, storage, token)
+        if principal is not None and verified is not None and trusted:
+            verified.put(token, principal)
     if principal is None:
         throttle_of(request).record_failure(client_address(request))
     else:
@@ -151,7 +251,7 @@ async def get_principal(caller: CallerDep) -> Principal:
     if not caller.presented:
         raise _unauthenticated("a bearer token is required", None)
     if caller.principal is None:
-        raise _unauthenticated("the bearer token is invalid or revoked", "invalid_token")
+        raise invalid_token()
     return caller.principal
 
 

@@ -28,10 +28,11 @@ Guarantees, as with one transaction per request:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar, cast
 
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, SqlStorage, TransactionLost
+from ledger.ports import IdempotencyRecord
 
 T = TypeVar("T")
 
@@ -41,13 +42,19 @@ MAX_BATCH = 64
 
 
 class Batch:
-    """What a command sees: the batch's write unit of work, and the log's extendability check
-    made once per batch (the append lock is held for the whole batch)."""
+    """What a command sees: the batch's write unit of work, and what the batch reads once for
+    all its commands (the append lock is held for the whole batch): the log's extendability,
+    the idempotency records stored under the commands' keys, and which of their tokens are
+    still valid."""
 
-    def __init__(self, uow: SqlAlchemyUnitOfWork) -> None:
+    def __init__(self, uow: SqlAlchemyUnitOfWork, queued: Sequence[_Queued[object]]) -> None:
         self.uow = uow
+        self._queued = queued
         self._refusal: Exception | None = None
         self._checked = False
+        self._stored: dict[tuple[str, str], IdempotencyRecord] | None = None
+        self._storing: list[IdempotencyRecord] = []
+        self._valid_tokens: set[str] | None = None
 
     def ensure_extendable(self) -> None:
         """Raise unless the log may be appended to (``SqlLedgerLog.check_extendable``): the
@@ -63,15 +70,51 @@ class Batch:
         if self._refusal is not None:
             raise self._refusal
 
+    def token_valid(self, token_id: str) -> bool:
+        """Whether the token exists and is not revoked, as this transaction sees it (the tokens
+        of every command of the batch in one query)."""
+        if self._valid_tokens is None:
+            ids = {item.token_id for item in self._queued if item.token_id is not None}
+            self._valid_tokens = self.uow.tokens.unrevoked(ids | {token_id})
+        return token_id in self._valid_tokens
+
+    def stored_response(self, token_id: str, key: str) -> IdempotencyRecord | None:
+        """The response stored under the token's ``Idempotency-Key``: by an earlier transaction
+        (the keys of every command of the batch in one query) or an earlier command of this
+        batch."""
+        if self._stored is None:
+            keys = {
+                (item.token_id, item.idempotency_key)
+                for item in self._queued
+                if item.token_id is not None and item.idempotency_key is not None
+            }
+            self._stored = self.uow.idempotency.get_many(keys | {(token_id, key)})
+        return self._stored.get((token_id, key))
+
+    def store_response(self, record: IdempotencyRecord) -> None:
+        """Store a response under its key, in this command's savepoint."""
+        self.uow.idempotency.add(record)
+        self._storing.append(record)
+
+    def _settle(self, kept: bool) -> None:
+        """After a command's savepoint: remember the responses it stored, or forget them."""
+        if kept and self._stored is not None:
+            self._stored.update(((r.token_id, r.key), r) for r in self._storing)
+        self._storing = []
+
 
 Command = Callable[[Batch], T]
 
 
 class _Queued(Generic[T]):
-    __slots__ = ("command", "done", "error", "result")
+    __slots__ = ("command", "done", "error", "idempotency_key", "result", "token_id")
 
-    def __init__(self, command: Command[T]) -> None:
+    def __init__(
+        self, command: Command[T], token_id: str | None, idempotency_key: str | None
+    ) -> None:
         self.command = command
+        self.token_id = token_id
+        self.idempotency_key = idempotency_key
         self.done = False
         self.result: T | None = None
         self.error: BaseException | None = None
@@ -93,11 +136,18 @@ class GroupCommit:
         with self._state:
             return len(self._queue)
 
-    def submit(self, command: Command[T]) -> T:
+    def submit(
+        self,
+        command: Command[T],
+        *,
+        token_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> T:
         """Run ``command`` in a batch's transaction and return its result once that transaction
         committed; raise what the command raised (nothing of it was kept), or what made the
-        batch fail (nothing of the batch was kept)."""
-        queued = _Queued(command)
+        batch fail (nothing of the batch was kept). ``token_id`` and ``idempotency_key``: what
+        the command will ask the batch about (read for all commands at once)."""
+        queued = _Queued(command, token_id, idempotency_key)
         with self._state:
             self._queue.append(cast(_Queued[object], queued))
         while True:
@@ -124,7 +174,7 @@ class GroupCommit:
         every command done (its result or its error); the caller wakes the waiters."""
         try:
             with self._storage.unit_of_work(write=True) as uow:
-                batch = Batch(uow)
+                batch = Batch(uow, queued)
                 for item in queued:
                     try:
                         with uow.savepoint():
@@ -133,6 +183,9 @@ class GroupCommit:
                         raise
                     except Exception as exc:
                         item.error = exc
+                        batch._settle(kept=False)
+                    else:
+                        batch._settle(kept=True)
                 uow.commit()
         except BaseException as exc:
             # The lock, the commit or the connection failed: nothing of the batch is kept.

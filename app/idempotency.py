@@ -44,7 +44,7 @@ from typing import Annotated, Any, TypeVar, overload
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 
-from app.auth import Principal, PrincipalDep
+from app.auth import Principal, PrincipalDep, checks_token_revocation, invalid_token
 from app.deps import StorageDep
 from app.group_commit import Batch, GroupCommit
 from app.metrics import ServiceMetrics
@@ -219,7 +219,9 @@ class IdempotentWrite:
             return self._write(batch, operation, present, status_code, location)
 
         started = time.perf_counter()
-        written = self.writes.submit(command)
+        written = self.writes.submit(
+            command, token_id=self.principal.token_id, idempotency_key=self.key
+        )
         if self.metrics is not None:
             if written.replayed:
                 self.metrics.replayed()
@@ -237,8 +239,12 @@ class IdempotentWrite:
     ) -> _Written:
         """The command, inside the batch's transaction (under the append lock)."""
         uow = batch.uow
+        # The token was verified before the request queued (perhaps from the cache of verified
+        # tokens, ``app.auth``): a write commits only if it is still unrevoked here.
+        if not batch.token_valid(self.principal.token_id):
+            raise invalid_token()
         if self.key is not None:
-            stored = uow.idempotency.get(self.principal.token_id, self.key)
+            stored = batch.stored_response(self.principal.token_id, self.key)
             if stored is not None:
                 if not hmac.compare_digest(stored.fingerprint, self.fingerprint):
                     raise IdempotencyKeyReused(
@@ -270,7 +276,7 @@ class IdempotentWrite:
         if location is not None:
             headers.append(("location", location(model)))
         if self.key is not None:
-            uow.idempotency.add(
+            batch.store_response(
                 IdempotencyRecord(
                     token_id=self.principal.token_id,
                     key=self.key,
@@ -307,6 +313,7 @@ IdempotencyKey = Annotated[
 ]
 
 
+@checks_token_revocation
 async def get_idempotent_write(
     request: Request,
     principal: PrincipalDep,

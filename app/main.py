@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app import __version__
 from app.admission import DatabaseAdmission, FailedAuthThrottle, get_storage
-from app.auth import get_caller
+from app.auth import VerifiedTokens, get_caller
 from app.group_commit import GroupCommit
 from app.keys import SignerKeyUnusable, load_cosigner, load_signer
 from app.metrics import ServiceMetrics
@@ -238,6 +238,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.storage = storage
     app.state.group_commit = GroupCommit(storage)
+    app.state.verified_tokens = VerifiedTokens()
     app.state.pending_migrations = partial(pending_on, storage.engine)
     app.state.metrics = metrics = ServiceMetrics()
     # Partner witnesses, when configured, are asked what they cosigned before the log signs.

@@ -23,15 +23,19 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import Engine, event, func, select, text
 
+from app import auth
+from app.auth import Principal, Role
 from app.group_commit import GroupCommit
 from app.idempotency import IdempotentWriteDep
 from app.schemas import AccountCreate, AccountPublic
+from ledger.access import authenticate, revoke_token
 from ledger.adapters.sql.orm_api import idempotency_record
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
+from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, SqlStorage
 from ledger.adapters.sql.verify import verify_database
 from ledger.errors import InvalidInput
 from ledger.ports import UnitOfWork
 from ledger.registry import services
+from tests.api.conftest import TokenFactory
 from tests.api.scenario import THAI_AUTHORIZATION, post, thai_issuance
 
 router = APIRouter(prefix="/test")
@@ -330,3 +334,41 @@ def test_a_batch_whose_commit_fails_acknowledges_none_of_its_writes(
     assert retried.status_code == 201, retried.text
     assert "Idempotent-Replayed" not in retried.headers
     assert verify_database(engine).ok
+
+
+@pytest.mark.usefixtures("jcm")
+def test_a_write_with_a_token_revoked_after_it_was_verified_is_401_and_appends_nothing(
+    client: TestClient,
+    app: FastAPI,
+    tokens: TokenFactory,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issued = tokens.issue(Role.admin)
+    admin = issued.headers
+    lookups = [0]
+
+    def counted(storage: SqlStorage, token: str) -> Principal | None:
+        lookups[0] += 1
+        return authenticate(storage, token)
+
+    monkeypatch.setattr(auth, "authenticate", counted)
+
+    def account(name: str) -> dict[str, str]:
+        return {"account_id": name, "registry_id": "THA01", "account_type": "holding", "name": "x"}
+
+    assert client.post("/v1/accounts", headers=admin, json=account("THA01-A")).status_code == 201
+    # The write path takes the token it verified a moment ago without looking it up again...
+    assert client.post("/v1/accounts", headers=admin, json=account("THA01-B")).status_code == 201
+    assert lookups == [1]
+    # ... and reads look it up on every request, as before.
+    assert client.get("/v1/parties/THA", headers=admin).status_code == 200
+    assert lookups == [2]
+    revoke_token(app.state.storage, issued.principal.token_id)
+    size = ledger_size(engine)
+    # The batch's transaction finds the token revoked: 401, nothing appended.
+    refused = client.post("/v1/accounts", headers=admin, json=account("THA01-C"))
+    assert refused.status_code == 401, refused.text
+    assert 'error="invalid_token"' in refused.headers["www-authenticate"]
+    assert ledger_size(engine) == size
+    assert client.get("/v1/parties/THA", headers=admin).status_code == 401

@@ -5,8 +5,9 @@ The stored headers are a JSON array of ``[name, value]`` pairs."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, RowMapping, and_, insert, or_, select
 
 from ledger.adapters.sql.orm_api import idempotency_record
 from ledger.adapters.sql.times import as_utc
@@ -15,37 +16,52 @@ from ledger.ports import IdempotencyRecord
 _t = idempotency_record.c
 
 
+def _record(row: RowMapping) -> IdempotencyRecord:
+    headers = tuple((str(name), str(value)) for name, value in json.loads(row["response_headers"]))
+    return IdempotencyRecord(
+        token_id=row["token_id"],
+        key=row["idempotency_key"],
+        fingerprint=bytes(row["request_fingerprint"]),
+        method=str(row["request_method"]),
+        path=str(row["request_path"]),
+        status=int(row["response_status"]),
+        headers=headers,
+        body=bytes(row["response_body"]),
+        created_at=as_utc(row["created_at"]),
+        first_seq=row["first_seq"],
+        last_seq=row["last_seq"],
+        tree_size=row["tree_size"],
+    )
+
+
 class SqlIdempotencyRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def get(self, token_id: str, key: str) -> IdempotencyRecord | None:
-        row = (
-            self._conn.execute(
-                select(idempotency_record).where(_t.token_id == token_id, _t.idempotency_key == key)
+        return self.get_many([(token_id, key)]).get((token_id, key))
+
+    def get_many(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], IdempotencyRecord]:
+        """The records stored under any of ``keys`` ((token id, key) pairs), in one query."""
+        by_token: dict[str, list[str]] = {}
+        for token_id, key in keys:
+            by_token.setdefault(token_id, []).append(key)
+        if not by_token:
+            return {}
+        rows = self._conn.execute(
+            select(idempotency_record).where(
+                or_(
+                    *(
+                        and_(_t.token_id == token_id, _t.idempotency_key.in_(wanted))
+                        for token_id, wanted in by_token.items()
+                    )
+                )
             )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            return None
-        headers = tuple(
-            (str(name), str(value)) for name, value in json.loads(row["response_headers"])
-        )
-        return IdempotencyRecord(
-            token_id=row["token_id"],
-            key=row["idempotency_key"],
-            fingerprint=bytes(row["request_fingerprint"]),
-            method=str(row["request_method"]),
-            path=str(row["request_path"]),
-            status=int(row["response_status"]),
-            headers=headers,
-            body=bytes(row["response_body"]),
-            created_at=as_utc(row["created_at"]),
-            first_seq=row["first_seq"],
-            last_seq=row["last_seq"],
-            tree_size=row["tree_size"],
-        )
+        ).mappings()
+        records = (_record(row) for row in rows)
+        return {(record.token_id, record.key): record for record in records}
 
     def add(self, record: IdempotencyRecord) -> None:
         self._conn.execute(

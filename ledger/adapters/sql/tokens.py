@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
@@ -47,6 +48,17 @@ class SqlTokenRepository:
             .first()
         )
         return None if row is None else _record(row)
+
+    def unrevoked(self, token_ids: Collection[str]) -> set[str]:
+        """Which of ``token_ids`` exist and are not revoked, in one query."""
+        if not token_ids:
+            return set()
+        rows = self._conn.execute(
+            select(api_token.c.token_id).where(
+                api_token.c.token_id.in_(sorted(set(token_ids))), api_token.c.revoked_at.is_(None)
+            )
+        )
+        return {str(token_id) for (token_id,) in rows}
 
     def revoke(self, token_id: str, revoked_at: datetime) -> None:
         self._conn.execute(
