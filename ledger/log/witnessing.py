@@ -260,7 +260,7 @@ def add_checkpoint(
             f"{request.old_size}",
             latest_size=latest_size,
         )
-    if latest is None or latest.tree_size == 0:
+    if latest is None or (latest.tree_size == 0 and checkpoint.size > 0):
         # Every tree extends the empty one: from size 0 the proof is empty (tlog-witness).
         if request.proof:
             raise ConsistencyProofInvalid(

@@ -320,6 +320,10 @@ def test_a_witness_that_cosigned_the_empty_tree_cosigns_any_tree_from_size_0() -
     log, witness_uow = FakeStorage(), FakeUnitOfWork()
     empty = sign_checkpoint(Checkpoint(ORIGIN, 0, hashlib.sha256(b"").digest()), [LOG])
     witness_it(witness_uow, AddCheckpoint(0, (), empty))
+    witness_it(witness_uow, AddCheckpoint(0, (), empty))  # the same again: cosigned again
+    other = sign_checkpoint(Checkpoint(ORIGIN, 0, hashlib.sha256(b"x").digest()), [LOG])
+    with pytest.raises(witnessing.ForkedCheckpoint):
+        witness_it(witness_uow, AddCheckpoint(0, (), other))
     log.grow(3)
     witness_it(witness_uow, request(log, 0))
     with witness_uow as uow:
