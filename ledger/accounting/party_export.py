@@ -55,6 +55,12 @@ the whole log: a full export (or the tlog-tiles) of the same tree size proves ev
 the selection rule is a pure function of the entries (``ledger.registry.entry_tags``), so an
 auditor who holds both can recompute the selection and compare its count and ``seqs_sha256``.
 Entries are not contiguous, so the hash chain is not checked within a filtered export.
+
+Memory: the builder reads the entries in batches (three passes: the AEF derivation, which runs
+before the first byte so that every refusal is a problem document, then the entries, then the
+proofs, one inclusion proof query per entry) and holds the list of selected seqs and the Party's
+replayed projection (its registries, accounts, authorizations and blocks), not the entries; the
+verifier holds the same projection. Both grow with the Party's state, not with the log.
 """
 
 from __future__ import annotations

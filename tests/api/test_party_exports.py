@@ -142,6 +142,13 @@ def test_a_filtered_export_carries_the_partys_entries_and_aef(
     assert report.aef_rows[aef.AefTable.ACTIONS.value] == len(served[aef.AefTable.ACTIONS.value])
     assert report.aef_rows[aef.AefTable.ACTIONS.value] > 0
 
+    linked = client.get(
+        "/v1/exports", params={"party": "JPN", "year": YEAR, "previous_size": 10}, headers=auditor
+    )
+    assert linked.status_code == 200
+    extended = verify_any_export(linked.content, vkey)  # with its consistency proof from 10
+    assert (extended.previous_size, extended.row_count) == (10, report.row_count)
+
 
 def test_a_signed_but_tampered_table_is_refused(
     client: TestClient, auditor: dict[str, str], vkey: str, signer: note.Signer
