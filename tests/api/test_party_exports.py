@@ -150,10 +150,17 @@ def test_a_filtered_export_carries_the_partys_entries_and_aef(
     assert (extended.previous_size, extended.row_count) == (10, report.row_count)
 
 
-def test_a_signed_but_tampered_table_is_refused(
+def test_a_dishonest_export_is_refused_even_when_signed_again(
     client: TestClient, auditor: dict[str, str], vkey: str, signer: note.Signer
 ) -> None:
-    files = unpack_export(download(client, auditor))
+    """One download, three forgeries (each helper below works on its own copy)."""
+    exported = unpack_export(download(client, auditor))
+    a_tampered_table_is_refused(dict(exported), vkey, signer)
+    a_dropped_entry_is_refused(dict(exported), vkey, signer)
+    an_entry_of_another_party_slipped_in_is_refused(dict(exported), client, auditor, vkey, signer)
+
+
+def a_tampered_table_is_refused(files: dict[str, bytes], vkey: str, signer: note.Signer) -> None:
     tables = json.loads(files[AEF_FILE])
     row = tables[aef.AefTable.ACTIONS.value][0]
     quantity = next(key for key, value in row.items() if isinstance(value, int) and value > 100)
@@ -163,10 +170,7 @@ def test_a_signed_but_tampered_table_is_refused(
         verify_any_export(resigned(files, signer), vkey)
 
 
-def test_a_dropped_entry_is_refused(
-    client: TestClient, auditor: dict[str, str], vkey: str, signer: note.Signer
-) -> None:
-    files = unpack_export(download(client, auditor))
+def a_dropped_entry_is_refused(files: dict[str, bytes], vkey: str, signer: note.Signer) -> None:
     entries, proofs = lines(files[ENTRIES_FILE]), lines(files[TLOG_PROOFS_FILE])
     use = next(i for i, line in enumerate(entries) if b'"kind":"itmo.use"' in line)
     seqs = [Entry.from_canonical(line[:-1]).seq for line in entries]
@@ -180,10 +184,13 @@ def test_a_dropped_entry_is_refused(
         verify_any_export(resigned(files, signer, **selection(seqs)), vkey)
 
 
-def test_an_entry_of_another_party_slipped_in_is_refused(
-    client: TestClient, auditor: dict[str, str], vkey: str, signer: note.Signer
+def an_entry_of_another_party_slipped_in_is_refused(
+    files: dict[str, bytes],
+    client: TestClient,
+    auditor: dict[str, str],
+    vkey: str,
+    signer: note.Signer,
 ) -> None:
-    files = unpack_export(download(client, auditor))
     entries, proofs = lines(files[ENTRIES_FILE]), lines(files[TLOG_PROOFS_FILE])
     seqs = [Entry.from_canonical(line[:-1]).seq for line in entries]
     whole = unpack_export(client.get("/v1/exports", headers=auditor).content)
