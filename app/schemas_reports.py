@@ -112,6 +112,9 @@ class PolicyPublic(ResponseModel):
         description="For a non-GHG NDC: first-transfers-subtract (adjusted indicator = "
         "indicator - FT + U) or first-transfers-add (the GHG sign)"
     )
+    first_transfer_year: str = Field(
+        description="The year 23(c) books a first transfer to: vintage or year-of-first-transfer"
+    )
     chosen_by_party: list[str] = Field(
         description="The settings the Party chose; the others are the deployment's"
     )
@@ -126,6 +129,7 @@ class PolicyPublic(ResponseModel):
             elapsed_years_inclusive=policy.elapsed_years_inclusive,
             oimp_first_transfers_in_net=policy.oimp_first_transfers_in_net,
             non_ghg_sign=policy.non_ghg_sign.value,
+            first_transfer_year=policy.first_transfer_year.value,
             chosen_by_party=list(policy.chosen_by_party),
             party_choice_seq=policy.party_choice_seq,
         )

@@ -22,7 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from ledger.accounting.adjustments import AdjustmentPolicy, AveragingBasis, NonGhgSign
+from ledger.accounting.adjustments import (
+    AdjustmentPolicy,
+    AveragingBasis,
+    FirstTransferYear,
+    NonGhgSign,
+)
 from ledger.adapters.sql.db import PoolLimits, normalize_database_url
 from ledger.errors import LedgerError
 from ledger.imports import BATCH_SIZE
@@ -166,6 +171,9 @@ class Settings(BaseSettings):
     #: For a non-GHG NDC: do first transfers lower the indicator and uses raise it (the
     #: default, article6.md's reading of 2/CMA.3 annex para 9), or the reverse (the GHG sign)?
     non_ghg_sign: NonGhgSign = NonGhgSign.FIRST_TRANSFERS_SUBTRACT
+    #: The year 23(c) books a first transfer to: its vintage (default, like the CA of para
+    #: 8(a)) or the year of the first transfer (the sources disagree; docs/reporting-cycle.md).
+    first_transfer_year: FirstTransferYear = FirstTransferYear.VINTAGE
     #: Slow and numerous clients (app/server.py, app/middleware.py): seconds to send a complete
     #: header block (from the connection's start or the previous response), seconds to send a
     #: whole request body, seconds an idle keep-alive connection stays open, the largest header
@@ -300,6 +308,7 @@ class Settings(BaseSettings):
             elapsed_years_inclusive=self.elapsed_years_inclusive,
             oimp_first_transfers_in_net=self.oimp_first_transfers_in_net,
             non_ghg_sign=self.non_ghg_sign,
+            first_transfer_year=self.first_transfer_year,
         )
 
 

@@ -299,7 +299,9 @@ def read_structured_summary(
     summary = reporting.structured_summary_for(
         uow, code, settings.adjustment_policy, period_start=period_start, tree_size=size
     )
-    breakdowns = reporting.breakdowns_for(uow, code, period_start=period_start, tree_size=size)
+    breakdowns = reporting.breakdowns_for(
+        uow, code, settings.adjustment_policy, period_start=period_start, tree_size=size
+    )
     body = StructuredSummaryPublic.of(summary, breakdowns).model_dump_json().encode()
     return _cached(request, size, body, "application/json")
 

@@ -547,7 +547,13 @@ def aef_page(
                 period_start=period.period_start,
                 tree_size=size,
             ),
-            reporting.breakdowns_for(uow, code, period_start=period.period_start, tree_size=size),
+            reporting.breakdowns_for(
+                uow,
+                code,
+                settings.adjustment_policy,
+                period_start=period.period_start,
+                tree_size=size,
+            ),
         )
     return render(
         request,

@@ -116,6 +116,7 @@ def test_reports_per_period_state_their_policy(
         "elapsed_years_inclusive": True,
         "oimp_first_transfers_in_net": True,
         "non_ghg_sign": "first-transfers-subtract",
+        "first_transfer_year": "vintage",
         "chosen_by_party": [],
         "party_choice_seq": None,
     }

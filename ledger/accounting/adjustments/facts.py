@@ -64,10 +64,15 @@ class FirstTransferFact:
     sector: str
     transferring_party: str
     using_party: str | None = None
+    transfer_year: int | None = None
+    """The year of the first transfer's action date (``None``: not known; the vintage stands
+    in), for 23(c) booked by year of first transfer (``AdjustmentPolicy.first_transfer_year``)."""
 
     def __post_init__(self) -> None:
         _check_fact_header(self, self.quantity)
         check_int(InvalidFact, "vintage", self.vintage)
+        if self.transfer_year is not None:
+            check_int(InvalidFact, "transfer_year", self.transfer_year)
         coerce_enum(self, "purpose", Purpose, InvalidFact)
         check_text(InvalidFact, "cooperative_approach", self.cooperative_approach)
         check_text(InvalidFact, "sector", self.sector)
@@ -80,8 +85,9 @@ class FirstTransferFact:
 class UseFact:
     """A use of ITMOs towards the NDC recorded at ``seq``, booked to ``use_year`` (para 8(b)).
 
-    ``transferring_party`` is the first transferring Party of the ITMOs; ``using_party`` is the
-    Party that used them.
+    ``transferring_party`` is the Party the using Party acquired the ITMOs from (the first
+    transferring Party when it acquired them from it, or when the ledger did not see the
+    acquisition); ``using_party`` is the Party that used them.
     """
 
     seq: int

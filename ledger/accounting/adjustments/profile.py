@@ -26,6 +26,19 @@ class AveragingBasis(StrEnum):
     """Average ``FT`` and ``U`` separately and report both; the CA is their difference."""
 
 
+class FirstTransferYear(StrEnum):
+    """The year a 23(c) first-transferred quantity is booked to (2/CMA.3 annex para 23(c)); the
+    sources disagree (article6.md §2.2, §3.7): para 8(a) books the corresponding adjustment to
+    the year the mitigation occurred, while "annual quantity of ITMOs first transferred" reads
+    as the year of the first transfer."""
+
+    VINTAGE = "vintage"
+    """Booked to the vintage, like the CA of para 8(a) (the default): 23(c) - 23(e) = 23(f)."""
+    YEAR_OF_FIRST_TRANSFER = "year-of-first-transfer"
+    """Booked to the year of the first transfer's action date. 23(f), the CA and the averages
+    stay booked to the vintage (para 8(a)), so 23(f) need not equal 23(c) - 23(e) in a year."""
+
+
 class NonGhgSign(StrEnum):
     """How first transfers and uses move a non-GHG indicator (2/CMA.3 annex para 9; the
     sources disagree on the sign, article6.md §2.1)."""
@@ -58,12 +71,15 @@ class AdjustmentPolicy:
     - ``non_ghg_sign``: for a non-GHG NDC, whether first transfers lower the indicator and uses
       raise it (``first-transfers-subtract``, default) or the reverse, the GHG sign
       (``first-transfers-add``): :class:`NonGhgSign`. The CA itself is ``FT - U`` either way.
+    - ``first_transfer_year``: the year 23(c) and its 23(j) breakdowns book a first transfer
+      to: its vintage (default) or the year of the first transfer (:class:`FirstTransferYear`).
     """
 
     averaging_basis: AveragingBasis = AveragingBasis.NET
     elapsed_years_inclusive: bool = True
     oimp_first_transfers_in_net: bool = True
     non_ghg_sign: NonGhgSign = NonGhgSign.FIRST_TRANSFERS_SUBTRACT
+    first_transfer_year: FirstTransferYear = FirstTransferYear.VINTAGE
     chosen_by_party: tuple[str, ...] = field(default=(), compare=False)
     """Where it came from (not part of the policy's value): the settings the Party chose
     (:class:`PartyPolicyChoice`); the others are the deployment's."""
@@ -73,6 +89,7 @@ class AdjustmentPolicy:
     def __post_init__(self) -> None:
         coerce_enum(self, "averaging_basis", AveragingBasis, InvalidInput)
         coerce_enum(self, "non_ghg_sign", NonGhgSign, InvalidInput)
+        coerce_enum(self, "first_transfer_year", FirstTransferYear, InvalidInput)
         for name in ("elapsed_years_inclusive", "oimp_first_transfers_in_net"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidInput(f"{name} must be a bool", field=name)
@@ -84,6 +101,7 @@ class AdjustmentPolicy:
             "elapsed_years_inclusive": self.elapsed_years_inclusive,
             "oimp_first_transfers_in_net": self.oimp_first_transfers_in_net,
             "non_ghg_sign": self.non_ghg_sign.value,
+            "first_transfer_year": self.first_transfer_year.value,
         }
 
 

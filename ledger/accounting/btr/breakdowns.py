@@ -12,6 +12,7 @@ from fractions import Fraction
 from ledger.accounting.adjustments import (
     Figure,
     FirstTransferFact,
+    FirstTransferYear,
     OimpAuthorizationFact,
     UseFact,
 )
@@ -37,10 +38,12 @@ class BreakdownRow:
     """The amount of ``paragraph`` (23(c), 23(d) or 23(e)) booked to ``year`` in
     ``cooperative_approach`` whose ``dimension`` equals ``key`` (para 23(j)).
 
-    ``year`` is the year the amount counts in on the summary row: the vintage for 23(c), the
-    year of authorization for 23(d), the year of use for 23(e). ``key`` is the value of the
-    dimension (a vintage as four digits), or ``"NA"`` where it does not apply: a first transfer
-    with no acquiring Party, or the using Party of an OIMP authorization.
+    ``year`` is the year the amount counts in on the summary row: for 23(c) the vintage or the
+    year of the first transfer (``AdjustmentPolicy.first_transfer_year``), for 23(d) the year of
+    authorization, for 23(e) the year of use. The vintage dimension keeps the vintage either
+    way, so a 23(c) year booked by first transfer still breaks down by vintage. ``key`` is the
+    value of the dimension (a vintage as four digits), or ``"NA"`` where it does not apply: a
+    first transfer with no acquiring Party, or the using Party of an OIMP authorization.
     """
 
     paragraph: Paragraph
@@ -64,12 +67,13 @@ def _amounts(
     first_transfers: Iterable[FirstTransferFact],
     uses: Iterable[UseFact],
     oimp_authorizations: Iterable[OimpAuthorizationFact],
+    first_transfer_year: FirstTransferYear,
 ) -> Iterable[_Amount]:
     dim = BreakdownDimension
     for ft in first_transfers:
         yield _Amount(
             Paragraph.P23_C,
-            ft.vintage,
+            booked_year(ft, first_transfer_year),
             ft.seq,
             ft.quantity,
             (
@@ -114,10 +118,18 @@ _PARAGRAPH_ORDER = {p: i for i, p in enumerate(Paragraph)}
 _DIMENSION_ORDER = {d: i for i, d in enumerate(BreakdownDimension)}
 
 
+def booked_year(ft: FirstTransferFact, axis: FirstTransferYear) -> int:
+    """The year 23(c) books the first transfer to under ``axis``."""
+    if axis is FirstTransferYear.YEAR_OF_FIRST_TRANSFER and ft.transfer_year is not None:
+        return ft.transfer_year
+    return ft.vintage
+
+
 def breakdowns_23j(
     first_transfers: Iterable[FirstTransferFact],
     uses: Iterable[UseFact],
     oimp_authorizations: Iterable[OimpAuthorizationFact] = (),
+    first_transfer_year: FirstTransferYear = FirstTransferYear.VINTAGE,
 ) -> tuple[BreakdownRow, ...]:
     """The 23(c)-(e) amounts per cooperative approach, and within each approach per sector,
     transferring Party, using Party and vintage (decision 2/CMA.3, annex, para 23(j)).
@@ -128,7 +140,7 @@ def breakdowns_23j(
     """
     groups: dict[tuple[Paragraph, int, str, BreakdownDimension, str], list[_Amount]]
     groups = defaultdict(list)
-    for amount in _amounts(first_transfers, uses, oimp_authorizations):
+    for amount in _amounts(first_transfers, uses, oimp_authorizations, first_transfer_year):
         approach = amount.keys[0][1]
         for dimension, key in amount.keys:
             groups[(amount.paragraph, amount.year, approach, dimension, key)].append(amount)

@@ -18,10 +18,13 @@ from ledger.accounting.adjustments import (
     AdjustmentPolicy,
     AdjustmentReport,
     Figure,
+    FirstTransferFact,
+    FirstTransferYear,
     OimpAuthorizationFact,
     YearRow,
     check_oimp_authorizations,
 )
+from ledger.accounting.btr.breakdowns import booked_year
 from ledger.accounting.btr.paragraphs import CTF_ROWS, Paragraph
 from ledger.registry.model import CaMethod, Metric, NdcType
 
@@ -143,6 +146,7 @@ def _disclosure(report: AdjustmentReport) -> str:
         f"period {profile.period_label}, metric {profile.metric.value}).",
         "First transfers authorized for OIMP only enter the net quantity: "
         f"{'yes' if policy.oimp_first_transfers_in_net else 'no'}.",
+        f"23(c) is booked to the {policy.first_transfer_year.value.replace('-', ' ')}.",
         "Figures are exact; displayed values are rounded half to even for display only.",
     ]
     if policy.chosen_by_party:
@@ -182,9 +186,33 @@ def _oimp_cells(
     return tuple(cells)
 
 
+def _first_transfer_cells(
+    report: AdjustmentReport, first_transfers: Iterable[FirstTransferFact]
+) -> tuple[SummaryCell, ...]:
+    """23(c): the report's first-transferred figures (booked to the vintage), or, under
+    ``first_transfer_year = year-of-first-transfer``, the facts booked to the year of their
+    first transfer (those of the period's vintages, in the period's years)."""
+    if report.policy.first_transfer_year is FirstTransferYear.VINTAGE:
+        return _cells(report, lambda row: row.first_transferred)
+    by_year: dict[int, list[FirstTransferFact]] = defaultdict(list)
+    for fact in first_transfers:
+        by_year[booked_year(fact, report.policy.first_transfer_year)].append(fact)
+    return tuple(
+        SummaryCell(
+            year,
+            Figure(
+                Fraction(sum(f.quantity for f in by_year[year])),
+                tuple(f.seq for f in by_year[year]),
+            ),
+        )
+        for year in report.profile.years
+    )
+
+
 def build_structured_summary(
     report: AdjustmentReport,
     oimp_authorizations: Iterable[OimpAuthorizationFact] = (),
+    first_transfers: Iterable[FirstTransferFact] = (),
 ) -> StructuredSummary:
     """The Article 6 rows of CTF Table 4 (decision 5/CMA.3, annex II) from ``report`` and the
     para 23(d) authorizations, in the order of article6.md §3.7.
@@ -235,7 +263,16 @@ def build_structured_summary(
             unit,
             _cells(report, lambda row: row.emissions),
         ),
-        Paragraph.P23_C: _Spec(True, "", unit, _cells(report, lambda row: row.first_transferred)),
+        Paragraph.P23_C: _Spec(
+            True,
+            "",
+            unit,
+            _first_transfer_cells(report, first_transfers),
+            note=""
+            if report.policy.first_transfer_year is FirstTransferYear.VINTAGE
+            else "booked to the year of the first transfer (policy); 23(f) and the CA stay "
+            "booked to the vintage (para 8(a))",
+        ),
         Paragraph.P23_D: _Spec(True, "", unit, _oimp_cells(report, oimp)),
         Paragraph.P23_E: _Spec(True, "", unit, _cells(report, lambda row: row.used)),
         Paragraph.P23_F: _Spec(

@@ -201,17 +201,25 @@ def structured_summary_for(
     """The Article 6 rows of the BTR structured summary (CTF Table 4) of one NDC period, from
     the first ``tree_size`` entries (default: all)."""
     facts = party_facts(uow, party, tree_size=tree_size, period_start=period_start)
-    return build_structured_summary(_booked(facts, facts.policy(policy)), facts.oimp_authorizations)
+    return build_structured_summary(
+        _booked(facts, facts.policy(policy)), facts.oimp_authorizations, facts.first_transfers
+    )
 
 
 def breakdowns_for(
     uow: UnitOfWork,
     party: str,
+    policy: AdjustmentPolicy = DEFAULT_POLICY,
     *,
     period_start: int | None = None,
     tree_size: int | None = None,
 ) -> tuple[BreakdownRow, ...]:
     """The para 23(j) breakdowns of the Party's 23(c)-(e) amounts in one NDC period, from the
-    first ``tree_size`` entries (default: all)."""
+    first ``tree_size`` entries (default: all); 23(c) booked as the policy says."""
     facts = party_facts(uow, party, tree_size=tree_size, period_start=period_start)
-    return breakdowns_23j(facts.first_transfers, facts.uses, facts.oimp_authorizations)
+    return breakdowns_23j(
+        facts.first_transfers,
+        facts.uses,
+        facts.oimp_authorizations,
+        facts.policy(policy).first_transfer_year,
+    )

@@ -281,6 +281,7 @@ def _on_first_transfer(scan: PartyScan, entry: Entry) -> None:
                 sector=sector,
                 transferring_party=scan.party,
                 using_party=acquiring,
+                transfer_year=action_date(entry).year,
             )
         )
 
@@ -305,10 +306,12 @@ def _on_transfer(scan: PartyScan, entry: Entry) -> None:
 
 
 def _on_acquisition(scan: PartyScan, entry: Entry) -> None:
-    if (
-        scan.actions.covers(entry)
-        and scan.account_party(payload_str(entry, "to_account")) == scan.party
-    ):
+    if scan.account_party(payload_str(entry, "to_account")) != scan.party:
+        return
+    transferring = payload_str(entry, "transferring_party")
+    for block in acted_blocks(entry):
+        scan.acquired_from[block.block_id] = transferring
+    if scan.actions.covers(entry):
         for block in acted_blocks(entry):
             scan.actions.add(
                 entry,
@@ -325,7 +328,7 @@ def _on_use(scan: PartyScan, entry: Entry) -> None:
     groups: dict[tuple[int, str, str, str], int] = defaultdict(int)
     for block in acted_blocks(entry):
         a = block.attributes
-        groups[(a.vintage, a.ca_id, a.sector, a.first_transferring_party)] += _counted(
+        groups[(a.vintage, a.ca_id, a.sector, _acquired_from(scan, block))] += _counted(
             scan, block, use_year
         )
         if scan.actions.covers(entry):
@@ -371,6 +374,19 @@ def _on_cancellation(scan: PartyScan, entry: Entry) -> None:
             subtype=payload_str(entry, "subtype"),
             using_party=scan.party,
         )
+
+
+def _acquired_from(scan: PartyScan, block: UnitBlock) -> str:
+    """The Party the scan's Party acquired the units from: the transferring Party of the
+    acquisition of the block or of the block it was split from; the first transferring Party
+    if the ledger saw no acquisition (2/CMA.3 annex para 23(j): "transferring Party")."""
+    found: UnitBlock | None = block
+    while found is not None:
+        party = scan.acquired_from.get(found.block_id)
+        if party is not None:
+            return party
+        found = None if found.parent_id is None else scan.state.get_block(found.parent_id)
+    return block.attributes.first_transferring_party
 
 
 def _counted(scan: PartyScan, block: UnitBlock, year: int) -> int:

@@ -52,6 +52,8 @@ class PartyScan:
     state: InMemoryProjection = field(default_factory=InMemoryProjection)
     facts: CollectedFacts = field(default_factory=CollectedFacts)
     actions: ActionTable = field(init=False)
+    acquired_from: dict[int, str] = field(default_factory=dict)
+    """The Party each block acquired by the scan's Party came from, by block id."""
     year_end: InMemoryProjection = field(default_factory=InMemoryProjection)
     """The projection at 31 December of the reported year by action date: every entry that
     writes no blocks, and the block-writing entries dated on or before that day. Actions on a
