@@ -9,13 +9,15 @@ leaf of the range is proven at its index exactly as its own inclusion proof woul
 about one node hash per leaf instead of log2(size) per leaf, and O(log size) memory whatever the
 range's length.
 
-:class:`RangeRoot` walks the tree depth first, left to right, as RFC 9162 §2.1.1 defines the
-MTH, stopping whenever it needs the next leaf: a push-style traversal, so a reader can stream
-entries through it in any batch size.
+:class:`RangeRoot` folds the leaves, as they are pushed in any batch size, into the range's
+maximal complete subtrees (a compact range: every complete subtree of the tree's leaves is a node
+of the RFC 9162 tree), then walks the tree from the top as RFC 9162 §2.1.1 defines the MTH,
+taking each subtree from the boundary proofs or the compact range.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from ledger.errors import ProofError
@@ -56,10 +58,14 @@ def outside_nodes(
 
 
 class RangeRoot:
-    """Feed the leaf hashes of ``[start, end)`` in order with :meth:`add`; :attr:`root` is then
-    the root of the tree of ``size`` they and the boundary proofs imply."""
+    """Feed the leaf hashes of ``[start, end)`` in order with :meth:`add` or :meth:`extend`;
+    :attr:`root` is then the root of the tree of ``size`` they and the boundary proofs imply.
 
-    __slots__ = ("_known", "_rights", "_lefts", "_next", "_end", "_root")
+    The leaves are folded as they come into the range's maximal complete subtrees (a compact
+    range: about one node hash per leaf, O(log size) hashes held); :attr:`root` then walks the
+    tree from the top, taking each subtree from the boundary proofs or the compact range."""
+
+    __slots__ = ("_known", "_stack", "_start", "_next", "_end", "_size", "_root")
 
     def __init__(
         self,
@@ -70,14 +76,13 @@ class RangeRoot:
         last_proof: Sequence[bytes],
     ) -> None:
         self._known = outside_nodes(start, end, size, first_proof, last_proof)
-        # From the root down to the current node: each ancestor's right child (middle, high),
-        # and its left child's hash once known.
-        self._rights: list[tuple[int, int]] = []
-        self._lefts: list[bytes | None] = []
+        # The complete subtrees of the leaves added so far, left to right: (low, high, hash).
+        self._stack: list[tuple[int, int, bytes]] = []
+        self._start = start
         self._next = start
         self._end = end
+        self._size = size
         self._root: bytes | None = None
-        self._descend(0, size)
 
     @property
     def next_index(self) -> int:
@@ -87,48 +92,53 @@ class RangeRoot:
     @property
     def root(self) -> bytes:
         """The root, once every leaf of the range has been added."""
-        if self._root is None:
+        if self._next < self._end:
             raise RangeProofInvalid(
                 f"leaves {self._next} to {self._end - 1} of the range were never added"
             )
+        if self._root is None:
+            known = dict(self._known)
+            for low, high, value in self._stack:
+                known[(low, high)] = value
+            self._root = _root_of(known, self._size)
         return self._root
 
     def add(self, leaf_hash: bytes) -> None:
         """The hash of leaf :attr:`next_index`."""
-        if self._root is not None or self._next >= self._end:
+        self.extend((leaf_hash,))
+
+    def extend(self, leaf_hashes: Sequence[bytes]) -> None:
+        """The hashes of the leaves from :attr:`next_index` on, in order."""
+        index = self._next
+        if index + len(leaf_hashes) > self._end:
             raise RangeProofInvalid(
-                f"leaf {self._next} is beyond the range, which ends at {self._end}"
+                f"leaf {self._end} is beyond the range, which ends at {self._end}"
             )
-        self._next += 1
-        self._ascend(leaf_hash)
+        start, pop, push, sha256 = self._start, self._stack.pop, self._stack.append, hashlib.sha256
+        for value in leaf_hashes:
+            low, high, width = index, index + 1, 1
+            # A right child whose left sibling lies within the range completes their parent.
+            while low & width and low - width >= start:
+                left = pop()
+                value = sha256(b"\x01" + left[2] + value).digest()  # node_hash, inlined
+                low -= width
+                width <<= 1
+            push((low, high, value))
+            index += 1
+        self._next = index
 
-    def _descend(self, low: int, high: int) -> None:
-        """Go down from the subtree ``[low, high)`` to the next leaf to add, taking known
-        subtrees as they come."""
-        known = self._known
-        while True:
-            value = known.get((low, high))
-            if value is not None:
-                self._ascend(value)
-                return
-            if high - low == 1:
-                return  # wait for the leaf
-            middle = low + split_point(high - low)
-            self._rights.append((middle, high))
-            self._lefts.append(None)
-            high = middle
 
-    def _ascend(self, value: bytes) -> None:
-        """``value`` is the hash of the current subtree: combine it upwards, then go down into
-        the next right child that is still to compute."""
-        lefts = self._lefts
-        while lefts:
-            left = lefts[-1]
-            if left is None:
-                lefts[-1] = value
-                self._descend(*self._rights[-1])
-                return
-            lefts.pop()
-            self._rights.pop()
-            value = node_hash(left, value)
-        self._root = value
+def _root_of(known: dict[tuple[int, int], bytes], size: int) -> bytes:
+    """The root of the tree of ``size`` leaves, every subtree it needs being one of ``known``
+    or made of them (RFC 9162 §2.1.1's split)."""
+
+    def subtree(low: int, high: int) -> bytes:
+        value = known.get((low, high))
+        if value is not None:
+            return value
+        if high - low == 1:
+            raise RangeProofInvalid(f"leaf {low} is neither in the range nor in a proof")
+        middle = low + split_point(high - low)
+        return node_hash(subtree(low, middle), subtree(middle, high))
+
+    return subtree(0, size)

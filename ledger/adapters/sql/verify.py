@@ -14,6 +14,7 @@ table's row count (``check_projection`` runs it over every row at once).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,8 +55,9 @@ from ledger.adapters.sql.projection import (
     submission_row,
 )
 from ledger.errors import EntryBreaksRule
-from ledger.log import merkle, merkle_store
+from ledger.log import merkle
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, MalformedEntry, entry_hash
+from ledger.log.chain_run import EntryShape, check_run
 from ledger.registry.audit import LedgerAudit
 from ledger.registry.projection import UNBOUND, InMemoryProjection
 
@@ -95,49 +97,84 @@ class _Fault(Exception):
         self.reason = reason
 
 
-def _rows(conn: Connection) -> Iterator[tuple[int, str, bytes, bytes, bytes]]:
+def _fetch(conn: Connection, sql: str) -> list[Any]:
+    """The rows of ``sql`` (which interpolates integers only) from the driver's own cursor, in
+    the connection's transaction: verify-db reads every entry and every Merkle node, and result
+    objects per row would cost more than the hashing being verified."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _batches(conn: Connection) -> Iterator[list[tuple[int, str, bytes, bytes, bytes]]]:
+    """The ledger's rows by ``seq``, ``BATCH`` at a time: seq, kind, prev_hash, entry_hash,
+    body (the driver gives bytes for binary columns on SQLite and PostgreSQL)."""
     last = -1
     while True:
-        batch = conn.execute(
-            select(
-                ledger_entry.c.seq,
-                ledger_entry.c.kind,
-                ledger_entry.c.prev_hash,
-                ledger_entry.c.entry_hash,
-                ledger_entry.c.body,
-            )
-            .where(ledger_entry.c.seq > last)
-            .order_by(ledger_entry.c.seq)
-            .limit(BATCH)
-        ).all()
+        batch = _fetch(
+            conn,
+            "SELECT seq, kind, prev_hash, entry_hash, body FROM ledger_entry "
+            f"WHERE seq > {int(last)} ORDER BY seq LIMIT {BATCH}",
+        )
         if not batch:
             return
-        for seq, kind, prev, digest, body in batch:
-            yield seq, kind, bytes(prev), bytes(digest), bytes(body)
+        yield batch
         last = batch[-1][0]
 
 
-def _check_nodes(conn: Connection, expected: dict[merkle_store.NodeKey, bytes]) -> None:
+class _Tree:
+    """The Merkle tree of the leaves fed so far, level by level: each level's nodes completed
+    by a batch are hashed in one list comprehension, and the last unpaired node of each level
+    (the frontier) is carried to the next batch."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.carry: list[bytes | None] = []
+
+    def extend(self, leaves: list[bytes]) -> dict[int, tuple[int, list[bytes]]]:
+        """Add ``leaves``; returns the nodes they complete: level -> (first index, hashes)."""
+        completed: dict[int, tuple[int, list[bytes]]] = {}
+        sha256 = hashlib.sha256
+        nodes, level, first = leaves, 0, self.size
+        self.size += len(leaves)
+        while nodes:
+            completed[level] = (first, nodes)
+            if level == len(self.carry):
+                self.carry.append(None)
+            left = self.carry[level]
+            paired = nodes if left is None else [left, *nodes]
+            self.carry[level] = paired[-1] if len(paired) % 2 else None
+            pairs = iter(paired[: len(paired) - len(paired) % 2])
+            nodes = [sha256(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs, strict=False)]
+            level += 1
+            first //= 2
+        return completed
+
+    def root(self) -> bytes:
+        root: bytes | None = None
+        for node in self.carry:  # lowest level first: the frontier, right to left
+            if node is not None:
+                root = node if root is None else merkle.node_hash(node, root)
+        return merkle.EMPTY_ROOT if root is None else root
+
+
+def _check_nodes(conn: Connection, completed: dict[int, tuple[int, list[bytes]]]) -> None:
     """Compare the Merkle nodes a batch of entries completed with the stored ones: one primary
     key range scan per level (the nodes a run of appends completes on a level are consecutive),
     reporting the lowest entry under a missing or altered node."""
-    by_level: dict[int, dict[int, bytes]] = {}
-    for (level, idx), value in expected.items():
-        by_level.setdefault(level, {})[idx] = value
     faults: list[tuple[int, int, int, str]] = []
-    for level, wanted in by_level.items():
-        stored = {
-            idx: bytes(node)
-            for idx, node in conn.execute(
-                select(merkle_node.c.idx, merkle_node.c.hash).where(
-                    merkle_node.c.level == level,
-                    merkle_node.c.idx >= min(wanted),
-                    merkle_node.c.idx <= max(wanted),
-                )
-            )
-        }
-        for idx in sorted(wanted):
-            if stored.get(idx) != wanted[idx]:
+    for level, (first, wanted) in completed.items():
+        window = f"level = {int(level)} AND idx >= {int(first)} AND idx < {first + len(wanted)}"
+        hashes = _fetch(conn, f"SELECT hash FROM merkle_node WHERE {window} ORDER BY idx")
+        if len(hashes) == len(wanted) and [node for (node,) in hashes] == wanted:
+            continue  # the range holds exactly len(wanted) distinct indices: all of them
+        rows = _fetch(conn, f"SELECT idx, hash FROM merkle_node WHERE {window}")
+        stored = {idx: bytes(node) for idx, node in rows}
+        for idx, value in enumerate(wanted, first):
+            if stored.get(idx) != value:
                 what = "missing" if idx not in stored else "altered"
                 faults.append((idx << level, level, idx, what))
                 break
@@ -146,51 +183,103 @@ def _check_nodes(conn: Connection, expected: dict[merkle_store.NodeKey, bytes]) 
         raise _Fault(seq, f"Merkle node (level {level}, index {idx}) is {what}")
 
 
-def verify_database(engine: Engine, on_entry: Callable[[int], None] | None = None) -> VerifyReport:
-    """Re-derive every hash, link and Merkle node from storage, and the projection from a replay
-    of the log through the registry rules; ``on_entry(1)`` is called after each entry (progress).
+def _check_entry(
+    seq: int, kind: str, prev_col: bytes, digest_col: bytes, body: bytes, prev: bytes
+) -> tuple[Entry, bytes]:
+    """The exact check of one row (:meth:`Entry.from_canonical`), naming what is wrong."""
+    try:
+        entry = Entry.from_canonical(body)
+    except MalformedEntry as exc:
+        raise _Fault(seq, f"body is not a canonical entry: {exc}") from exc
+    digest = entry_hash(body)
+    if entry.seq != seq or entry.kind != kind:
+        raise _Fault(seq, "body's seq or kind differ from the row")
+    if entry.prev_hash != prev or prev_col != prev:
+        raise _Fault(seq, "prev_hash does not link to the previous entry")
+    if digest_col != digest:
+        raise _Fault(seq, "stored entry_hash differs from SHA-256 of the body")
+    return entry, digest
+
+
+def _fast_run(
+    rows: Sequence[tuple[int, str, bytes, bytes, bytes]],
+    bodies: list[bytes],
+    first: int,
+    seq: int,
+    prev: bytes,
+) -> tuple[list[EntryShape], list[str]]:
+    """The rows from ``first`` on that the fast path (:func:`ledger.log.chain_run.check_run`)
+    vouches for and whose columns (seq, kind, prev_hash, entry_hash) agree with their bodies:
+    their fields and entry hashes (hex). The row after them, if any, takes the exact path."""
+    shapes, hexes = check_run(bodies, first, seq, prev, len(bodies) - first)
+    if not shapes:
+        return [], []
+    run = rows[first : first + len(shapes)]
+    # Whole columns at once: one join and one hex per column, not one call per row.
+    if (
+        [row[0] for row in run] == list(range(seq, seq + len(run)))
+        and [row[1] for row in run] == [shape.kind for shape in shapes]
+        and b"".join([row[2] for row in run]).hex() == prev.hex() + "".join(hexes[:-1])
+        and b"".join([row[3] for row in run]).hex() == "".join(hexes)
+    ):
+        return shapes, hexes
+    links = [prev.hex(), *hexes[:-1]]
+    for count, (row, shape, link, digest) in enumerate(zip(run, shapes, links, hexes, strict=True)):
+        if (row[0], row[1], row[2].hex(), row[3].hex()) != (seq + count, shape.kind, link, digest):
+            return shapes[:count], hexes[:count]
+    raise AssertionError("a column differs, but no row does")  # pragma: no cover
+
+
+def verify_database(
+    engine: Engine, on_entry: Callable[[int], None] | None = None, *, replay: bool = True
+) -> VerifyReport:
+    """Re-derive every hash, link and Merkle node from storage, and (``replay``, the default)
+    the projection from a replay of the log through the registry rules; ``on_entry(n)`` is
+    called as entries are checked (progress).
+
+    ``replay=False`` checks the chain and the tree only (every body canonical, every link,
+    every stored hash and Merkle node, the root): the part a bare hash of the bytes is
+    compared with in ``bench/exports.py``.
     """
     with engine.connect() as conn, conn.begin():
         prev = GENESIS_PREV_HASH
-        frontier: list[tuple[int, bytes]] = []
-        pending: dict[merkle_store.NodeKey, bytes] = {}
+        tree = _Tree()
         expected_seq = 0
         audit = LedgerAudit()
+        sha256 = hashlib.sha256
         try:
-            for seq, kind, prev_col, digest_col, body in _rows(conn):
-                if seq != expected_seq:
-                    raise _Fault(expected_seq, f"entry {expected_seq} is missing")
-                try:
-                    entry = Entry.from_canonical(body)
-                except MalformedEntry as exc:
-                    raise _Fault(seq, f"body is not a canonical entry: {exc}") from exc
-                digest = entry_hash(body)
-                if entry.seq != seq or entry.kind != kind:
-                    raise _Fault(seq, "body's seq or kind differ from the row")
-                if entry.prev_hash != prev or prev_col != prev:
-                    raise _Fault(seq, "prev_hash does not link to the previous entry")
-                if digest_col != digest:
-                    raise _Fault(seq, "stored entry_hash differs from SHA-256 of the body")
-                try:
-                    audit.feed(entry, digest)
-                except EntryBreaksRule as exc:
-                    raise _Fault(seq, exc.message) from exc
-                node = merkle.leaf_hash(body)
-                pending[(0, seq)] = node
-                level = 0
-                while frontier and frontier[-1][0] == level:
-                    node = merkle.node_hash(frontier.pop()[1], node)
-                    level += 1
-                    pending[(level, seq >> level)] = node
-                frontier.append((level, node))
-                if len(pending) >= 4 * BATCH:
-                    _check_nodes(conn, pending)
-                    pending.clear()
-                prev = digest
-                expected_seq += 1
-                if on_entry is not None:
-                    on_entry(1)
-            _check_nodes(conn, pending)
+            for rows in _batches(conn):
+                bodies = [row[4] for row in rows]
+                index = 0
+                while index < len(rows):
+                    shapes, digests = _fast_run(rows, bodies, index, expected_seq, prev)
+                    if shapes:
+                        entries: Sequence[tuple[Entry | EntryShape, bytes]] = (
+                            list(zip(shapes, map(bytes.fromhex, digests), strict=True))
+                            if replay
+                            else [(shapes[-1], bytes.fromhex(digests[-1]))]
+                        )
+                        count = len(shapes)
+                    else:
+                        seq, kind, prev_col, digest_col, body = rows[index]
+                        if seq != expected_seq:
+                            raise _Fault(expected_seq, f"entry {expected_seq} is missing")
+                        entries = [_check_entry(seq, kind, prev_col, digest_col, body, prev)]
+                        count = 1
+                    if replay:
+                        for fields, digest in entries:
+                            try:
+                                audit.feed(_entry(fields), digest)
+                            except EntryBreaksRule as exc:
+                                raise _Fault(fields.seq, exc.message) from exc
+                    index += count
+                    expected_seq += count
+                    prev = entries[-1][1]
+                    if on_entry is not None:
+                        on_entry(count)
+                _check_nodes(
+                    conn, tree.extend([sha256(b"\x00" + body).digest() for body in bodies])
+                )
             stored_nodes = conn.execute(select(func.count()).select_from(merkle_node)).scalar_one()
             expected_nodes = 2 * expected_seq - bin(expected_seq).count("1")
             if stored_nodes != expected_nodes:
@@ -198,21 +287,32 @@ def verify_database(engine: Engine, on_entry: Callable[[int], None] | None = Non
                     expected_seq,
                     f"{stored_nodes} Merkle nodes stored, {expected_nodes} expected",
                 )
-            try:
-                audit.finish()
-            except EntryBreaksRule as exc:
-                raise _Fault(int(exc.details["seq"]), exc.message) from exc
+            if replay:
+                try:
+                    audit.finish()
+                except EntryBreaksRule as exc:
+                    raise _Fault(int(exc.details["seq"]), exc.message) from exc
         except _Fault as fault:
             return VerifyReport(expected_seq, b"", fault.seq, fault.reason)
-        root = merkle.EMPTY_ROOT
-        if frontier:
-            root = frontier[-1][1]
-            for _level, node in reversed(frontier[:-1]):
-                root = merkle.node_hash(node, root)
-        difference = compare_projection(conn, audit.state)
-        if difference is not None:
-            return VerifyReport(expected_seq, root, None, difference.reason, difference.row)
+        root = tree.root()
+        if replay:
+            difference = compare_projection(conn, audit.state)
+            if difference is not None:
+                return VerifyReport(expected_seq, root, None, difference.reason, difference.row)
         return VerifyReport(expected_seq, root, None, None)
+
+
+def _entry(fields: Entry | EntryShape) -> Entry:
+    if isinstance(fields, Entry):
+        return fields
+    return Entry(
+        seq=fields.seq,
+        kind=fields.kind,
+        timestamp=fields.timestamp,
+        actor=fields.actor,
+        prev_hash=bytes.fromhex(fields.prev_hash),
+        payload=fields.payload,
+    )
 
 
 # --- the projection --------------------------------------------------------------------------
@@ -284,18 +384,21 @@ def _row_difference(
     stored: Mapping[Any, Any] | None,
     expected: dict[str, Any] | None,
 ) -> RowDifference | None:
-    where = describe_key(table, key)
     if stored is None:
         assert expected is not None
         written = f" (written by seq {expected['seq']})" if "entry_hash" in expected else ""
-        return RowDifference(where, f"the ledger has this row{written}, storage does not")
+        return RowDifference(
+            describe_key(table, key), f"the ledger has this row{written}, storage does not"
+        )
     if expected is None:
-        return RowDifference(where, "storage has this row, no ledger entry wrote it")
+        return RowDifference(
+            describe_key(table, key), "storage has this row, no ledger entry wrote it"
+        )
     for column in table.columns:
         name = column.name
         if not _same(stored[name], expected[name]):
             return RowDifference(
-                where,
+                describe_key(table, key),
                 f"{name} is {_shown(stored[name])} in storage, {_shown(expected[name])} in the "
                 "ledger",
             )

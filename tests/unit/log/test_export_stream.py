@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -41,9 +42,15 @@ from ledger.log.tlog_proof import format_tlog_proof, parse_tlog_proof, verify_tl
 from tests.unit.log.memory_log import ORIGIN, SIGNER, VKEY, MemoryLog, fixed_clock, memory_log
 
 
-@pytest.fixture(scope="module")
-def log() -> MemoryLog:
-    return memory_log(23)
+@pytest.fixture(
+    scope="module",
+    params=[timedelta(minutes=1), timedelta(seconds=61, microseconds=123_457)],
+    ids=["whole seconds", "microseconds"],
+)
+def log(request: pytest.FixtureRequest) -> MemoryLog:
+    """Entries whole minutes apart, which the verifier checks one by one on its exact path
+    (no fraction of a second), and entries with microseconds, which its fast path checks."""
+    return memory_log(23, step=request.param)
 
 
 def streamed(log: MemoryLog, start: int, end: int, **options: Any) -> dict[str, bytes]:

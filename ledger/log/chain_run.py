@@ -1,0 +1,117 @@
+"""The fast path of the chain check: a run of consecutive entries checked as bytes, in one loop.
+
+The verifiers (``verify-export``, ``verify-db``) check millions of entries. Each one is checked
+here with a handful of C calls: decoded by msgspec straight into :class:`EntryShape` (exactly the
+seven fields, each of its type: no bool for an int, strings for ``kind`` and ``actor``, an object
+for ``payload``, an RFC 3339 time for ``timestamp``), re-encoded with sorted keys and compared
+with the bytes, and linked by comparing its ``prev_hash`` text with the hex SHA-256 of the entry
+before it. Equal bytes after the same preconditions as :func:`ledger.log.canonical.parse_canonical`
+(no character outside the Basic Multilingual Plane, no run of 16 digits before the fields that
+follow ``payload``, where none can be an integer) mean the entry is
+canonical RFC 8785. What the re-encoding cannot vouch for by itself is checked on the decoded
+values: ``v`` is 1, and the time is UTC, has a non-zero microsecond (msgspec writes no fraction
+for zero, the ledger six digits) and a four-digit year, so the bytes hold
+:func:`ledger.log.chain.format_timestamp`'s spelling; ``prev_hash`` equal to a lower-case
+hexdigest is the one spelling of those 32 bytes.
+
+The run stops at the first entry it cannot vouch for, and the caller checks that entry with the
+exact path (:func:`ledger.log.chain.entry_fields`), which accepts it or says what is wrong with
+it. So the fast path only ever accepts what the exact path accepts, with the same fields (tests
+check it on altered entries), and every fault is still named by the exact path.
+
+Without msgspec (the verifier may be installed without it) no run is accepted and every entry
+takes the exact path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ledger.log.canonical import NotCanonicalJson
+
+_OUTSIDE_BMP = re.compile(rb"[\xf0-\xff]")
+_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
+_SIXTEEN_DIGITS = b"0" * 16
+
+
+def _refuse_float(text: str) -> Any:
+    raise NotCanonicalJson(f"float {text} found in canonical JSON")
+
+
+def check_run(
+    lines: Sequence[bytes], first: int, seq: int, previous: bytes, limit: int
+) -> tuple[list[EntryShape], list[str]]:
+    """Check at most ``limit`` lines of ``lines[first:]`` as the entries ``seq, seq + 1, …`` of
+    a chain whose entry before them has the entry hash ``previous``; stop before the first line
+    the fast path cannot vouch for (not canonical, another seq, a broken link, or any doubt).
+
+    Returns the accepted entries' fields and their entry hashes (SHA-256 of the line) in
+    lower-case hex, in order.
+    """
+    shapes: list[EntryShape] = []
+    hexes: list[str] = []
+    if _DECODE is None:  # pragma: no cover - without msgspec every entry takes the exact path
+        return shapes, hexes
+    decode, encode, errors = _DECODE, _ENCODE, _ERRORS
+    add_shape, add_hex, sha256 = shapes.append, hexes.append, hashlib.sha256
+    previous_hex = previous.hex()
+    for index in range(first, min(len(lines), first + limit)):
+        line = lines[index]
+        if not line.isascii() and _OUTSIDE_BMP.search(line) is not None:
+            break
+        try:
+            shape = decode(line)
+            if encode(shape) != line:
+                break
+        except errors:
+            break
+        stamp = shape.timestamp
+        if (
+            shape.seq != seq
+            or shape.prev_hash != previous_hex
+            or shape.v != 1
+            or stamp.tzinfo is not UTC
+            or not stamp.microsecond
+            or stamp.year < 1000
+            # The line ends with the fields after ``payload`` (_TAIL bytes and seq's digits, of
+            # which there is at least one), where no run of 16 digits can be an integer.
+            or _SIXTEEN_DIGITS in line[: len(line) - _TAIL - 1].translate(_DIGITS)
+        ):
+            break
+        previous_hex = sha256(line).hexdigest()
+        add_hex(previous_hex)
+        add_shape(shape)
+        seq += 1
+    return shapes, hexes
+
+
+_TAIL = len(',"prev_hash":"' + "0" * 64 + '","seq":' + ',"timestamp":"' + "0" * 27 + '","v":1}')
+"""The length of a canonical entry's bytes after ``payload``, but for the digits of ``seq``."""
+
+_DECODE: Any = None
+_ENCODE: Any = None
+_ERRORS: tuple[type[Exception], ...] = (NotCanonicalJson, ValueError, TypeError, RecursionError)
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - the verifier may be installed without it
+    pass
+else:
+
+    class EntryShape(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+        """A ledger entry's seven fields, in the (sorted) order of its canonical bytes."""
+
+        actor: str
+        kind: str
+        payload: dict[str, Any]
+        prev_hash: str
+        seq: int
+        timestamp: datetime
+        v: int
+
+    _DECODE = msgspec.json.Decoder(EntryShape, float_hook=_refuse_float).decode
+    _ENCODE = msgspec.json.Encoder(order="sorted").encode
+    _ERRORS = (*_ERRORS, msgspec.MsgspecError)
