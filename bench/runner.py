@@ -33,7 +33,14 @@ from sqlalchemy.engine import make_url
 from ledger.adapters.sql.db import normalize_database_url
 
 # Each module is one section of docs/benchmarks.md, in this order.
-MODULES = ("bench.log", "bench.actions", "bench.writes", "bench.exports", "bench.reports")
+MODULES = (
+    "bench.log",
+    "bench.actions",
+    "bench.writes",
+    "bench.exports",
+    "bench.imports",
+    "bench.reports",
+)
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DOCUMENT = Path("docs/benchmarks.md")
 

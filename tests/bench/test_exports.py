@@ -17,6 +17,7 @@ def test_every_step_of_the_exports_benchmark_runs(tmp_path: Path) -> None:
         "hash-export": 300,
         "verify-export": 300,
         "hash-db": 300,
+        "verify-db-chain": 300,
         "verify-db": 300,
     }
     assert all(float(str(result["peak_mb"])) > 0 for result in results.values())
