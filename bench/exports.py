@@ -251,7 +251,7 @@ TITLE = "Exports and offline verification (issues 12 and 15)"
 DEFAULTS = {"sizes": "20000,200000"}
 SMOKE = {"sizes": "50,100"}
 
-# Measured on 2026-12-07 (cProfile and the runs above); not re-measured by each run.
+# Measured on 2026-12-07 (cProfile and timeit at 20k entries); not re-measured by each run.
 NOTES = """
 **The memory bound the suite holds exports to** (issue 12):
 `tests/integration/test_export_200k.py` bulk-builds a log of 200,000 entries (`bench/bulk_log.py`:
@@ -265,16 +265,29 @@ so they differ from the table above, measured inside the bench's own child proce
 takes about 15 s of CPU, 8 of them building the log; 35 s of wall time at that load. It runs in
 the SQLite pass only (it needs no database server).
 
-**Where the time goes now** (cProfile of verify-export at 20k entries, after the changes): the
-canonical-form check (msgspec decode + re-encode, ~5 µs per entry), the checks of the entry's
-fields and the `Entry` object (~35 % together), SHA-256 twice per line, the range-root
-traversal (one node hash per entry). Before: 66–77 % in `Entry.from_canonical` re-serializing
-every body with the pure-Python RFC 8785 encoder (twice) — now 3–8× faster.
+**What each side does per entry.** The baseline: inflate and split the lines (or read one
+column), SHA-256 the line, SHA-256 it again as a leaf, fold one node hash into the frontier.
+verify-export does the same hashing plus the checks (`ledger/log/chain_run.py`): msgspec decodes
+the line straight into a seven-field struct (types checked in C) and re-encodes it with sorted
+keys, equal bytes meaning canonical RFC 8785 (~1 µs); a scan for 16-digit runs before the fields
+that follow `payload` (unsafe integers, ~0.5 µs); the link compared as hex text with the
+previous hexdigest; the leaves folded into a compact range (`RangeRoot.extend`, one node hash per
+leaf, ~0.75 µs). Any entry the fast path cannot vouch for (none of the 20,000 here) takes the
+exact path, which names the fault. Before: ~6 µs per entry in `entry_fields` (pure-Python field
+checks, `datetime` round trip) and ~4.6 µs in the per-leaf range traversal.
 
-**Gap to the 0.5× target.** verify-export is at ~0.35×: the rest of the per-entry cost is Python
-work a bare hash loop does not do (decoding every entry to check its canonical form, seq and
-link). verify-db is at ~0.13×: it also replays every entry through the registry rules and
-compares every stored Merkle node and projection row, which the baseline does not.
+**verify-db, split.** *Chain and tree* (`verify_database(replay=False)`): the same fast path
+per body, plus what the baseline does not do: reading 5 columns per entry instead of 1,
+comparing the stored `seq`, `kind`, `prev_hash` and `entry_hash` columns (whole columns joined
+and compared at once), hashing every Merkle level and reading back and comparing the 2 stored
+Merkle nodes per entry (rows read through the driver's cursor, not SQLAlchemy result objects).
+*Replay*: every entry rebuilt as an `Entry` and fed through the registry rules and the
+projection (`LedgerAudit.feed`), then every projection row compared; this is the remaining gap of
+the whole command to 0.5×, and it is the point of `verify-db` (a bare hash cannot find a
+projection row that disagrees with the log). The entry index (`entry_tag`, a row per entry and
+tag) is compared as a stream, tag by tag, a chunk of 10,000 seqs at a time: before, it was
+materialized as a dict per row on both sides, which made verify-db's peak memory grow with the
+log (205 MB at 200,000 entries).
 """
 
 

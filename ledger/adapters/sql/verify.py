@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, func, select, tuple_
@@ -234,8 +235,8 @@ def verify_database(
     engine: Engine, on_entry: Callable[[int], None] | None = None, *, replay: bool = True
 ) -> VerifyReport:
     """Re-derive every hash, link and Merkle node from storage, and (``replay``, the default)
-    the projection from a replay of the log through the registry rules; ``on_entry(n)`` is
-    called as entries are checked (progress).
+    the projection from a replay of the log through the registry rules; ``on_entry(1)`` is
+    called after each entry (progress).
 
     ``replay=False`` checks the chain and the tree only (every body canonical, every link,
     every stored hash and Merkle node, the root): the part a bare hash of the bytes is
@@ -276,7 +277,8 @@ def verify_database(
                     expected_seq += count
                     prev = entries[-1][1]
                     if on_entry is not None:
-                        on_entry(count)
+                        for _ in range(count):
+                            on_entry(1)
                 _check_nodes(
                     conn, tree.extend([sha256(b"\x00" + body).digest() for body in bodies])
                 )
@@ -319,7 +321,9 @@ def _entry(fields: Entry | EntryShape) -> Entry:
 
 
 def expected_rows(state: InMemoryProjection) -> dict[Table, dict[tuple[Any, ...], dict[str, Any]]]:
-    """Every projection row a replay of the ledger implies, bound as the service binds them."""
+    """Every projection row a replay of the ledger implies, bound as the service binds them,
+    but the entry index (``entry_tag``: a row per entry and tag, compared as a stream by
+    :func:`compare_projection`)."""
     rows: dict[Table, list[dict[str, Any]]] = {
         party: [party_row(p) for p in state.party_by_code.values()],
         registry: [registry_row(r) for r in state.registry_by_id.values()],
@@ -358,9 +362,6 @@ def expected_rows(state: InMemoryProjection) -> dict[Table, dict[tuple[Any, ...]
             "account_id": e.account_id,
         }
         for e in state.events
-    }
-    expected[entry_tag] = {
-        (tag, seq): {"tag": tag, "seq": seq} for tag, seqs in state.tagged.items() for seq in seqs
     }
     return expected
 
@@ -414,6 +415,47 @@ def compare_projection(conn: Connection, state: InMemoryProjection) -> RowDiffer
             difference = _row_difference(table, key, stored.get(key), expected.get(key))
             if difference is not None:
                 return difference
+    return _tag_difference(conn, state.tagged)
+
+
+TAG_CHUNK = 10_000
+
+
+def _tag_difference(conn: Connection, tagged: Mapping[str, list[int]]) -> RowDifference | None:
+    """The first stored ``entry_tag`` row (by tag, then seq) that differs from ``tagged``: each
+    tag's seqs streamed in order and compared a chunk at a time, so memory holds one chunk, not
+    a row object per entry and tag."""
+    stored_tags = set(conn.execute(select(entry_tag.c.tag).distinct()).scalars())
+    for tag in sorted(stored_tags | tagged.keys()):
+        wanted = tagged.get(tag, [])
+        if any(a >= b for a, b in zip(wanted, islice(wanted, 1, None), strict=False)):
+            wanted = sorted(set(wanted))
+        position = 0
+        result = conn.execution_options(stream_results=True, yield_per=TAG_CHUNK).execute(
+            select(entry_tag.c.seq).where(entry_tag.c.tag == tag).order_by(entry_tag.c.seq)
+        )
+        for chunk in result.scalars().partitions(TAG_CHUNK):
+            if chunk == wanted[position : position + len(chunk)]:
+                position += len(chunk)
+                continue
+            result.close()
+            for offset, seq in enumerate(chunk):
+                expected = wanted[position + offset] if position + offset < len(wanted) else None
+                if expected is None or seq < expected:
+                    return RowDifference(
+                        describe_key(entry_tag, (tag, seq)),
+                        "storage has this row, no ledger entry wrote it",
+                    )
+                if seq > expected:
+                    return RowDifference(
+                        describe_key(entry_tag, (tag, expected)),
+                        "the ledger has this row, storage does not",
+                    )
+        if position < len(wanted):
+            return RowDifference(
+                describe_key(entry_tag, (tag, wanted[position])),
+                "the ledger has this row, storage does not",
+            )
     return None
 
 

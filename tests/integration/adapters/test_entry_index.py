@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 
 from ledger.accounting import reporting
 from ledger.adapters.sql.migrations import alembic_config
-from ledger.adapters.sql.orm import entry_tag
+from ledger.adapters.sql.orm import entry_tag, ledger_entry
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.adapters.sql.verify import verify_database
 from ledger.errors import ProjectionMismatch
@@ -83,6 +83,24 @@ def test_a_forged_index_row_is_refused_by_the_reports_and_named_by_verify_db(
         reporting.adjustments_for(uow, "JPN")
     report = verify_database(demo)
     assert report.bad_row == "entry_tag[tag='party:JPN', seq=1]"
+    assert "no ledger entry wrote it" in (report.reason or "")
+
+
+def test_verify_db_names_an_index_row_under_a_tag_the_ledger_never_wrote(demo: Engine) -> None:
+    """verify-db streams each tag's rows: a tag found only in storage is named too, and so
+    is a row after the last the ledger wrote under a tag."""
+    as_writer(demo, "INSERT INTO entry_tag (tag, seq) VALUES ('party:ZZZ', 1)")
+    report = verify_database(demo)
+    assert report.bad_row == "entry_tag[tag='party:ZZZ', seq=1]"
+    assert "no ledger entry wrote it" in (report.reason or "")
+
+
+def test_verify_db_names_an_index_row_after_the_last_one_of_its_tag(demo: Engine) -> None:
+    with demo.connect() as conn:
+        size = conn.execute(select(func.count()).select_from(ledger_entry)).scalar_one()
+    as_writer(demo, f"INSERT INTO entry_tag (tag, seq) VALUES ('party:JPN', {size + 5})")
+    report = verify_database(demo)
+    assert report.bad_row == f"entry_tag[tag='party:JPN', seq={size + 5}]"
     assert "no ledger entry wrote it" in (report.reason or "")
 
 
