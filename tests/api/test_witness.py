@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from app import cli
 from app.main import create_app
 from app.settings import Settings
 from ledger.adapters.export_files import verify_export
+from ledger.demo import load_demo
 from ledger.log import keys, note
 from ledger.log.tlog_checkpoint import Checkpoint, open_checkpoint
 from ledger.log.tlog_cosignature import Cosigner, verify_cosignature
@@ -290,7 +292,11 @@ def test_postgresql_rejects_truncating_cosignatures(
 
 
 def test_an_export_of_the_cosigned_checkpoint_carries_its_cosignatures(
-    client: TestClient, registry: dict[str, str], tokens: TokenFactory, tmp_path: Path
+    client: TestClient,
+    app: FastAPI,
+    registry: dict[str, str],
+    tokens: TokenFactory,
+    tmp_path: Path,
 ) -> None:
     """Issue 12: ``GET /v1/exports?cosigned=true`` proves the entries against the latest
     cosigned checkpoint, and its checkpoint.txt carries the cosignatures, so
@@ -300,6 +306,9 @@ def test_an_export_of_the_cosigned_checkpoint_carries_its_cosignatures(
     assert missing.status_code == 404
     assert missing.json()["type"] == PROBLEM + "no-cosigned-checkpoint"
 
+    with app.state.storage.unit_of_work(write=True) as uow:
+        load_demo(uow)  # a Party's entries, for a filtered export of the cosigned tree
+        uow.commit()
     checkpoint = current_checkpoint(client)
     record(client, registry, checkpoint, THAILAND, T0)
     record(client, registry, checkpoint, MONGOLIA, T0 + 1)
@@ -326,3 +335,9 @@ def test_an_export_of_the_cosigned_checkpoint_carries_its_cosignatures(
     assert verify(cosigned, THAILAND, STRANGER, require=1) == 0
     assert verify(cosigned, THAILAND, STRANGER, require=2) == 1
     assert verify(plain, THAILAND, MONGOLIA, require=1) == 1  # the current tree is not cosigned
+
+    year = datetime.now(UTC).year  # the demo's actions are dated when they are recorded
+    filtered = tmp_path / "jpn.zip"
+    params = {"cosigned": "true", "party": "JPN", "year": year}
+    filtered.write_bytes(client.get("/v1/exports", params=params, headers=auditor).content)
+    assert verify(filtered, THAILAND, MONGOLIA, require=2) == 0
