@@ -10,10 +10,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ledger.accounting.aef import ActionRow, ActionType, AefReport, AefTable, table_spec
+from ledger.accounting.aef import (
+    ActionRow,
+    ActionSubtype,
+    ActionType,
+    AefReport,
+    AefTable,
+    table_spec,
+)
 from ledger.accounting.consistency.results import BlockRange, Finding, FindingKind, RowRef
 
 _TRANSFERS = frozenset({ActionType.FIRST_TRANSFER, ActionType.TRANSFER})
+_TO_ADAPTATION_FUND = frozenset(
+    {
+        ActionSubtype.MANDATORY_TRANSFER_TO_ADAPTATION_FUND,
+        ActionSubtype.VOLUNTARY_TRANSFER_TO_ADAPTATION_FUND,
+    }
+)
 
 
 def _header(field_name: str) -> str:
@@ -22,8 +35,13 @@ def _header(field_name: str) -> str:
 
 def _is_transfer(row: ActionRow) -> bool:
     """A First transfer or Transfer to another Party (not an OIMP first transfer at
-    authorization, issuance or cancellation, nor a transfer to the Adaptation Fund)."""
-    return row.action_type in _TRANSFERS and row.acquiring_party_id is not None
+    authorization, issuance or cancellation, nor a transfer to the Adaptation Fund, whose
+    account another Party may host: the Fund acquires, not that Party)."""
+    return (
+        row.action_type in _TRANSFERS
+        and row.acquiring_party_id is not None
+        and row.action_subtype not in _TO_ADAPTATION_FUND
+    )
 
 
 def is_cross(row: ActionRow) -> bool:

@@ -15,6 +15,9 @@ one Party's AEF and its earlier submitted years, beyond matching two Parties' ta
 - ``first-transferred-once`` and ``used-once``: no serial is first transferred twice, or used
   or cancelled twice, in this year or across the years the Party submitted.
 
+- ``stock-flow-reconciliation``: Table 4 of the year before plus the year's inflows minus its
+  outflows equals Table 4 (:mod:`~ledger.accounting.cycle.stock_flow`).
+
 Each finding uses the official notation (4/CMA.6 para 29: the report is "Checked,
 inconsistencies identified"), names the rows (Party, table, row; a row of an earlier year says
 which year and version) and its rule.
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from ledger.accounting import reporting
 from ledger.accounting.aef import ActionRow, ActionType, AefReport, AefTable
 from ledger.accounting.consistency import BlockRange, Finding, FindingKind, RowRef
+from ledger.accounting.cycle.stock_flow import check_stock_flow
 from ledger.ports import UnitOfWork
 from ledger.registry.model import MIN_VINTAGE
 
@@ -244,4 +248,5 @@ def check_guidance(uow: UnitOfWork, report: AefReport) -> tuple[Finding, ...]:
         *_ndc_period(report, rows),
         *_authorizations(report, rows, earlier),
         *_twice(rows, earlier),
+        *check_stock_flow(uow, report),
     )

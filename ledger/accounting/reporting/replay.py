@@ -306,6 +306,9 @@ def _on_transfer(scan: PartyScan, entry: Entry) -> None:
 
 
 def _on_acquisition(scan: PartyScan, entry: Entry) -> None:
+    destination = scan.state.get_account(payload_str(entry, "to_account"))
+    if destination is not None and destination.account_type is AccountType.ADAPTATION_FUND:
+        return  # the Adaptation Fund acquires, not the Party hosting its account (Table 4 too)
     if scan.account_party(payload_str(entry, "to_account")) != scan.party:
         return
     transferring = payload_str(entry, "transferring_party")

@@ -16,6 +16,7 @@ from ledger.accounting import reporting
 from ledger.accounting.consistency import Notation
 from ledger.accounting.cycle import (
     InitialReportDraft,
+    InitialReportMissing,
     InitialReportNotFound,
     cycle_status,
     due_date,
@@ -23,6 +24,7 @@ from ledger.accounting.cycle import (
     pre_check,
     record_initial_report,
     record_pre_check,
+    submit,
     to_document,
 )
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
@@ -143,17 +145,24 @@ def test_an_aef_is_submittable_with_an_initial_report_and_late_after_15_april(
     assert blocked.blockers == (
         "JPN has recorded no initial report for CA0001 (Table 3 rows 1, 2): an initial report "
         "for a cooperative approach is a requirement for submitting annual information on "
-        "ITMOs from it (4/CMA.6 para 26)",
+        "ITMOs from it (4/CMA.6 paras 26-27)",
     )
     assert (blocked.notation, blocked.counterparts) == (
         Notation.NO_INCONSISTENCIES,
         (("MNG", "1.0"), ("THA", "1.0")),
     )
+    with pytest.raises(InitialReportMissing) as refused, writing(demo, ON_TIME) as uow:
+        submit(uow, "JPN", 2025, "registry:JPN")
+    assert refused.value.rule == "initial-report-before-annual-information"
+    assert refused.value.details["cooperative_approaches"] == ["CA0001"]
+    assert blocked.blockers[0] in refused.value.message
+    with reading(demo, ON_TIME) as uow:
+        assert reporting.submissions(uow, "JPN") == []
     with writing(demo, ON_TIME) as uow:
         record_initial_report(uow, draft("JPN"), "registry:JPN")
         check = pre_check(uow, "JPN", 2025)
         seq = record_pre_check(uow, check, "registry:JPN")
-        reporting.record_submission(uow, "JPN", 2025, "registry:JPN")
+        assert submit(uow, "JPN", 2025, "registry:JPN") == "1.0"
     assert check.submittable
     assert not check.late
     with reading(demo, LATE) as uow:

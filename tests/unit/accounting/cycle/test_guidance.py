@@ -61,11 +61,21 @@ def test_the_clean_reports_have_no_findings(uow: FakeUnitOfWork, party: str) -> 
 def test_vintage_before_2021(uow: FakeUnitOfWork) -> None:
     planted = edit_row(report(uow, "JPN"), 2, vintage=2020)
     holdings = replace(planted, holdings=tuple(replace(h, vintage=2019) for h in planted.holdings))
-    assert rules(uow, planted) == [("vintage-from-2021", (2,)), ("use-within-ndc-period", (2,))]
-    found = check_guidance(uow, holdings)
-    assert [f.rows for f in found if f.rows[0].table is AefTable.HOLDINGS] == [
-        (RowRef("JPN", AefTable.HOLDINGS, n),) for n in range(1, len(planted.holdings) + 1)
+    assert rules(uow, planted) == [
+        ("vintage-from-2021", (2,)),
+        ("use-within-ndc-period", (2,)),
+        # the Use no longer comes out of the holdings of vintage 2021
+        ("stock-flow-reconciliation", (1, 1)),
     ]
+    found = check_guidance(uow, holdings)
+    assert [f.rows for f in found if f.rule == "vintage-from-2021" and f.column == "Vintage"][
+        1:
+    ] == [(RowRef("JPN", AefTable.HOLDINGS, n),) for n in range(1, len(planted.holdings) + 1)]
+    assert {f.rule for f in found} == {
+        "vintage-from-2021",
+        "use-within-ndc-period",
+        "stock-flow-reconciliation",
+    }
 
 
 def test_use_outside_the_ndc_period(uow: FakeUnitOfWork) -> None:
@@ -98,9 +108,10 @@ def test_serials_first_transferred_or_used_twice_in_a_year(uow: FakeUnitOfWork) 
     assert rules(uow, twice) == [("first-transferred-once", (2, 3))]
     japan = report(uow, "JPN")
     used = replace(japan, actions=(*japan.actions, replace(japan.actions[1], first_id=600)))
-    [finding] = check_guidance(uow, used)
+    finding, unbalanced = check_guidance(uow, used)
     assert finding.rule == "used-once"
     assert finding.reason.startswith("serials 600-600 of CA0001 vintage 2021 are used or")
+    assert unbalanced.rule == "stock-flow-reconciliation"  # used twice, held once
 
 
 def test_serials_first_transferred_again_in_a_later_year(uow: FakeUnitOfWork) -> None:
@@ -116,3 +127,39 @@ def test_serials_first_transferred_again_in_a_later_year(uow: FakeUnitOfWork) ->
     assert finding.rule == "first-transferred-once"
     assert finding.rows == (RowRef("THA", AefTable.ACTIONS, len(planted.actions)),)
     assert "THA Table 3: Actions, row 2 of its AEF for 2025 (version 1.0)" in finding.reason
+
+
+def test_holdings_that_do_not_reconcile_with_the_flows(uow: FakeUnitOfWork) -> None:
+    japan = report(uow, "JPN")
+    [held] = japan.holdings
+    short = replace(japan, holdings=(replace(held, last_id=held.last_id - 1, quantity=408),))
+    [finding] = check_guidance(uow, short)
+    assert finding.rule == "stock-flow-reconciliation"
+    assert finding.rows == (
+        RowRef("JPN", AefTable.HOLDINGS, 1),
+        RowRef("JPN", AefTable.ACTIONS, 1),
+        RowRef("JPN", AefTable.ACTIONS, 2),
+    )
+    assert finding.reason == (
+        "JPN Table 4: Holdings: CA0001 THA01 THA vintage 2021: 0 held at 31/12/2024 (the ledger "
+        "at 31/12/2024) + 1009 in - 600 out (Table 3 rows 1, 2) = 409, but Table 4 of 2025 "
+        "holds 408 (rule stock-flow-reconciliation)"
+    )
+    unreported_use = replace(japan, actions=japan.actions[:1])
+    assert rules(uow, unreported_use) == [("stock-flow-reconciliation", (1, 1))]
+
+
+def test_holdings_reconcile_with_the_year_before_as_submitted(uow: FakeUnitOfWork) -> None:
+    uow.clock = lambda: datetime(2026, 3, 1, tzinfo=UTC)
+    reporting.record_submission(uow, "JPN", 2025, "registry:JPN")
+    uow.commit()
+    later = report(uow, "JPN", 2026)
+    assert later.actions == ()
+    assert later.holdings == report(uow, "JPN").holdings
+    assert check_guidance(uow, later) == ()
+    emptied = replace(later, holdings=())
+    [finding] = check_guidance(uow, emptied)
+    assert finding.rows == (RowRef("JPN", AefTable.HOLDINGS, 0),)
+    assert "409 held at 31/12/2025 (its AEF for 2025 (version 1.0)) + 0 in - 0 out" in (
+        finding.reason
+    )
