@@ -339,7 +339,9 @@ def read_aef(
     a draft of the next version from the ledger as it stands (or as it stood at ``as_of``
     entries, which must then include the submission of ``version``). Tables 2 to 5 hold what was
     dated by 31 December of the reported year. A report with a missing required value is refused
-    with the table, row and column at fault (never "NA" filler)."""
+    with the table, row and column at fault (never "NA" filler). A submitted ``version`` whose
+    result the secretariat returned (``POST .../review-results``) shows it in the "Result of the
+    consistency check" columns of Tables 1 and 3 (4/CMA.6 para 29 notations)."""
     size = uow.log.size() if as_of is None else as_of
     if version is not None and not any(
         s.reported_year == reported_year and s.version == version and s.seq < size
@@ -352,7 +354,12 @@ def read_aef(
             version=version,
         )
     report = reporting.aef_report_for(uow, code, reported_year, version, tree_size=size)
-    body = aef_files.export_aef(report, format)
+    results = (
+        None
+        if version is None
+        else cycle.review_results(uow, code, reported_year, version, tree_size=size)
+    )
+    body = aef_files.export_aef(report, format, results=results)
     response = _cached(request, size, body, format.media_type)
     if format is not aef_files.AefFormat.JSON:
         suffix = "zip" if format is aef_files.AefFormat.CSV else "xlsx"

@@ -11,6 +11,7 @@ import io
 import json
 import zipfile
 from collections.abc import Sequence
+from dataclasses import replace
 from enum import StrEnum
 
 from ledger.accounting import aef
@@ -44,12 +45,20 @@ def _csv_name(table: aef.AefTable) -> str:
 
 
 def export_aef(
-    report: aef.AefReport, fmt: AefFormat, policy: aef.SpellingPolicy = aef.DEFAULT_POLICY
+    report: aef.AefReport,
+    fmt: AefFormat,
+    policy: aef.SpellingPolicy = aef.DEFAULT_POLICY,
+    *,
+    results: aef.ConsistencyResults | None = None,
 ) -> bytes:
     """The report as a file, after :func:`ledger.accounting.aef.validate_report`: a report with a
-    missing
-    required value or any other problem is never exported (``AefValidationError``)."""
+    missing required value or any other problem is never exported (``AefValidationError``).
+    With ``results`` (the secretariat's, of a submitted version), the consistency-check columns
+    of Tables 1 and 3 show them."""
     aef.validate_report(report)
+    if results is not None:
+        report = aef.with_results(report, results)
+        policy = replace(policy, carp_results=True)
     if fmt is AefFormat.JSON:
         text = json.dumps(aef.to_json(report, policy), ensure_ascii=False, indent=2)
         return (text + "\n").encode("utf-8")
@@ -65,8 +74,10 @@ def export_aef(
 
 
 def import_aef(data: bytes, fmt: AefFormat) -> aef.AefReport:
-    """Read a file written by :func:`export_aef` (or by hand in the same layout) and validate it.
-    Raises :class:`~ledger.accounting.aef.AefValidationError` listing every problem."""
+    """Read a file written by :func:`export_aef` (or by hand in the same layout) and validate it
+    (the secretariat's consistency-check results it may show aside, as the Party submitted it:
+    they are kept in the report). Raises :class:`~ledger.accounting.aef.AefValidationError`
+    listing every problem."""
     if fmt is AefFormat.XLSX:
         report = read_workbook(data)
     elif fmt is AefFormat.JSON:
@@ -83,7 +94,7 @@ def import_aef(data: bytes, fmt: AefFormat) -> aef.AefReport:
         report = aef.from_json(loaded)
     else:
         report = _read_csv_zip(data)
-    aef.validate_report(report)
+    aef.validate_report(aef.without_results(report))
     return report
 
 

@@ -11,7 +11,9 @@ The layout follows ``aef-v2.json`` ``conventions.layout``:
   annex has one.
 
 Cells hold the same values as the CSV export: integers as numbers, everything else as text
-(dates as ``dd/mm/yyyy``), blanks empty. CARP-populated cells are left empty.
+(dates as ``dd/mm/yyyy``), blanks empty. CARP-populated cells are left empty, except the
+consistency-check results of a submitted version once the secretariat's are imported
+(``SpellingPolicy.carp_results``).
 
 :func:`read_workbook` finds every column by its header text, not by position, so a workbook with
 another gutter, other spacer columns or another header row reads the same. The written bytes are
@@ -97,7 +99,7 @@ def write_workbook(report: AefReport, policy: SpellingPolicy = DEFAULT_POLICY) -
     workbook = Workbook()
     index = workbook.active
     index.title = INDEX_SHEET
-    _write_index(index)
+    _write_index(index, policy)
     _write_summary(workbook.create_sheet(SUMMARY_SHEET), report)
     _write_submission(workbook.create_sheet(AefTable.SUBMISSION.sheet_name), report, policy)
     for table, header_row in HEADER_ROWS.items():
@@ -109,7 +111,7 @@ def write_workbook(report: AefReport, policy: SpellingPolicy = DEFAULT_POLICY) -
     return reproducible(buffer.getvalue(), report.submission.date_of_submission)
 
 
-def _write_index(ws: Worksheet) -> None:
+def _write_index(ws: Worksheet, policy: SpellingPolicy) -> None:
     ws["A1"] = (
         "Agreed electronic format (AEF) for Article 6, paragraph 2: decision 4/CMA.6, annex II"
     )
@@ -122,7 +124,12 @@ def _write_index(ws: Worksheet) -> None:
         cell = ws.cell(row=4 + offset, column=1, value=name)
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{name}'!A1", display=name)
         ws.cell(row=4 + offset, column=2, value=contents)
-    ws["A12"] = "Cells populated by the CARP are left empty."
+    ws["A12"] = (
+        "The consistency-check cells show the secretariat's results; the other cells populated "
+        "by the CARP are left empty."
+        if policy.carp_results
+        else "Cells populated by the CARP are left empty."
+    )
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 60
 

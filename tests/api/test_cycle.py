@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from app.cli import main
 from app.settings import Settings, get_settings
 from ledger.accounting import aef
+from ledger.adapters import aef_files
 from tests.api.jcm2025 import (
     Tokens,
     aef_of,
@@ -55,6 +56,35 @@ def short_first_transfer(report: aef.AefReport) -> dict[str, Any]:
         for row in report.actions
     ]
     return aef.to_json(replace(report, actions=tuple(rows)))
+
+
+SUBMISSION_RESULT = "Result of the consistency check of this AEF submission"
+ROW_RESULT = "Result of the consistency checks"
+
+
+def exported_results(
+    client: TestClient, headers: dict[str, str], version: str
+) -> tuple[str, dict[int, str]]:
+    """The secretariat's results as the exports of Japan's submitted ``version`` show them: the
+    JSON and the workbook must agree (Table 1 result, Table 3 results by row)."""
+    path = "/v1/parties/JPN/aef/2025"
+    shown = client.get(path, params={"version": version}, headers=headers).json()
+    rows = {
+        n: r[ROW_RESULT] for n, r in enumerate(shown["Table 3: Actions"], start=1) if r[ROW_RESULT]
+    }
+    workbook = client.get(path, params={"version": version, "format": "xlsx"}, headers=headers)
+    assert workbook.status_code == 200, workbook.text
+    read = aef_files.import_aef(workbook.content, aef_files.AefFormat.XLSX)
+    assert (
+        read.submission.consistency_check_result
+        == shown["Table 1: Submission"][0][SUBMISSION_RESULT]
+    )
+    assert {
+        n: r.consistency_check_result
+        for n, r in enumerate(read.actions, start=1)
+        if r.consistency_check_result
+    } == rows
+    return shown["Table 1: Submission"][0][SUBMISSION_RESULT], rows
 
 
 def today() -> str:
@@ -98,6 +128,9 @@ def test_review_results_raise_and_resolve_flags(client: TestClient, jcm2025: Tok
         ("CA0001-THA01-THA-601-2021", 409),
     ]
     assert raised["resolved"] == []
+    assert exported_results(client, admin, "1.0") == (INCONSISTENT, {row: INCONSISTENT})
+    draft = client.get("/v1/parties/JPN/aef/2025", headers=admin).json()
+    assert draft["Table 1: Submission"][0][SUBMISSION_RESULT] is None
     flags = client.get("/v1/parties/JPN/inconsistency-flags", headers=admin).json()
     assert [(f["itmo_first"], f["raised_seq"], f["raised_by"], f["reasons"]) for f in flags] == [
         ("CA0001-THA01-THA-601-2021", raised["seq"], "consistency.reviewed", [reason])
@@ -131,6 +164,8 @@ def test_review_results_raise_and_resolve_flags(client: TestClient, jcm2025: Tok
         "CA0001-THA01-THA-601-2021",
     ]
     assert client.get("/v1/parties/JPN/inconsistency-flags", headers=admin).json() == []
+    assert exported_results(client, admin, "1.1") == (CONSISTENT, {row: CONSISTENT})
+    assert exported_results(client, admin, "1.0") == (INCONSISTENT, {row: INCONSISTENT})
     used = post(client, "/v1/uses", jpn, japanese_use(10, today(), use_year=2026))
     assert used["quantity"] == 10
 

@@ -69,6 +69,7 @@ from ledger.accounting.aef.policy import (
 )
 from ledger.accounting.aef.problems import AefProblem, AefValidationError
 from ledger.accounting.aef.records import assemble_report, parse_records, render_records
+from ledger.accounting.aef.results import ConsistencyResults, with_results, without_results
 from ledger.accounting.aef.rows import (
     ActionRow,
     AefReport,
@@ -83,6 +84,9 @@ from ledger.accounting.aef.validation import check_report, validate_report
 from ledger.registry.model import FirstTransferDefinition, Metric, MitigationType, Purpose
 
 __all__ = [
+    "ConsistencyResults",
+    "with_results",
+    "without_results",
     "DEFAULT_POLICY",
     "NOT_APPLICABLE",
     "AcquisitionSpelling",

@@ -208,7 +208,8 @@ def _render_action_date(value: date, policy: SpellingPolicy) -> str:
 
 def render_value(table: AefTable, column: ColumnSpec, row: AefRow, policy: SpellingPolicy) -> Cell:
     if column.requirement is Requirement.CARP_POPULATED:
-        return None
+        carp: object = getattr(row, column.field_name)
+        return carp if policy.carp_results and isinstance(carp, str) and carp else None
     value: object = getattr(row, column.field_name)
     if value is None or value == () or value == "":
         if policy.emit_na and applicability(row, column).need is Need.NOT_APPLICABLE:

@@ -78,6 +78,9 @@ class SpellingPolicy:
       it reads ``NA``, which the secondary sources also allow.
     - ``quantity_header_nbsp``: ``False`` writes ``Quantity (t CO2 eq)`` with ordinary spaces;
       ``True`` writes the annex's non-breaking spaces around ``CO2``.
+    - ``carp_results``: ``False``. The CARP-populated columns are written empty, as a Party
+      submits them; ``True`` writes what they hold: the secretariat's results of its consistency
+      check on an export of a submitted version (:func:`ledger.accounting.aef.with_results`).
     """
 
     acquisition: AcquisitionSpelling = AcquisitionSpelling.NOMENCLATURE
@@ -89,6 +92,7 @@ class SpellingPolicy:
     itmo_id: ItmoIdFormat = ItmoIdFormat.SERIAL
     emit_na: bool = False
     quantity_header_nbsp: bool = False
+    carp_results: bool = False
 
 
 DEFAULT_POLICY: Final = SpellingPolicy()

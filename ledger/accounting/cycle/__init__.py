@@ -50,6 +50,7 @@ from ledger.accounting.cycle.review import (
     ReviewResult,
     RowResult,
     record_review,
+    review_results,
 )
 from ledger.accounting.cycle.submission import (
     InitialReportMissing,
@@ -88,6 +89,7 @@ __all__ = [
     "record_initial_report",
     "record_pre_check",
     "record_review",
+    "review_results",
     "submit",
     "to_document",
 ]

@@ -7,20 +7,27 @@ NDC is refused (para 40). A row "Checked, no inconsistencies identified" resolve
 of its ITMOs: the inconsistency was corrected by a revised submission and verified by the
 secretariat's new check (para 32). "Null, information for check not available" changes nothing.
 Rows the result does not list keep their flags.
+
+:func:`review_results` gives the latest imported result of a submitted version for the AEF's
+"Result of the consistency check" columns (Table 1 and Table 3) of its export.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from ledger.accounting import reporting
+from ledger.accounting import aef, reporting
 from ledger.accounting.consistency import BlockRange, Notation, RecordedCheck, flag_changes
+from ledger.accounting.reporting.replay import indexed_entries
 from ledger.errors import InvalidInput, NotFound
 from ledger.log.canonical import JsonValue
 from ledger.ports import UnitOfWork
 from ledger.recording import record_entry
 from ledger.registry import services
 from ledger.registry.codec import to_json
+from ledger.registry.entry_tags import party_tag
 
 CONSISTENCY_REVIEWED = "consistency.reviewed"
 
@@ -138,3 +145,26 @@ def record_review(uow: UnitOfWork, result: ReviewResult, actor: str) -> Recorded
     return RecordedCheck(
         appended.seq, changes.flagged, tuple(block for block, _ in changes.resolved)
     )
+
+
+def review_results(
+    uow: UnitOfWork, party: str, reported_year: int, version: str, tree_size: int | None = None
+) -> aef.ConsistencyResults | None:
+    """The secretariat's latest result of the Party's submitted ``version`` of its AEF for
+    ``reported_year`` among the first ``tree_size`` entries (default: all), as the AEF's
+    consistency-check columns; ``None`` if none was imported."""
+    end = uow.log.size() if tree_size is None else tree_size
+    found: aef.ConsistencyResults | None = None
+    for entry in indexed_entries(uow, (party_tag(party),), end):
+        p: Mapping[str, Any] = entry.payload
+        if entry.kind != CONSISTENCY_REVIEWED or (
+            p["party"],
+            p["reported_year"],
+            p["version"],
+        ) != (party, reported_year, version):
+            continue
+        rows: list[Any] = p["rows"]
+        found = aef.ConsistencyResults(
+            str(p["notation"]), {int(r["row"]): str(r["notation"]) for r in rows}
+        )
+    return found
