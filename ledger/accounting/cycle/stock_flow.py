@@ -10,13 +10,13 @@ first transfer, transfer, acquisition, holdings, cancellation and use; 6/CMA.4 a
       the serials among those held at 31 December Y-1 or that came in during the year)
     = Table 4 of the year (holdings at 31 December Y)
 
-per block of ITMOs of the same cooperative approach, Party ITMO registry, first transferring
-Party and vintage (the identifier elements of 6/CMA.4 annex I para 5). Table 4 reports the one
-account type the AEF has, the holding accounts: a Transfer to the Adaptation Fund's account
-leaves it (and a First transfer to the Fund never enters it), a Use or a cancellation retires
-the ITMOs. A First transfer to another Party does not move Table 4: the units were not ITMOs
-while the Party held them, and the other Party reports the Acquisition. An Authorization moves
-nothing.
+in ITMOs counted by their serials (whatever the metric), per block of ITMOs of the same
+cooperative approach, Party ITMO registry, first transferring Party and vintage (the identifier
+elements of 6/CMA.4 annex I para 5). Table 4 reports the one account type the AEF has, the
+holding accounts: a Transfer to the Adaptation Fund's account leaves it (and a First transfer to
+the Fund never enters it), a Use or a cancellation retires the ITMOs. A First transfer to another
+Party does not move Table 4: the units were not ITMOs while the Party held them, and the other
+Party reports the Acquisition. An Authorization moves nothing.
 
 The year before is the Party's latest submitted AEF for it, else the ledger's draft for it; a
 row of Table 4 that does not reconcile names both years and the flows (rule
@@ -70,18 +70,24 @@ def _key(row: ActionRow | HoldingRow) -> Key:
     )
 
 
+def units(row: ActionRow | HoldingRow) -> int:
+    """The ITMOs of a row, by their serials (one unit each, in t CO2 eq or in the non-GHG
+    metric alike)."""
+    return row.last_id - row.first_id + 1
+
+
 def flow(row: ActionRow) -> int:
     """What a Table 3 row adds to (positive) or may take from (negative) the Party's Table 4."""
     if row.action_type is ActionType.ACQUISITION:
-        return row.quantity
+        return units(row)
     if (
         row.action_type is ActionType.FIRST_TRANSFER
         and row.acquiring_party_id is None
         and row.action_subtype not in _TO_ADAPTATION_FUND
     ):
-        return row.quantity
+        return units(row)
     if row.action_type in _OUTFLOWS:
-        return -row.quantity
+        return -units(row)
     return 0
 
 
@@ -107,7 +113,7 @@ def _held(rows: Iterable[HoldingRow]) -> dict[Key, tuple[int, list[int]]]:
     held: dict[Key, tuple[int, list[int]]] = {}
     for number, row in enumerate(rows, start=1):
         total, numbers = held.get(_key(row), (0, []))
-        held[_key(row)] = (total + row.quantity, [*numbers, number])
+        held[_key(row)] = (total + units(row), [*numbers, number])
     return held
 
 
