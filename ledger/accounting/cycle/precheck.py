@@ -34,10 +34,12 @@ from ledger.accounting.consistency import (
     Finding,
     FindingKind,
     Notation,
+    RowRef,
     check_against_counterpart,
     check_completeness,
 )
 from ledger.accounting.consistency.record import finding_json
+from ledger.accounting.consistency.year_end import YearEndMatch, match_across_year_end
 from ledger.accounting.cycle.entries import entries_of
 from ledger.accounting.cycle.flags import open_flags
 from ledger.accounting.cycle.guidance import check_guidance
@@ -80,18 +82,26 @@ class PreCheck:
         return not self.blockers
 
 
-def _hosted_counterparts(uow: UnitOfWork, party: str, year: int) -> list[AefReport]:
-    """The AEFs for ``year`` of the other Parties of the Party's cooperative approaches that
-    this instance hosts: their latest submitted version, else their draft."""
-    partners = sorted(
-        {
-            other
-            for approach in uow.projection.cooperative_approaches()
-            if party in approach.parties
-            for other in approach.parties
-            if other != party
-        }
-    )
+def _hosted_counterparts(uow: UnitOfWork, party: str, own: AefReport) -> list[AefReport]:
+    """The AEFs for the year of ``own`` of the other Parties that this instance hosts, among
+    the Parties of the Party's cooperative approaches (three or more included) and every Party
+    its Table 3 transfers to or acquires from (an onward transfer A -> B -> C of ITMOs of an
+    approach C does not take part in is checked at each step): their latest submitted version,
+    else their draft."""
+    year = own.submission.reported_year
+    named = {
+        other
+        for row in own.actions
+        for other in (row.acquiring_party_id, row.transferring_party_id)
+        if other is not None
+    }
+    approaches = {
+        other
+        for approach in uow.projection.cooperative_approaches()
+        if party in approach.parties
+        for other in approach.parties
+    }
+    partners = sorted((approaches | named) - {party})
     hosted = {r.party for r in uow.projection.registries() if r.hosted}
     reports = []
     for other in partners:
@@ -101,6 +111,52 @@ def _hosted_counterparts(uow: UnitOfWork, party: str, year: int) -> list[AefRepo
         version = submitted[-1].version if submitted else None
         reports.append(reporting.aef_report_for(uow, other, year, version))
     return reports
+
+
+def _report_of(
+    uow: UnitOfWork, party: str, year: int, supplied: Mapping[tuple[str, int], AefReport]
+) -> AefReport | None:
+    """The Party's AEF for ``year``: the one supplied, else, for a Party with a registry hosted
+    here, its latest submitted version or its draft (``None`` if there is none)."""
+    if (party, year) in supplied:
+        return supplied[(party, year)]
+    hosted = {r.party for r in uow.projection.registries() if r.hosted}
+    if party not in hosted:
+        return None
+    submitted = [s for s in reporting.submissions(uow, party) if s.reported_year == year]
+    try:
+        return reporting.aef_report_for(
+            uow, party, year, submitted[-1].version if submitted else None
+        )
+    except InvalidInput:  # a year no AEF of the Party can report
+        return None
+
+
+def _across_year_end(
+    uow: UnitOfWork,
+    own: AefReport,
+    other: AefReport,
+    supplied: Mapping[tuple[str, int], AefReport],
+    tolerance: timedelta,
+) -> YearEndMatch:
+    """The transfers and acquisitions of ``own`` and ``other`` (AEFs of the same year) matched
+    with the other Party's rows across 31 December, at either end of the year."""
+    year = own.submission.reported_year
+    party, other_party = own.submission.party, other.submission.party
+    pairs: dict[RowRef, RowRef] = {}
+    findings: list[Finding] = []
+    for earlier, later in (
+        (own, _report_of(uow, other_party, year + 1, supplied)),
+        (other, _report_of(uow, party, year + 1, supplied)),
+        (_report_of(uow, other_party, year - 1, supplied), own),
+        (_report_of(uow, party, year - 1, supplied), other),
+    ):
+        if earlier is None or later is None:
+            continue
+        match = match_across_year_end(earlier, later, tolerance)
+        pairs.update(match.pairs)
+        findings += [f for f in match.findings if party in f.parties]
+    return YearEndMatch(pairs, tuple(findings))
 
 
 def pre_check(
@@ -113,29 +169,43 @@ def pre_check(
 ) -> PreCheck:
     """Pre-check the draft of the Party's AEF for ``reported_year`` (see the module)."""
     services.party_of(uow, party)
-    supplied = {report.submission.party for report in counterparts}
-    if party in supplied:
+    supplied_years = [(r.submission.party, r.submission.reported_year) for r in counterparts]
+    if party in {p for p, _ in supplied_years}:
         raise InvalidInput("a counterpart report is another Party's", field="counterparts")
-    if len(supplied) != len(counterparts):
-        raise InvalidInput("one counterpart report per Party", field="counterparts")
+    if len(set(supplied_years)) != len(supplied_years):
+        raise InvalidInput("one counterpart report per Party and year", field="counterparts")
+    adjacent = {
+        (r.submission.party, r.submission.reported_year): r
+        for r in counterparts
+        if abs(r.submission.reported_year - reported_year) == 1
+    }
+    same_year = [
+        r for r in counterparts if (r.submission.party, r.submission.reported_year) not in adjacent
+    ]
+    supplied = {r.submission.party for r in same_year}
     tree_size = uow.log.size()
     own = reporting.aef_report_for(uow, party, reported_year)
     others = [
-        *counterparts,
-        *(
-            r
-            for r in _hosted_counterparts(uow, party, reported_year)
-            if r.submission.party not in supplied
-        ),
+        *same_year,
+        *(r for r in _hosted_counterparts(uow, party, own) if r.submission.party not in supplied),
     ]
     findings: list[Finding] = [*check_completeness(own), *check_guidance(uow, own)]
     for other in others:
         result = check_against_counterpart(own, other, date_tolerance=date_tolerance)
-        findings += [
+        found = [
             f
             for f in result.findings
             if f.kind is not FindingKind.MANDATORY_INFORMATION and party in f.parties
         ]
+        if any(f.kind is FindingKind.MISSING_COUNTERPART for f in found):
+            split = _across_year_end(uow, own, other, adjacent, date_tolerance)
+            found = [
+                f
+                for f in found
+                if not (f.kind is FindingKind.MISSING_COUNTERPART and f.rows[0] in split.pairs)
+            ]
+            found += split.findings
+        findings += found
     unique = tuple(dict.fromkeys(findings))
     today = uow.now().date()
     return PreCheck(
