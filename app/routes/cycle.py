@@ -164,8 +164,10 @@ def create_pre_check(
 ) -> Response:
     """Pre-check the draft AEF of the year before submitting it: completeness, the checks
     against the guidance (vintage, NDC period, authorization date, quantity and Parties, serials
-    first transferred or used twice across years) and the transfers and acquisitions against
-    the other Parties' AEFs (hosted here, or given as ``counterparts``), with the notations of
+    first transferred or used twice across years, the stock-flow reconciliation of Table 4) and
+    the transfers and acquisitions against the other Parties' AEFs (hosted here, or given as
+    ``counterparts``; every Party the Table 3 rows transfer to or acquire from included; a pair
+    split across 31 December matched with the other year's AEF), with the notations of
     4/CMA.6 para 29; whether it is submittable and why not; the due date (15 April of the
     following year). With ``record`` the result is appended as an ``aef.pre_checked``
     entry."""

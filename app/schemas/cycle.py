@@ -184,8 +184,10 @@ class InitialReportSummary(ResponseModel):
 
 class PreCheckCreate(RequestModel):
     """Pre-check the draft AEF of the year. ``counterparts`` are other Parties' AEFs in the AEF
-    JSON rendering (a Party this instance hosts is checked against its own AEF unless given
-    here); ``record`` appends the result as an ``aef.pre_checked`` entry."""
+    JSON rendering, one per Party and reported year (a Party this instance hosts is checked
+    against its own AEF unless given here; an AEF of the year before or after serves to match
+    transfers and acquisitions split across 31 December); ``record`` appends the result as an
+    ``aef.pre_checked`` entry."""
 
     counterparts: Annotated[list[dict[str, Any]], Field(max_length=20)] = Field(
         default_factory=list
