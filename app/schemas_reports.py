@@ -20,7 +20,12 @@ from ledger.accounting.adjustments import (
     YearRow,
     render_decimal,
 )
-from ledger.accounting.btr import BreakdownRow, StructuredSummary, SummaryRow
+from ledger.accounting.btr import (
+    BreakdownRow,
+    RegularInformation,
+    StructuredSummary,
+    SummaryRow,
+)
 from ledger.accounting.consistency import ConsistencyResult, Finding, RowCheck, SubmissionCheck
 from ledger.accounting.reporting import Submission
 
@@ -451,6 +456,70 @@ class NdcTargetCreate(DatedRequest):
 class NdcTargetPublic(ResponseModel):
     party: str
     seq: int
+
+
+class AdaptationContributionCreate(DatedRequest):
+    """A monetary contribution of the Party to the Adaptation Fund in connection with its
+    participation in ``ca_id`` (2/CMA.3 annex paras 37-38), dated ``action_date``."""
+
+    ca_id: Annotated[str, Field(pattern=r"^CA\d{4}$")]
+    amount: Annotated[
+        str,
+        Field(
+            pattern=r"^(0|[1-9]\d{0,17})(\.\d{1,6})?$",
+            description="Exact decimal amount (a string)",
+            examples=["2500.50"],
+        ),
+    ]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
+    reference: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class AdaptationContributionPublic(ResponseModel):
+    party: str
+    ca_id: str
+    amount: str
+    currency: str
+    seq: int
+
+
+class RegularInformationRowPublic(ResponseModel):
+    paragraph: str = Field(description="2/CMA.3 annex para 38 (adaptation) or 40 (OMGE)")
+    cooperative_approach: str
+    year: int
+    kind: str
+    quantity: FigurePublic | None = Field(description="ITMOs; null for money")
+    amount: str | None = Field(description="Exact sum of monetary contributions; else null")
+    currency: str | None
+    entries: list[int]
+
+
+class RegularInformationPublic(ResponseModel):
+    """Share of proceeds (resources for adaptation) and OMGE for the regular information
+    (2/CMA.3 annex paras 38, 40; 22(j)-(k)), per approach, year and kind; empty when the Party
+    reports none."""
+
+    party: str
+    rows: list[RegularInformationRowPublic]
+
+    @classmethod
+    def of(cls, info: RegularInformation) -> RegularInformationPublic:
+        return cls(
+            party=info.party,
+            rows=[
+                RegularInformationRowPublic(
+                    paragraph=r.paragraph,
+                    cooperative_approach=r.cooperative_approach,
+                    year=r.year,
+                    kind=r.kind.value,
+                    quantity=None if r.quantity is None else FigurePublic.of(r.quantity),
+                    amount=None if r.amount is None else str(r.amount),
+                    currency=r.currency,
+                    entries=list(r.seqs),
+                )
+                for r in info.rows
+            ],
+        )
 
 
 class PolicyChoiceCreate(RequestModel):

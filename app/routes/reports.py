@@ -30,6 +30,8 @@ from app.idempotency import IdempotentWriteDep, write_responses
 from app.pagination import CursorDep, LimitDep, Page, page_of
 from app.problems import problem_responses
 from app.schemas_reports import (
+    AdaptationContributionCreate,
+    AdaptationContributionPublic,
     AdjustmentReportPublic,
     ConsistencyCheckCreate,
     ConsistencyCheckPublic,
@@ -39,6 +41,7 @@ from app.schemas_reports import (
     NdcTargetPublic,
     PolicyChoiceCreate,
     PolicyChoicePublic,
+    RegularInformationPublic,
     RestatementPublic,
     StructuredSummaryPublic,
     SubmissionCreate,
@@ -140,6 +143,67 @@ def record_emissions(
         return EmissionsPublic(party=code, year=body.year, value=body.value, seq=appended.seq)
 
     return write.run(operation)
+
+
+@router.post(
+    "/parties/{code}/adaptation-contributions",
+    status_code=201,
+    response_model=AdaptationContributionPublic,
+    responses=write_responses(201, 404, 409),
+)
+def record_adaptation_contribution(
+    code: PartyCode,
+    body: AdaptationContributionCreate,
+    principal: AdminOrRegistryDep,
+    write: IdempotentWriteDep,
+    settings: SettingsDep,
+) -> Response:
+    """Record a monetary contribution of the Party to the Adaptation Fund for one of its
+    cooperative approaches (2/CMA.3 annex paras 37-38), reported in its regular information."""
+    dating = body.dating(settings.end_of_period_btr_after)
+
+    def operation(uow: UnitOfWork) -> AdaptationContributionPublic:
+        _ensure_party_writer(uow, principal, code, body.action_date)
+        appended = reporting.record_adaptation_contribution(
+            uow,
+            code,
+            body.ca_id,
+            body.amount,
+            body.currency,
+            principal.actor,
+            reference=body.reference,
+            dating=dating,
+        )
+        return AdaptationContributionPublic(
+            party=code,
+            ca_id=body.ca_id,
+            amount=body.amount,
+            currency=body.currency,
+            seq=appended.seq,
+        )
+
+    return write.run(operation)
+
+
+@router.get(
+    "/parties/{code}/regular-information",
+    response_model=RegularInformationPublic,
+    responses={**READ_PROBLEMS, 304: {"description": "Not modified"}},
+)
+def read_regular_information(
+    code: PartyCode,
+    request: Request,
+    uow: ReadUowDep,
+    _: ReaderDep,
+    as_of: AsOf = None,
+) -> Response:
+    """Share of proceeds and OMGE for the Party's regular information (2/CMA.3 annex paras
+    38, 40): ITMOs transferred to the Adaptation Fund, cancellations to deliver OMGE and recorded
+    monetary contributions to the Adaptation Fund, per approach and year."""
+    size = uow.log.size() if as_of is None else as_of
+    info = reporting.regular_information_for(uow, code, tree_size=size)
+    body = RegularInformationPublic.of(info).model_dump_json().encode()
+    return _cached(request, size, body, "application/json")
 
 
 @router.post(

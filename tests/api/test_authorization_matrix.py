@@ -78,6 +78,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/blocks/{block_id}"): READERS,
     ("GET", "/v1/itmos/{itmo_id}/history"): READERS,
     ("POST", "/v1/parties/{code}/emissions"): {ADMIN, REGISTRY},
+    ("POST", "/v1/parties/{code}/adaptation-contributions"): {ADMIN, REGISTRY},
+    ("GET", "/v1/parties/{code}/regular-information"): READERS,
     ("POST", "/v1/parties/{code}/targets"): {ADMIN, REGISTRY},
     ("POST", "/v1/parties/{code}/adjustment-policy"): {ADMIN, REGISTRY},
     ("GET", "/v1/parties/{code}/adjustments"): READERS,

@@ -16,6 +16,13 @@ from ledger.accounting.btr.breakdowns import (
     breakdowns_23j,
 )
 from ledger.accounting.btr.paragraphs import Paragraph
+from ledger.accounting.btr.regular_information import (
+    ContributionFact,
+    ContributionKind,
+    RegularInformation,
+    RegularInformationRow,
+    regular_information,
+)
 from ledger.accounting.btr.summary import (
     StructuredSummary,
     SummaryCell,
@@ -27,6 +34,11 @@ __all__ = [
     "NOT_APPLICABLE",
     "BreakdownDimension",
     "BreakdownRow",
+    "ContributionFact",
+    "ContributionKind",
+    "RegularInformation",
+    "RegularInformationRow",
+    "regular_information",
     "Paragraph",
     "StructuredSummary",
     "SummaryCell",

@@ -35,6 +35,7 @@ from ledger.accounting.reporting.aef_report import aef_report_for, draft_aef_rep
 from ledger.accounting.reporting.entries import TreeSizeBeyondLog
 from ledger.accounting.reporting.flows import Flow, flows_for, international_flows
 from ledger.accounting.reporting.inputs import (
+    ADAPTATION_CONTRIBUTION_RECORDED,
     AEF_SUBMITTED,
     EMISSIONS_RECORDED,
     NDC_TARGET_RECORDED,
@@ -42,6 +43,7 @@ from ledger.accounting.reporting.inputs import (
     EmissionsUnitMismatch,
     NdcTarget,
     Submission,
+    record_adaptation_contribution,
     record_emissions,
     record_ndc_target,
     record_policy_choice,
@@ -54,6 +56,7 @@ from ledger.accounting.reporting.party_facts import (
     breakdowns_for,
     ndc_profile_for,
     party_facts,
+    regular_information_for,
     restated_since,
     structured_summary_for,
 )
@@ -87,7 +90,10 @@ __all__ = [
     "breakdowns_for",
     "ndc_profile_for",
     "party_facts",
+    "ADAPTATION_CONTRIBUTION_RECORDED",
+    "record_adaptation_contribution",
     "record_emissions",
+    "regular_information_for",
     "record_ndc_target",
     "record_policy_choice",
     "record_submission",

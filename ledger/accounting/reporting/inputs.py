@@ -10,9 +10,11 @@ submission use cases are in :mod:`ledger.accounting.reporting.submissions`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 
 from ledger.accounting.adjustments import (
     GHG_UNIT,
@@ -195,6 +197,47 @@ def record_emissions(
         **when.payload(),
     }
     return record_entry(uow, EMISSIONS_RECORDED, payload, actor)
+
+
+ADAPTATION_CONTRIBUTION_RECORDED = "adaptation_contribution.recorded"
+AMOUNT = re.compile(r"^(0|[1-9]\d{0,17})(\.\d{1,6})?$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def record_adaptation_contribution(
+    uow: UnitOfWork,
+    party: str,
+    ca_id: str,
+    amount: str,
+    currency: str,
+    actor: str,
+    *,
+    reference: str | None = None,
+    dating: Dating = UNDATED,
+) -> AppendedEntry:
+    """Record a monetary contribution of the Party to the Adaptation Fund in connection with
+    its participation in ``ca_id`` (2/CMA.3 annex paras 37-38, reported under 22(j)): an exact
+    decimal ``amount`` in ``currency`` (ISO 4217), dated ``dating``'s action date."""
+    services.party_of(uow, party)
+    approach = services.approach_of(uow, ca_id)
+    if party not in approach.parties:
+        raise InvalidInput(f"{party} does not participate in {ca_id}", field="ca_id")
+    if not AMOUNT.match(amount) or Decimal(amount) <= 0:
+        raise InvalidInput(
+            f"amount {amount!r} is not a positive decimal (at most 6 decimals)", field="amount"
+        )
+    if not CURRENCY.match(currency):
+        raise InvalidInput(f"currency {currency!r} is not an ISO 4217 code", field="currency")
+    when = date_action(uow, dating, (party,))
+    payload: dict[str, JsonValue] = {
+        "party": party,
+        "ca_id": ca_id,
+        "amount": amount,
+        "currency": currency,
+        "reference": reference,
+        **when.payload(),
+    }
+    return record_entry(uow, ADAPTATION_CONTRIBUTION_RECORDED, payload, actor)
 
 
 def record_ndc_target(

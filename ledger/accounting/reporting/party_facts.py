@@ -25,9 +25,11 @@ from ledger.accounting.adjustments import (
 )
 from ledger.accounting.btr import (
     BreakdownRow,
+    RegularInformation,
     StructuredSummary,
     breakdowns_23j,
     build_structured_summary,
+    regular_information,
 )
 from ledger.accounting.reporting.entries import check_tree_size
 from ledger.accounting.reporting.inputs import (
@@ -223,3 +225,16 @@ def breakdowns_for(
         facts.oimp_authorizations,
         facts.policy(policy).first_transfer_year,
     )
+
+
+def regular_information_for(
+    uow: UnitOfWork, party: str, *, tree_size: int | None = None
+) -> RegularInformation:
+    """The Party's share of proceeds and OMGE summary for its regular information (2/CMA.3
+    annex paras 38, 40; 22(j)-(k)), every year, from the first ``tree_size`` entries (default:
+    all): ITMOs transferred to the Adaptation Fund, cancellations to deliver OMGE and recorded
+    monetary contributions to the Adaptation Fund, per approach and year."""
+    end = uow.log.size() if tree_size is None else tree_size
+    check_tree_size(uow, end)
+    scan = scan_party(uow, party, end)
+    return regular_information(party, scan.facts.contributions)

@@ -33,9 +33,11 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 
 from ledger.accounting import aef
 from ledger.accounting.adjustments import FirstTransferFact, OimpAuthorizationFact, UseFact
+from ledger.accounting.btr.regular_information import ContributionFact, ContributionKind
 from ledger.accounting.reporting.entries import (
     acted_blocks,
     payload_int,
@@ -43,6 +45,7 @@ from ledger.accounting.reporting.entries import (
     payload_str,
 )
 from ledger.accounting.reporting.inputs import (
+    ADAPTATION_CONTRIBUTION_RECORDED,
     AEF_SUBMITTED,
     EMISSIONS_RECORDED,
     NDC_TARGET_RECORDED,
@@ -244,8 +247,44 @@ def _authorized(
         )
 
 
+def _contributed(
+    scan: PartyScan, entry: Entry, blocks: Iterable[UnitBlock], kind: ContributionKind
+) -> None:
+    """ITMOs the Party gave to the Adaptation Fund or cancelled to deliver OMGE, per approach
+    (regular information, 2/CMA.3 annex paras 38 and 40)."""
+    by_approach: dict[str, int] = defaultdict(int)
+    for block in blocks:
+        by_approach[block.attributes.ca_id] += block.quantity
+    for ca_id, quantity in sorted(by_approach.items()):
+        scan.facts.contributions.append(
+            ContributionFact(entry.seq, action_date(entry).year, ca_id, kind, quantity=quantity)
+        )
+
+
+def _on_adaptation_contribution(scan: PartyScan, entry: Entry) -> None:
+    if payload_str(entry, "party") != scan.party:
+        return
+    scan.facts.contributions.append(
+        ContributionFact(
+            entry.seq,
+            action_date(entry).year,
+            payload_str(entry, "ca_id"),
+            ContributionKind.ADAPTATION_FUND_MONETARY,
+            amount=Decimal(payload_str(entry, "amount")),
+            currency=payload_str(entry, "currency"),
+        )
+    )
+
+
 def _on_first_transfer(scan: PartyScan, entry: Entry) -> None:
     subtype = payload_str(entry, "subtype")
+    if subtype == services.ADAPTATION_FUND_SUBTYPE:
+        _contributed(
+            scan,
+            entry,
+            [b for b in acted_blocks(entry) if b.attributes.first_transferring_party == scan.party],
+            ContributionKind.ADAPTATION_FUND_ITMOS,
+        )
     acquiring = payload_opt_str(entry, "acquiring_party")
     oimp_definition = subtype in {d.value for d in aef.FirstTransferDefinition}
     groups: dict[tuple[int, str, str, str], int] = defaultdict(int)
@@ -287,12 +326,14 @@ def _on_first_transfer(scan: PartyScan, entry: Entry) -> None:
 
 
 def _on_transfer(scan: PartyScan, entry: Entry) -> None:
-    if not scan.actions.covers(entry) or scan.account_party(payload_str(entry, "from_account")) != (
-        scan.party
-    ):
+    if scan.account_party(payload_str(entry, "from_account")) != scan.party:
         return
     destination = scan.state.get_account(payload_str(entry, "to_account"))
     to_fund = destination is not None and (destination.account_type is AccountType.ADAPTATION_FUND)
+    if to_fund:
+        _contributed(scan, entry, acted_blocks(entry), ContributionKind.ADAPTATION_FUND_ITMOS)
+    if not scan.actions.covers(entry):
+        return
     if not (entry.payload.get("international") is True or to_fund):
         return  # a move between the Party's own accounts is no AEF action
     for block in acted_blocks(entry):
@@ -367,7 +408,12 @@ def _on_oimp_use(scan: PartyScan, entry: Entry) -> None:
 
 
 def _on_cancellation(scan: PartyScan, entry: Entry) -> None:
-    if not scan.actions.covers(entry) or payload_str(entry, "cancelling_party") != scan.party:
+    if payload_str(entry, "cancelling_party") != scan.party:
+        return
+    subtype = payload_str(entry, "subtype")
+    if subtype in {k.value for k in ContributionKind}:
+        _contributed(scan, entry, acted_blocks(entry), ContributionKind(subtype))
+    if not scan.actions.covers(entry):
         return
     for block in acted_blocks(entry):
         scan.actions.add(
@@ -427,4 +473,5 @@ _HANDLERS: Mapping[str, Callable[[PartyScan, Entry], None]] = {
     "itmo.oimp_use": _on_oimp_use,
     "itmo.cancellation": _on_cancellation,
     services.CONVERSION_RECORDED: _on_conversion,
+    ADAPTATION_CONTRIBUTION_RECORDED: _on_adaptation_contribution,
 }

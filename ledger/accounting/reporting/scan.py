@@ -16,6 +16,7 @@ from ledger.accounting.adjustments import (
     PartyPolicyChoice,
     UseFact,
 )
+from ledger.accounting.btr.regular_information import ContributionFact
 from ledger.accounting.reporting.aef_rows import ActionTable
 from ledger.accounting.reporting.inputs import NdcTarget, Submission
 from ledger.errors import AuthorizationNotFound
@@ -38,6 +39,9 @@ class CollectedFacts:
     policy_choice: PartyPolicyChoice | None = None
     """The latest choice of the accounting settings left to the Party."""
     submissions: list[Submission] = field(default_factory=list)
+    contributions: list[ContributionFact] = field(default_factory=list)
+    """ITMOs to the Adaptation Fund, OMGE cancellations and monetary contributions to the
+    Adaptation Fund of the Party (its regular information, paras 38 and 40)."""
 
 
 @dataclass
