@@ -32,6 +32,7 @@ import heapq
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -94,6 +95,7 @@ def _scanned(party: str, reported_year: int | None, source: Iterable[Entry], end
     scan = PartyScan(party, reported_year)
     for entry in source:
         read(scan, entry)
+    _convert_late(scan)
     scan.end = end
     if scan.state.get_party(party) is None:
         raise PartyNotFound(f"Party {party} is not registered", party=party)
@@ -288,6 +290,7 @@ def _on_first_transfer(scan: PartyScan, entry: Entry) -> None:
     acquiring = payload_opt_str(entry, "acquiring_party")
     oimp_definition = subtype in {d.value for d in aef.FirstTransferDefinition}
     groups: dict[tuple[int, str, str, str], int] = defaultdict(int)
+    blocks_of: dict[tuple[int, str, str, str], list[UnitBlock]] = defaultdict(list)
     purposes: dict[tuple[int, str, str, str], Authorization] = {}
     for block in acted_blocks(entry):
         a = block.attributes
@@ -298,6 +301,7 @@ def _on_first_transfer(scan: PartyScan, entry: Entry) -> None:
         )
         key = (a.vintage, authorization.purposes.value, a.ca_id, a.sector)
         groups[key] += _counted(scan, block, a.vintage)
+        blocks_of[key].append(block)
         purposes[key] = authorization
         if scan.actions.covers(entry):
             scan.actions.add(
@@ -310,6 +314,8 @@ def _on_first_transfer(scan: PartyScan, entry: Entry) -> None:
             )
     for key, quantity in groups.items():
         vintage, _, ca_id, sector = key
+        if any(_awaits_conversion(scan, b, vintage) for b in blocks_of[key]):
+            scan.unconverted[len(scan.facts.first_transfers)] = blocks_of[key]
         scan.facts.first_transfers.append(
             FirstTransferFact(
                 seq=entry.seq,
@@ -436,6 +442,31 @@ def _acquired_from(scan: PartyScan, block: UnitBlock) -> str:
             return party
         found = None if found.parent_id is None else scan.state.get_block(found.parent_id)
     return block.attributes.first_transferring_party
+
+
+def _awaits_conversion(scan: PartyScan, block: UnitBlock, year: int) -> bool:
+    """Non-GHG units counted against a t CO2 eq NDC with no conversion recorded yet."""
+    a = block.attributes
+    party = scan.state.get_party(scan.party)
+    ndc = None if party is None else party.ndc_covering(year)
+    return (
+        a.metric is Metric.NON_GHG
+        and ndc is not None
+        and ndc.metric is Metric.GHG
+        and not any(
+            c.covers(a.ca_id, a.non_ghg_metric, a.vintage) for c in scan.actions.conversions
+        )
+    )
+
+
+def _convert_late(scan: PartyScan) -> None:
+    """First transfers of non-GHG units against a t CO2 eq NDC counted before their conversion
+    was recorded: at the end of the scan, count them with the conversion recorded since (in
+    whole t CO2 eq rounded down, as the AEF does); without one they stay in units."""
+    facts = scan.facts.first_transfers
+    for index, blocks in scan.unconverted.items():
+        fact = facts[index]
+        facts[index] = replace(fact, quantity=sum(_counted(scan, b, fact.vintage) for b in blocks))
 
 
 def _counted(scan: PartyScan, block: UnitBlock, year: int) -> int:

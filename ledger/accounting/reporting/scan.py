@@ -20,7 +20,7 @@ from ledger.accounting.btr.regular_information import ContributionFact
 from ledger.accounting.reporting.aef_rows import ActionTable
 from ledger.accounting.reporting.inputs import NdcTarget, Submission
 from ledger.errors import AuthorizationNotFound
-from ledger.registry.model import Authorization
+from ledger.registry.model import Authorization, UnitBlock
 from ledger.registry.projection import InMemoryProjection
 
 
@@ -56,6 +56,9 @@ class PartyScan:
     state: InMemoryProjection = field(default_factory=InMemoryProjection)
     facts: CollectedFacts = field(default_factory=CollectedFacts)
     actions: ActionTable = field(init=False)
+    unconverted: dict[int, list[UnitBlock]] = field(default_factory=dict)
+    """First-transfer facts (by index) of non-GHG units counted against a t CO2 eq NDC before
+    their conversion was recorded, with their blocks: converted at the end of the scan."""
     acquired_from: dict[int, str] = field(default_factory=dict)
     """The Party each block acquired by the scan's Party came from, by block id."""
     year_end: InMemoryProjection = field(default_factory=InMemoryProjection)

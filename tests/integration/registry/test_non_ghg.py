@@ -68,6 +68,11 @@ def japan_aef(engine: Engine) -> aef.AefReport:
     return read(engine, lambda uow: reporting.aef_report_for(uow, "JPN", 2026))
 
 
+def thai_first_transfers(engine: Engine) -> list[int]:
+    facts = read(engine, lambda uow: reporting.party_facts(uow, "THA"))
+    return [f.quantity for f in facts.first_transfers]
+
+
 def test_non_ghg_units_stay_in_accounts_of_their_metric(world: Engine) -> None:
     write(world, renewable_world)
     for action in (
@@ -124,6 +129,8 @@ def test_non_ghg_flow_to_the_aef_without_then_with_a_conversion(world: Engine) -
     }
     with pytest.raises(aef.AefValidationError):
         export_aef(report, AefFormat.JSON)
+    # Thailand's t CO2 eq NDC counts its first transfer in units until a conversion exists.
+    assert thai_first_transfers(world) == [1000]
 
     # A conversion recorded, checked and replayed: the use goes through, and the AEF converts.
     bad = replace(CONVERSION, conversion_id="JC-RE-0", factor="0.45.1")
@@ -159,6 +166,8 @@ def test_non_ghg_flow_to_the_aef_without_then_with_a_conversion(world: Engine) -
     assert aef.check_report(report) == []
     for fmt in (AefFormat.JSON, AefFormat.XLSX):
         assert import_aef(export_aef(report, fmt), fmt) == report
+    # Thailand's first transfer, recorded before the conversion, is now counted converted too.
+    assert thai_first_transfers(world) == [457]
     # Japan's t CO2 eq NDC counts the use in converted tonnes.
     facts = read(world, lambda uow: reporting.party_facts(uow, "JPN"))
     assert [(u.use_year, u.quantity) for u in facts.uses] == [(2026, 274)]
