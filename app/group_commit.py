@@ -5,7 +5,7 @@ the time a write holds it; before this module, each write held it for its own st
 its own COMMIT (an fsync). Now a request hands its write to :meth:`GroupCommit.submit` as a
 *command* and waits. One of the waiting threads at a time is the *leader*: it takes every command
 queued so far (at most ``max_batch``), opens ONE write unit of work (the append lock, once),
-runs each command under a SAVEPOINT, and commits ONCE. Commands queued meanwhile form the next
+runs each command in turn, and commits ONCE. Commands queued meanwhile form the next
 batch, led by one of their own threads as soon as the leader is done. There is no thread of its
 own and no timer: a batch is whatever arrived while the previous one was being written, so a
 lone request is written at once, as before.
@@ -13,9 +13,16 @@ lone request is written at once, as before.
 Guarantees, as with one transaction per request:
 
 - **Own result, own problem.** A command that raises (a broken rule, a 403, a value the database
-  refuses) is rolled back to its savepoint alone, in the database and in what the log and the
-  projection remember (``SqlAlchemyUnitOfWork.savepoint``); its request gets its exception (its
-  problem+json) and its batch-mates go on and commit.
+  refuses) is undone alone, and its request gets its exception (its problem+json) while its
+  batch-mates go on and commit. A command costs no statement of its own: it runs *tentatively*
+  (``SqlAlchemyUnitOfWork.tentative``) while the rows it appends (entries, Merkle nodes, entry
+  index, idempotency record) are buffered and sent with the others, one executemany per table,
+  at the next read or at the commit. A command that fails before anything of it reached the
+  database is forgotten in memory (the log's head, Merkle frontier and buffered rows, the
+  projection's cached records and row counts). One that fails after writing (a projection
+  update, a flush, a statement the database refused) makes the leader roll the transaction
+  back and write the batch again with a SAVEPOINT around each command
+  (``SqlAlchemyUnitOfWork.savepoint``), which undoes such a command alone.
 - **Acknowledged after the commit.** Results are handed back only once the batch committed; if
   the commit (or the append lock, or a lost connection) fails, every request of the batch gets
   that error and none is acknowledged.
@@ -31,7 +38,12 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar, cast
 
-from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork, SqlStorage, TransactionLost
+from ledger.adapters.sql.uow import (
+    SqlAlchemyUnitOfWork,
+    SqlStorage,
+    TransactionLost,
+    WroteBeforeFailing,
+)
 from ledger.ports import IdempotencyRecord
 
 T = TypeVar("T")
@@ -170,23 +182,18 @@ class GroupCommit:
         return cast(T, queued.result)
 
     def _write(self, queued: list[_Queued[object]]) -> None:
-        """One transaction for the batch: each command under its savepoint, one commit. Marks
-        every command done (its result or its error); the caller wakes the waiters."""
+        """One transaction for the batch, one commit. Marks every command done (its result or
+        its error); the caller wakes the waiters.
+
+        First without savepoints (``tentative``: a command costs no statement of its own, and
+        rows are sent one executemany per table); if a command fails after it wrote to the
+        database, that transaction is rolled back and the batch written again with a savepoint
+        around each command."""
         try:
-            with self._storage.unit_of_work(write=True) as uow:
-                batch = Batch(uow, queued)
-                for item in queued:
-                    try:
-                        with uow.savepoint():
-                            item.result = item.command(batch)
-                    except TransactionLost:
-                        raise
-                    except Exception as exc:
-                        item.error = exc
-                        batch._settle(kept=False)
-                    else:
-                        batch._settle(kept=True)
-                uow.commit()
+            try:
+                self._attempt(queued, savepoints=False)
+            except WroteBeforeFailing:
+                self._attempt(queued, savepoints=True)
         except BaseException as exc:
             # The lock, the commit or the connection failed: nothing of the batch is kept.
             for item in queued:
@@ -196,3 +203,20 @@ class GroupCommit:
             return
         for item in queued:
             item.done = True
+
+    def _attempt(self, queued: list[_Queued[object]], *, savepoints: bool) -> None:
+        with self._storage.unit_of_work(write=True) as uow:
+            batch = Batch(uow, queued)
+            for item in queued:
+                item.result, item.error = None, None
+                try:
+                    with uow.savepoint() if savepoints else uow.tentative():
+                        item.result = item.command(batch)
+                except (TransactionLost, WroteBeforeFailing):
+                    raise
+                except Exception as exc:
+                    item.error = exc
+                    batch._settle(kept=False)
+                else:
+                    batch._settle(kept=True)
+            uow.commit()

@@ -79,6 +79,18 @@ def open_then_refuse(body: AccountCreate, write: IdempotentWriteDep) -> Response
     return write.run(operation)
 
 
+@router.post("/buffered-refusals", status_code=201, response_model=Opened)
+def append_then_refuse(write: IdempotentWriteDep) -> Response:
+    """Appends two entries (buffered: nothing reaches the database) and then refuses."""
+
+    def operation(uow: UnitOfWork) -> Opened:
+        for n in range(2):
+            uow.log.append("test.note", {"n": n}, actor=write.principal.actor)
+        raise Refused("refused before anything was written")
+
+    return write.run(operation)
+
+
 @pytest.fixture
 def app(app: FastAPI) -> FastAPI:
     app.include_router(router)
@@ -249,6 +261,38 @@ def test_a_command_refused_after_writing_leaves_no_trace_for_its_batch_mates(
     later = client.post("/v1/accounts", headers=admin, json=account("THA01-LATE2"))
     assert later.status_code == 201, later.text
     assert int(later.headers["A6-Ledger-Seq"]) == size + 4
+
+
+def test_a_command_refused_before_writing_is_forgotten_without_a_savepoint(
+    client: TestClient, app: FastAPI, jcm: dict[str, dict[str, str]], engine: Engine
+) -> None:
+    admin = jcm["admin"]
+    size = ledger_size(engine)
+    body = {"registry_id": "THA01", "account_type": "holding", "name": "x"}
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    app_engine: Engine = app.state.storage.engine
+    event.listen(app_engine, "before_cursor_execute", record)
+    try:
+        with one_batch(client, app, admin) as (send, batch):
+            send("/v1/accounts", admin, body | {"account_id": "THA01-ONE"})
+            send("/test/buffered-refusals", admin, {})
+            send("/v1/accounts", admin, body | {"account_id": "THA01-TWO"})
+            send("/test/buffered-refusals", admin, {})
+    finally:
+        event.remove(app_engine, "before_cursor_execute", record)
+    assert batch.commits == [2]
+    assert [r.status_code for r in batch.responses] == [201, 422, 201, 422]
+    # The refused commands' entries were dropped from the buffer: the two openings follow the
+    # gate's entry without a gap, and no savepoint was needed.
+    assert [int(r.headers["A6-Ledger-Seq"]) for r in batch.responses[::2]] == [size + 1, size + 2]
+    assert "SAVEPOINT" not in statements
+    assert ledger_size(engine) == size + 3
+    report = verify_database(engine)
+    assert report.ok, report.reason
 
 
 def test_idempotent_retries_inside_one_batch_and_across_batches_append_once(

@@ -5,9 +5,9 @@ The stored headers are a JSON array of ``[name, value]`` pairs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 
-from sqlalchemy import Connection, RowMapping, and_, insert, or_, select
+from sqlalchemy import Connection, RowMapping, Table, and_, insert, or_, select
 
 from ledger.adapters.sql.orm_api import idempotency_record
 from ledger.adapters.sql.times import as_utc
@@ -35,8 +35,15 @@ def _record(row: RowMapping) -> IdempotencyRecord:
 
 
 class SqlIdempotencyRepository:
-    def __init__(self, conn: Connection) -> None:
+    """``defer``: insert records later in the same transaction (``SqlLedgerLog.defer``)."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        defer: Callable[[Table, Sequence[dict[str, object]]], None] | None = None,
+    ) -> None:
         self._conn = conn
+        self._defer = defer
 
     def get(self, token_id: str, key: str) -> IdempotencyRecord | None:
         return self.get_many([(token_id, key)]).get((token_id, key))
@@ -64,21 +71,23 @@ class SqlIdempotencyRepository:
         return {(record.token_id, record.key): record for record in records}
 
     def add(self, record: IdempotencyRecord) -> None:
-        self._conn.execute(
-            insert(idempotency_record).values(
-                token_id=record.token_id,
-                idempotency_key=record.key,
-                request_fingerprint=record.fingerprint,
-                request_method=record.method,
-                request_path=record.path,
-                response_status=record.status,
-                response_headers=json.dumps(
-                    [list(pair) for pair in record.headers], separators=(",", ":")
-                ),
-                response_body=record.body,
-                created_at=record.created_at,
-                first_seq=record.first_seq,
-                last_seq=record.last_seq,
-                tree_size=record.tree_size,
-            )
-        )
+        row: dict[str, object] = {
+            "token_id": record.token_id,
+            "idempotency_key": record.key,
+            "request_fingerprint": record.fingerprint,
+            "request_method": record.method,
+            "request_path": record.path,
+            "response_status": record.status,
+            "response_headers": json.dumps(
+                [list(pair) for pair in record.headers], separators=(",", ":")
+            ),
+            "response_body": record.body,
+            "created_at": record.created_at,
+            "first_seq": record.first_seq,
+            "last_seq": record.last_seq,
+            "tree_size": record.tree_size,
+        }
+        if self._defer is not None:
+            self._defer(idempotency_record, [row])
+        else:
+            self._conn.execute(insert(idempotency_record).values(**row))

@@ -8,7 +8,18 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, event, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    and_,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+)
 
 from ledger.adapters.sql.orm import ledger_entry, merkle_node, signed_checkpoint
 from ledger.errors import MerkleTreeAheadOfLog, NotFound
@@ -79,6 +90,8 @@ class LogMark:
 
     head: tuple[int, bytes] | None
     frontier: tuple[int, dict[int, bytes]] | None
+    pending: tuple[int, int, int]  # rows buffered: entries, Merkle nodes, deferred rows
+    flushes: int  # flushes that sent rows before the mark
 
 
 class SqlLedgerLog:
@@ -99,6 +112,9 @@ class SqlLedgerLog:
         # which every read of the log tables and the commit call first.
         self._pending_entries: list[dict[str, object]] = []
         self._pending_nodes: list[dict[str, object]] = []
+        # Rows of other insert-only tables deferred the same way (``defer``), in order.
+        self._pending_rows: list[tuple[Table, dict[str, object]]] = []
+        self._flushes = 0
         self._flushing = False
         self._extendable = False
         self._roots: dict[int, bytes] = {}
@@ -106,36 +122,66 @@ class SqlLedgerLog:
         event.listen(conn, "before_execute", self._flush_before_other_statements)
 
     def _flush_before_other_statements(self, *_args: Any) -> None:
-        if not self._flushing and (self._pending_entries or self._pending_nodes):
+        if not self._flushing and (
+            self._pending_entries or self._pending_nodes or self._pending_rows
+        ):
             self.flush()
 
     def flush(self) -> None:
-        """Send buffered entry and Merkle node rows to the database (same transaction)."""
-        entries, nodes = self._pending_entries, self._pending_nodes
-        self._pending_entries, self._pending_nodes = [], []
+        """Send buffered entry, Merkle node and deferred rows to the database (same
+        transaction): one executemany per table, entries first."""
+        entries, nodes, rows = self._pending_entries, self._pending_nodes, self._pending_rows
+        self._pending_entries, self._pending_nodes, self._pending_rows = [], [], []
+        if not (entries or nodes or rows):
+            return
+        self._flushes += 1
+        by_table: dict[Table, list[dict[str, object]]] = {}
+        for table, row in rows:
+            by_table.setdefault(table, []).append(row)
         self._flushing = True
         try:
             if entries:
                 self._conn.execute(insert(ledger_entry), entries)
             if nodes:
                 self._conn.execute(insert(merkle_node), nodes)
+            for table, table_rows in by_table.items():
+                self._conn.execute(insert(table), table_rows)
         finally:
             self._flushing = False
 
+    def defer(self, table: Table, rows: Sequence[dict[str, object]]) -> None:
+        """Insert ``rows`` into ``table`` (an insert-only table whose rows nothing reads before
+        the next statement) with the log's next flush: before any other statement on the
+        connection, or at the commit."""
+        self._pending_rows.extend((table, row) for row in rows)
+
     def mark(self) -> LogMark:
         """What this object remembers of the transaction, to return to with :meth:`reset_to`
-        after a rollback to a savepoint taken now. Flushes first: no row is pending across it."""
-        self.flush()
+        after a rollback to a savepoint taken now, or, when nothing was flushed since, after a
+        command that wrote nothing to the database failed."""
         appender = self._appender
         return LogMark(
             head=self._head,
             frontier=None if appender is None else (appender.size, appender.frontier()),
+            pending=(
+                len(self._pending_entries),
+                len(self._pending_nodes),
+                len(self._pending_rows),
+            ),
+            flushes=self._flushes,
         )
 
     def reset_to(self, mark: LogMark) -> None:
-        """Forget what was appended since ``mark`` (the database rolled back to the savepoint
-        taken with it): the head, the Merkle frontier, rows not yet sent, roots of larger trees."""
-        self._pending_entries, self._pending_nodes = [], []
+        """Forget what was appended since ``mark``: the head, the Merkle frontier, the rows
+        buffered since (all buffered rows if a flush sent rows since: the database rolled
+        them back to the savepoint), the roots of larger trees."""
+        if self._flushes != mark.flushes:
+            self._pending_entries, self._pending_nodes, self._pending_rows = [], [], []
+        else:
+            entries, nodes, rows = mark.pending
+            del self._pending_entries[entries:]
+            del self._pending_nodes[nodes:]
+            del self._pending_rows[rows:]
         self._head = mark.head
         if mark.frontier is None:
             self._appender = None

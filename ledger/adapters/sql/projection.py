@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -310,9 +310,14 @@ class ProjectionMark:
     read: dict[str, dict[Any, Any]]
 
 
+#: Inserts rows into an insert-only table later, in the same transaction (``SqlLedgerLog.defer``).
+Defer = Callable[[Table, Sequence[dict[str, object]]], None]
+
+
 class SqlProjection:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, defer: Defer | None = None) -> None:
         self._conn = conn
+        self._defer = defer
         self._binding: Binding | None = None
         self._counts: dict[str, int] = {}  # tables whose row count was checked: rows now
         # Records read in this transaction, by table and key (``None``: the whole table), so a
@@ -679,7 +684,11 @@ class SqlProjection:
         )
 
     def tag_entry(self, seq: int, tags: tuple[str, ...]) -> None:
-        self._conn.execute(insert(entry_tag), [{"tag": tag, "seq": seq} for tag in tags])
+        rows: list[dict[str, object]] = [{"tag": tag, "seq": seq} for tag in tags]
+        if self._defer is not None:
+            self._defer(entry_tag, rows)  # sent with the entry itself (insert-only table)
+        elif rows:
+            self._conn.execute(insert(entry_tag), rows)
 
     def tagged_seqs(self, tags: Iterable[str], end: int) -> list[int]:
         wanted = sorted(set(tags))

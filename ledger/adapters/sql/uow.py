@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DataError
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.exc import DataError, DBAPIError
 
 from ledger.adapters.sql.cosignatures import SqlCosignatureRepository
 from ledger.adapters.sql.db import (
@@ -34,6 +34,12 @@ logger = logging.getLogger("a6ledger.storage")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class WroteBeforeFailing(Exception):
+    """A part of a write transaction failed after it wrote to the database: without a savepoint
+    around it (``SqlAlchemyUnitOfWork.tentative``), only a rollback of the whole transaction
+    undoes it."""
 
 
 class TransactionLost(Exception):
@@ -91,10 +97,16 @@ class SqlAlchemyUnitOfWork:
         else:
             self._conn = begin_read(self._engine)
         self.log = SqlLedgerLog(self._conn, self._clock, self._signed_elsewhere)
-        self.projection = SqlProjection(self._conn)
+        # A writer's insert-only index and idempotency rows go with the log's buffered rows:
+        # one executemany per table at the next statement or the commit.
+        defer = self.log.defer if self._write else None
+        self.projection = SqlProjection(self._conn, defer)
         self.listing = SqlProjectionListing(self._conn)
         self.tokens = SqlTokenRepository(self._conn)
-        self.idempotency = SqlIdempotencyRepository(self._conn)
+        self.idempotency = SqlIdempotencyRepository(self._conn, defer)
+        self._writes = 0
+        if self._write:
+            event.listen(self._conn, "before_cursor_execute", self._count_writes)
         self.cosignatures = SqlCosignatureRepository(self._conn)
         self.witnessed = SqlWitnessRepository(self._conn)
         return self
@@ -135,6 +147,29 @@ class SqlAlchemyUnitOfWork:
     def rollback(self) -> None:
         self.connection.rollback()
 
+    def _count_writes(self, _conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":
+            self._writes += 1
+
+    @contextmanager
+    def tentative(self) -> Iterator[None]:
+        """A nested part of the write transaction WITHOUT a savepoint (no statement of its
+        own): leaving it by an exception after it sent no write to the database (buffered rows
+        were not flushed, no statement but SELECTs ran, none failed) forgets what it did in
+        what the log and the projection remember, and re-raises; the rest of the transaction
+        stays as it was. Otherwise :class:`WroteBeforeFailing` leaves it, from the exception:
+        only a rollback of the whole transaction undoes that part."""
+        log_mark, projection_mark = self.log.mark(), self.projection.mark()
+        writes = self._writes
+        try:
+            yield
+        except BaseException as exc:
+            if self._writes != writes or isinstance(exc, DBAPIError):
+                raise WroteBeforeFailing("a command failed after writing") from exc
+            self.log.reset_to(log_mark)
+            self.projection.reset_to(projection_mark)
+            raise
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested part of the write transaction: leaving it by an exception rolls back to
@@ -144,6 +179,7 @@ class SqlAlchemyUnitOfWork:
         :class:`UnstorableValue`. If the rollback to the savepoint itself fails (the connection
         was lost), :class:`TransactionLost` leaves it: nothing of the transaction can commit."""
         conn = self.connection
+        self.log.flush()  # what is buffered so far is not part of the savepoint
         log_mark, projection_mark = self.log.mark(), self.projection.mark()
         nested = conn.begin_nested()
         try:
