@@ -87,15 +87,12 @@ from ledger.log.export_format import (
     CONSISTENCY_FILE,
     ENTRIES_FILE,
     FORMATS,
-    MANIFEST_FILE,
-    MANIFEST_SIGNATURE_FILE,
     TLOG_PROOFS_FILE,
     ExportInvalid,
     ExportRangeInvalid,
     ExportSourceInvalid,
-    manifest_signature_text,
 )
-from ledger.log.export_stream import Member
+from ledger.log.export_stream import Member, manifest_members, recorded
 from ledger.log.merkle import InclusionProofInvalid, leaf_hash, verify_inclusion
 from ledger.log.tlog_checkpoint import Checkpoint, sign_checkpoint
 from ledger.log.tlog_proof import format_tlog_proof
@@ -380,19 +377,16 @@ class PartyExport:
                 yield entry
 
     def members(self) -> Iterator[Member]:
-        yield ENTRIES_FILE, self._recorded(ENTRIES_FILE, self._entry_lines())
-        yield TLOG_PROOFS_FILE, self._recorded(TLOG_PROOFS_FILE, self._proof_lines())
+        yield ENTRIES_FILE, recorded(self._records, ENTRIES_FILE, self._entry_lines())
+        yield TLOG_PROOFS_FILE, recorded(self._records, TLOG_PROOFS_FILE, self._proof_lines())
         for name, data in (
             (AEF_FILE, self._aef),
             (CHECKPOINT_FILE, self._checkpoint.encode("utf-8")),
             (CONSISTENCY_FILE, self._consistency),
         ):
             if data is not None:
-                yield name, self._recorded(name, iter((data,)))
-        manifest = self._manifest()
-        yield MANIFEST_FILE, iter((manifest,))
-        signature = note.sign_note(manifest_signature_text(manifest), [self._signer])
-        yield MANIFEST_SIGNATURE_FILE, iter((signature.encode("utf-8"),))
+                yield name, recorded(self._records, name, iter((data,)))
+        yield from manifest_members(self._manifest(), self._signer)
 
     def _entry_lines(self) -> Iterator[bytes]:
         for bodies in self._bodies():
@@ -418,14 +412,6 @@ class PartyExport:
             yield b"".join(lines)
             if self._progress is not None:
                 self._progress(len(bodies))
-
-    def _recorded(self, name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        digest, size = hashlib.sha256(), 0
-        for chunk in chunks:
-            digest.update(chunk)
-            size += len(chunk)
-            yield chunk
-        self._records[name] = {"sha256": digest.hexdigest(), "size": size}
 
     def _manifest(self) -> bytes:
         digest = self._digest

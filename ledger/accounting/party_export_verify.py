@@ -33,24 +33,23 @@ from ledger.log.export_format import (
     CHECKPOINT_FILE,
     CONSISTENCY_FILE,
     ENTRIES_FILE,
-    EXPORT_FILES,
     MANIFEST_FILE,
-    MANIFEST_SIGNATURE_FILE,
     TLOG_PROOFS_FILE,
     ExportEntryInvalid,
-    ExportFileHashMismatch,
     ExportFormatInvalid,
     ExportInclusionInvalid,
     ExportInvalid,
 )
-from ledger.log.export_manifest import JSON_LIMIT_ERRORS, Fields, parse_json_file
+from ledger.log.export_manifest import JSON_LIMIT_ERRORS, Fields, file_record, parse_json_file
 from ledger.log.export_verify import (
     MAX_ENTRY_BYTES,
     MemberSource,
     Progress,
+    check_file_hashes,
+    check_listing,
     check_trusted,
-    open_signed_checkpoint,
-    signed_manifest,
+    checked_signed_manifest,
+    manifest_checkpoint,
     verify_consistency_member,
 )
 from ledger.log.merkle import InclusionProofInvalid, leaf_hash, verify_inclusion
@@ -131,13 +130,7 @@ def _parse_manifest(data: bytes) -> _Manifest:
     for name in sorted(listing):
         if name not in REQUIRED_FILES | {CONSISTENCY_FILE}:
             raise fields.fail(f"files lists {name!r}, which a filtered export may not list")
-        record = Fields(
-            listing[name], f"manifest.files.{name}", MANIFEST_FILE, frozenset({"sha256", "size"})
-        )
-        digest = record.text("sha256")
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise record.fail("sha256 must be 64 lower-case hex digits")
-        files[name] = (digest, record.integer("size"))
+        files[name] = file_record(listing, name)
     for name in sorted(REQUIRED_FILES - set(files)):
         raise fields.fail(f"files does not list the required member {name}")
     previous_size = fields.optional_integer("previous_tree_size")
@@ -227,37 +220,11 @@ def verify_party_export(
     of the seqs, the time range, the consistency proof, the AEF tables re-derived from the
     entries, then each member's size and SHA-256. Stops at the first fault with an
     :class:`ExportInvalid` naming the member (and the entry seq)."""
-    for name in sorted(source.names()):
-        if name not in EXPORT_FILES:
-            raise ExportFormatInvalid(f"unexpected member {name!r}", file=name)
-    for name in (MANIFEST_SIGNATURE_FILE, MANIFEST_FILE):
-        if name not in source.names():
-            raise ExportFormatInvalid("the export has no such member", file=name)
-    manifest = _parse_manifest(signed_manifest(source, verifier))
-    if (manifest.key_name, manifest.key_id) != (verifier.name, f"{verifier.key_id:08x}"):
-        raise ExportFormatInvalid(
-            f"names the key {manifest.key_name}+{manifest.key_id}, but it was signed by "
-            f"{verifier.name}+{verifier.key_id:08x}",
-            file=MANIFEST_FILE,
-        )
-    present = set(source.names()) - {MANIFEST_FILE, MANIFEST_SIGNATURE_FILE}
-    for name in sorted(set(manifest.files) | present):
-        if name not in present:
-            raise ExportFormatInvalid("listed in the manifest but missing", file=name)
-        if name not in manifest.files:
-            raise ExportFormatInvalid("present but not listed in the signed manifest", file=name)
-    checkpoint_bytes = source.read(CHECKPOINT_FILE)
-    checkpoint = open_signed_checkpoint(
-        checkpoint_bytes, verifier, CHECKPOINT_FILE, "the checkpoint"
+    manifest = _parse_manifest(checked_signed_manifest(source, verifier))
+    check_listing(source.names(), manifest.files, (manifest.key_name, manifest.key_id), verifier)
+    checkpoint_bytes, checkpoint = manifest_checkpoint(
+        source, verifier, manifest.origin, manifest.tree_size, manifest.root_hash
     )
-    if (checkpoint.origin, checkpoint.size, checkpoint.root_hash) != (
-        manifest.origin,
-        manifest.tree_size,
-        manifest.root_hash,
-    ):
-        raise ExportFormatInvalid(
-            "the checkpoint is not the one the manifest names", file=CHECKPOINT_FILE
-        )
 
     streamed: dict[str, tuple[int, str]] = {}
     derived = PartyAef(manifest.party, manifest.year, checkpoint.size)
@@ -360,18 +327,9 @@ def verify_party_export(
     carried = source.read(AEF_FILE)
     if carried != expected:
         raise ExportAefMismatch(_first_difference(carried, expected), file=AEF_FILE)
-    for name, (sha256, size) in sorted(manifest.files.items()):
-        if name in streamed:
-            actual_size, actual = streamed[name]
-        else:
-            data = carried if name == AEF_FILE else source.read(name)
-            actual_size, actual = len(data), hashlib.sha256(data).hexdigest()
-        if (actual_size, actual) != (size, sha256):
-            raise ExportFileHashMismatch(
-                f"{actual_size} bytes with SHA-256 {actual}, but the signed manifest lists "
-                f"{size} bytes with SHA-256 {sha256}",
-                file=name,
-            )
+    check_file_hashes(
+        manifest.files, streamed, lambda name: carried if name == AEF_FILE else source.read(name)
+    )
     return PartyExportReport(
         origin=checkpoint.origin,
         tree_size=checkpoint.size,

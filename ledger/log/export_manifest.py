@@ -167,6 +167,18 @@ class Fields:
         return Fields(self._value[key], f"{self._what}.{key}", self._file, keys, self._seq)
 
 
+def file_record(listing: Mapping[str, object], name: str) -> tuple[str, int]:
+    """The SHA-256 (64 lower-case hex digits) and size the manifest's ``files`` object
+    lists for member ``name``."""
+    record = Fields(
+        listing[name], f"manifest.files.{name}", MANIFEST_FILE, frozenset({"sha256", "size"})
+    )
+    digest = record.text("sha256")
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise record.fail("sha256 must be 64 lower-case hex digits")
+    return digest, record.integer("size")
+
+
 def parse_manifest(data: bytes) -> Manifest:
     """``manifest.json`` checked field by field and against itself (range, counts, file list)."""
     fields = Fields(parse_json_file(data, MANIFEST_FILE), "manifest", MANIFEST_FILE, MANIFEST_KEYS)
@@ -199,16 +211,7 @@ def parse_manifest(data: bytes) -> Manifest:
             raise fields.fail(
                 f"files lists {name!r}, which is not a member a {version} export may list"
             )
-        record = Fields(
-            listing[name],
-            f"manifest.files.{name}",
-            MANIFEST_FILE,
-            frozenset({"sha256", "size"}),
-        )
-        digest = record.text("sha256")
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise record.fail("sha256 must be 64 lower-case hex digits")
-        files[name] = (digest, record.integer("size"))
+        files[name] = file_record(listing, name)
     for name in sorted(required):
         if name not in files:
             raise fields.fail(f"files does not list the required member {name}")

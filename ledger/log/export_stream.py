@@ -113,7 +113,7 @@ class StreamedExport:
     def members(self) -> Iterator[Member]:
         """The members in the order they are written; each is signed only once the entries
         before it have reproduced the log's root."""
-        yield ENTRIES_FILE, self._recorded(ENTRIES_FILE, self._entries())
+        yield ENTRIES_FILE, recorded(self._records, ENTRIES_FILE, self._entries())
         root = self._range_root()
         checkpoint = sign_checkpoint(
             Checkpoint(origin=self._origin, size=self.tree_size, root_hash=root), [self._signer]
@@ -125,15 +125,15 @@ class StreamedExport:
             (LAST_PROOF_FILE, self.end - 1, self._last_proof),
         ):
             bundle = format_tlog_proof(index, proof, checkpoint).encode("utf-8")
-            yield name, self._recorded(name, iter((bundle,)))
-        yield CHECKPOINT_FILE, self._recorded(CHECKPOINT_FILE, iter((checkpoint.encode("utf-8"),)))
+            yield name, recorded(self._records, name, iter((bundle,)))
+        yield (
+            CHECKPOINT_FILE,
+            recorded(self._records, CHECKPOINT_FILE, iter((checkpoint.encode("utf-8"),))),
+        )
         if self._consistency is not None:
             data = self._consistency
-            yield CONSISTENCY_FILE, self._recorded(CONSISTENCY_FILE, iter((data,)))
-        manifest = self._manifest()
-        yield MANIFEST_FILE, iter((manifest,))
-        signature = note.sign_note(manifest_signature_text(manifest), [self._signer])
-        yield MANIFEST_SIGNATURE_FILE, iter((signature.encode("utf-8"),))
+            yield CONSISTENCY_FILE, recorded(self._records, CONSISTENCY_FILE, iter((data,)))
+        yield from manifest_members(self._manifest(), self._signer)
 
     def _entries(self) -> Iterator[bytes]:
         log, start, end, step = self._log, self.start, self.end, self._batch
@@ -168,14 +168,6 @@ class StreamedExport:
             )
         return root
 
-    def _recorded(self, name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        digest, size = hashlib.sha256(), 0
-        for chunk in chunks:
-            digest.update(chunk)
-            size += len(chunk)
-            yield chunk
-        self._records[name] = {"sha256": digest.hexdigest(), "size": size}
-
     def _manifest(self) -> bytes:
         first, last = self._timestamps[0], self._timestamps[-1]
         return json_file(
@@ -201,3 +193,22 @@ class StreamedExport:
 
 def _timestamp(body: bytes) -> str:
     return format_timestamp(Entry.from_canonical(body).timestamp)
+
+
+def recorded(records: dict[str, JsonValue], name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The member ``name``'s ``chunks``, passed on as they are read; once the last is read, its
+    SHA-256 and size go to ``records[name]``, as the manifest's ``files`` lists them."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+        yield chunk
+    records[name] = {"sha256": digest.hexdigest(), "size": size}
+
+
+def manifest_members(manifest: bytes, signer: note.Signer) -> Iterator[Member]:
+    """The last two members: ``manifest.json`` and ``manifest.sig``, its signature by the log
+    key ``signer``."""
+    yield MANIFEST_FILE, iter((manifest,))
+    signature = note.sign_note(manifest_signature_text(manifest), [signer])
+    yield MANIFEST_SIGNATURE_FILE, iter((signature.encode("utf-8"),))

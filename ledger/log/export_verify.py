@@ -178,42 +178,11 @@ def verify_source(
     are streamed, in memory that does not grow with the export, and ``progress`` is told how
     many are verified after each chunk."""
     present_names = frozenset(source.names())
-    for name in sorted(present_names):
-        if name not in EXPORT_FILES:
-            raise ExportFormatInvalid(f"unexpected member {name!r}", file=name)
-    for name in (MANIFEST_SIGNATURE_FILE, MANIFEST_FILE):
-        if name not in present_names:
-            raise ExportFormatInvalid("the export has no such member", file=name)
-    manifest_bytes = signed_manifest(source, verifier)
-    manifest = parse_manifest(manifest_bytes)
-    if (manifest.key_name, manifest.key_id) != (verifier.name, f"{verifier.key_id:08x}"):
-        raise ExportFormatInvalid(
-            f"names the key {manifest.key_name}+{manifest.key_id}, but it was signed by "
-            f"{verifier.name}+{verifier.key_id:08x}",
-            file=MANIFEST_FILE,
-        )
-    present = set(present_names) - {MANIFEST_FILE, MANIFEST_SIGNATURE_FILE}
-    for name in sorted(set(manifest.files) | present):
-        if name not in present:
-            raise ExportFormatInvalid("listed in the manifest but missing", file=name)
-        if name not in manifest.files:
-            raise ExportFormatInvalid("present but not listed in the signed manifest", file=name)
-
-    checkpoint_bytes = source.read(CHECKPOINT_FILE)
-    checkpoint = open_signed_checkpoint(
-        checkpoint_bytes, verifier, CHECKPOINT_FILE, "the checkpoint"
+    manifest = parse_manifest(checked_signed_manifest(source, verifier))
+    check_listing(present_names, manifest.files, (manifest.key_name, manifest.key_id), verifier)
+    checkpoint_bytes, checkpoint = manifest_checkpoint(
+        source, verifier, manifest.origin, manifest.tree_size, manifest.root_hash
     )
-    if (checkpoint.origin, checkpoint.size, checkpoint.root_hash) != (
-        manifest.origin,
-        manifest.tree_size,
-        manifest.root_hash,
-    ):
-        raise ExportFormatInvalid(
-            f"the checkpoint ({checkpoint.origin}, size {checkpoint.size}, root "
-            f"{b64encode(checkpoint.root_hash)}) is not the manifest's ({manifest.origin}, size "
-            f"{manifest.tree_size}, root {b64encode(manifest.root_hash)})",
-            file=CHECKPOINT_FILE,
-        )
     # What was read whole, and the size and SHA-256 of what was streamed.
     members: dict[str, bytes] = {CHECKPOINT_FILE: checkpoint_bytes}
     streamed: dict[str, tuple[int, str]] = {}
@@ -233,18 +202,11 @@ def verify_source(
         )
     if trusted_checkpoint is not None:
         check_trusted(trusted_checkpoint, verifier, checkpoint, previous)
-    for name, (digest, size) in sorted(manifest.files.items()):
-        if name in streamed:
-            actual_size, actual = streamed[name]
-        else:
-            data = members[name] if name in members else source.read(name)
-            actual_size, actual = len(data), hashlib.sha256(data).hexdigest()
-        if actual_size != size or actual != digest:
-            raise ExportFileHashMismatch(
-                f"{actual_size} bytes with SHA-256 {actual}, but the "
-                f"signed manifest lists {size} bytes with SHA-256 {digest}",
-                file=name,
-            )
+    check_file_hashes(
+        manifest.files,
+        streamed,
+        lambda name: members[name] if name in members else source.read(name),
+    )
     return ExportReport(
         origin=checkpoint.origin,
         tree_size=checkpoint.size,
@@ -262,6 +224,87 @@ def verify_source(
         previous_root_hash=None if previous is None else previous[1],
         files=tuple(sorted(present_names)),
     )
+
+
+def checked_signed_manifest(source: MemberSource, verifier: note.Verifier) -> bytes:
+    """:func:`signed_manifest`, once every member present is shown to be one an export may
+    have and the manifest and its signature to be there."""
+    names = frozenset(source.names())
+    for name in sorted(names):
+        if name not in EXPORT_FILES:
+            raise ExportFormatInvalid(f"unexpected member {name!r}", file=name)
+    for name in (MANIFEST_SIGNATURE_FILE, MANIFEST_FILE):
+        if name not in names:
+            raise ExportFormatInvalid("the export has no such member", file=name)
+    return signed_manifest(source, verifier)
+
+
+def check_listing(
+    names: Collection[str],
+    listed: Collection[str],
+    key: tuple[str, str],
+    verifier: note.Verifier,
+) -> None:
+    """The signed manifest names ``key`` (its ``key_name`` and ``key_id``), the key of
+    ``verifier``, and lists (``listed``) exactly the members present (``names``) besides
+    itself and its signature."""
+    if key != (verifier.name, f"{verifier.key_id:08x}"):
+        raise ExportFormatInvalid(
+            f"names the key {key[0]}+{key[1]}, but it was signed by "
+            f"{verifier.name}+{verifier.key_id:08x}",
+            file=MANIFEST_FILE,
+        )
+    present = set(names) - {MANIFEST_FILE, MANIFEST_SIGNATURE_FILE}
+    for name in sorted(set(listed) | present):
+        if name not in present:
+            raise ExportFormatInvalid("listed in the manifest but missing", file=name)
+        if name not in listed:
+            raise ExportFormatInvalid("present but not listed in the signed manifest", file=name)
+
+
+def manifest_checkpoint(
+    source: MemberSource, verifier: note.Verifier, origin: str, tree_size: int, root_hash: bytes
+) -> tuple[bytes, Checkpoint]:
+    """``checkpoint.txt`` (its bytes and the checkpoint), signed by ``verifier`` and for the
+    ``origin``, ``tree_size`` and ``root_hash`` the signed manifest names."""
+    checkpoint_bytes = source.read(CHECKPOINT_FILE)
+    checkpoint = open_signed_checkpoint(
+        checkpoint_bytes, verifier, CHECKPOINT_FILE, "the checkpoint"
+    )
+    if (checkpoint.origin, checkpoint.size, checkpoint.root_hash) != (
+        origin,
+        tree_size,
+        root_hash,
+    ):
+        raise ExportFormatInvalid(
+            f"the checkpoint ({checkpoint.origin}, size {checkpoint.size}, root "
+            f"{b64encode(checkpoint.root_hash)}) is not the manifest's ({origin}, size "
+            f"{tree_size}, root {b64encode(root_hash)})",
+            file=CHECKPOINT_FILE,
+        )
+    return checkpoint_bytes, checkpoint
+
+
+def check_file_hashes(
+    listed: Mapping[str, tuple[str, int]],
+    streamed: Mapping[str, tuple[int, str]],
+    read: Callable[[str], bytes],
+) -> None:
+    """Each member the manifest lists (``listed``: SHA-256 and size by name) has that size and
+    SHA-256: as measured while it streamed (``streamed``: size and SHA-256 by name) or else of
+    its bytes as ``read`` gives them."""
+    for name, (digest, size) in sorted(listed.items()):
+        if name in streamed:
+            actual_size, actual = streamed[name]
+        else:
+            data = read(name)
+            actual_size, actual = len(data), hashlib.sha256(data).hexdigest()
+        if (actual_size, actual) != (size, digest):
+            raise ExportFileHashMismatch(
+                f"{actual_size} bytes with SHA-256 {actual}, but the "
+                f"signed manifest lists {size} bytes with SHA-256 {digest}",
+                file=name,
+            )
 
 
 def signed_manifest(source: MemberSource, verifier: note.Verifier) -> bytes:
