@@ -11,6 +11,7 @@ a truncated archive that does not verify, and the error is logged).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -26,7 +27,7 @@ from ledger.adapters.export_files import export_chunks
 from ledger.log import note, witness
 from ledger.log.checkpoints import CheckpointState, checkpoint_of, guard_consistency
 from ledger.log.cosignatures import NoCosignedCheckpoint, cosignatures_of
-from ledger.log.export_stream import StreamedExport
+from ledger.log.export_stream import Member, StreamedExport
 from ledger.ports import UnitOfWork
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
@@ -128,14 +129,7 @@ def download_export(
         witnesses=witnesses,
     )
     state.record_signed(size, export.root_hash)
-    return StreamingResponse(
-        export_chunks(export.members()),
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="a6ledger-export-{start}-{stop}.zip"',
-            "A6-Tree-Size": str(size),
-        },
-    )
+    return _zip_response(export.members(), f"a6ledger-export-{start}-{stop}.zip", size)
 
 
 def _party_export(
@@ -168,11 +162,16 @@ def _party_export(
         witnesses=witnesses,
     )
     state.record_signed(size, export.root_hash)
+    return _zip_response(export.members(), f"a6ledger-export-{party}-{year}.zip", size)
+
+
+def _zip_response(members: Iterator[Member], filename: str, size: int) -> StreamingResponse:
+    """The export's members streamed as a ZIP archive named ``filename``, of tree size ``size``."""
     return StreamingResponse(
-        export_chunks(export.members()),
+        export_chunks(members),
         media_type="application/zip",
         headers={
-            "Content-Disposition": f'attachment; filename="a6ledger-export-{party}-{year}.zip"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "A6-Tree-Size": str(size),
         },
     )
