@@ -277,3 +277,39 @@ def test_restatements_and_submissions_through_http(
     )
     assert not_over.status_code == 422
     assert not_over.headers["content-type"] == "application/problem+json"
+
+
+def test_only_a_registry_of_a_party_in_the_approach_records_its_entities_and_conversions(
+    client: TestClient, jcm2025: dict[str, dict[str, str]]
+) -> None:
+    """Authorized entities and non-GHG conversions of CA0001 (Japan-Thailand): the Maldives'
+    registry is refused (403, nothing recorded), Thailand's records them."""
+    entity = {
+        "entity_id": "THA-E-1",
+        "name": "Airline THA-E-1",
+        "country": "THA",
+        "identification": "TH-THA-E-1",
+        "ca_id": "CA0001",
+        "authorized_on": "2025-11-15",
+    }
+    conversion = {
+        "conversion_id": "CONV-1",
+        "ca_id": "CA0001",
+        "non_ghg_metric": "MWh",
+        "factor": "0.5",
+        "vintage_from": 2021,
+        "vintage_to": 2030,
+        "authorized_by": "Joint Committee",
+        "authorized_on": "2025-11-15",
+    }
+    for path, body in (
+        ("/v1/authorized-entities", entity),
+        ("/v1/non-ghg-conversions", conversion),
+    ):
+        size = client.get("/v1/log/checkpoint").text.splitlines()[1]
+        refused = client.post(path, json=body, headers=jcm2025["MDV01"])
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "a registry of a Party in CA0001" in refused.text
+        assert client.get("/v1/log/checkpoint").text.splitlines()[1] == size
+        post(client, path, jcm2025["THA01"], body)
