@@ -9,11 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.auth import ReaderDep, RegistryWriterDep
-from app.auth import ensure_registry as ensure_acting_registry
 from app.deps import ReadUowDep, SettingsDep
 from app.idempotency import IdempotentWriteDep, write_responses
 from app.pagination import CursorDep, LimitDep, Page, page_of
-from app.routes.common import READ_PROBLEMS, AuthorizationPath, ensure_acts_for_party, move_units
+from app.routes.common import (
+    READ_PROBLEMS,
+    AuthorizationPath,
+    ensure_acts_for_approach,
+    ensure_acts_for_party,
+    move_units,
+)
 from app.schemas import (
     AuthorizationCreate,
     AuthorizationPublic,
@@ -166,10 +171,7 @@ def create_non_ghg_conversion(
     conversion = body.to_domain()
 
     def operation(uow: UnitOfWork) -> NonGhgConversionPublic:
-        approach = services.approach_of(uow, conversion.ca_id)
-        registry = services.registry_of(uow, principal.registry_id or "")
-        if registry.party not in approach.parties:
-            ensure_acting_registry(principal, f"a registry of a Party in {conversion.ca_id}")
+        ensure_acts_for_approach(uow, principal, conversion.ca_id)
         services.record_conversion(uow, conversion, principal.actor, restates=body.restates)
         return NonGhgConversionPublic.from_domain(conversion)
 
@@ -195,10 +197,7 @@ def create_authorized_entity(
     entity = body.to_domain()
 
     def operation(uow: UnitOfWork) -> AuthorizedEntityPublic:
-        approach = services.approach_of(uow, entity.ca_id)
-        registry = services.registry_of(uow, principal.registry_id or "")
-        if registry.party not in approach.parties:
-            ensure_acting_registry(principal, f"a registry of a Party in {entity.ca_id}")
+        ensure_acts_for_approach(uow, principal, entity.ca_id)
         services.record_authorized_entity(uow, entity, principal.actor)
         return AuthorizedEntityPublic.from_domain(entity)
 

@@ -54,6 +54,15 @@ def ensure_acts_for_party(
     ensure_acting_registry(principal, f"a registry of {party}")
 
 
+def ensure_acts_for_approach(uow: UnitOfWork, principal: Principal, ca_id: str) -> None:
+    """404 unless the cooperative approach ``ca_id`` and the token's registry exist; 403 unless
+    that registry is one of a Party in the approach."""
+    approach = services.approach_of(uow, ca_id)
+    registry = services.registry_of(uow, principal.registry_id or "")
+    if registry.party not in approach.parties:
+        ensure_acting_registry(principal, f"a registry of a Party in {ca_id}")
+
+
 def move_units(
     write: IdempotentWrite,
     principal: Principal,
