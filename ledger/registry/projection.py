@@ -56,6 +56,29 @@ AUTHORIZED_ENTITY = "authorized_entity"
 ACCOUNT = "account"
 UNIT_BLOCK = "unit_block"
 AEF_SUBMISSION = "aef_submission"
+JC_DECISION = "jc_decision"
+
+JC_DECISION_RECORDED = "jcm.decision.recorded"
+"""Kind of the entry recording a Joint Committee decision (``services.jcm``)."""
+ISSUED = "mo.issued"
+"""Kind of an issuance entry: one citing a recorded decision (``decision_reference``) adds what
+it issues to the decision's row."""
+
+
+def decision_record(payload: Mapping[str, Any], seq: int) -> dict[str, Any]:
+    """The projection's record of a decision just recorded by entry ``seq``: the decision as
+    the entry states it, the entry's seq, and nothing issued yet."""
+    return {"decision": payload["decision"], "recorded_seq": seq, "issued": {}}
+
+
+def with_issued(record: Mapping[str, Any], blocks: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """``record`` (see :func:`decision_record`) after an issuance of ``blocks`` citing it: the
+    quantity issued to each account, summed (what ``services.jcm`` checks the shares against)."""
+    issued = {str(k): int(v) for k, v in record["issued"].items()}
+    for block in blocks:
+        account_id, units = str(block["account_id"]), int(block["last"]) - int(block["first"]) + 1
+        issued[account_id] = issued.get(account_id, 0) + units
+    return {**record, "issued": issued}
 
 
 def block_key(block: UnitBlock) -> BlockKey:
@@ -121,6 +144,12 @@ class ProjectionRepository(Protocol):
     def block_history(self, key: BlockKey, serial: int) -> list[BlockEvent]: ...
     def put_submission(self, party: str, reported_year: int, version: str, seq: int) -> None: ...
     def submitted_versions(self, party: str, reported_year: int) -> list[str]: ...
+    def get_decision(self, decision_id: str) -> Mapping[str, Any] | None:
+        """The record of the Joint Committee decision ``decision_id`` (:func:`decision_record`,
+        updated by :func:`with_issued`), or None if none was recorded."""
+        ...
+
+    def put_decision(self, decision_id: str, record: Mapping[str, Any]) -> None: ...
     def tag_entry(self, seq: int, tags: tuple[str, ...]) -> None:
         """Index entry ``seq`` under ``tags`` (``ledger.registry.entry_tags``)."""
         ...
@@ -156,6 +185,7 @@ class InMemoryProjection:
         self.superseded: dict[int, int] = {}
         self.events: list[BlockEvent] = []
         self.submissions: dict[tuple[str, int, str], int] = {}
+        self.decisions: dict[str, Mapping[str, Any]] = {}
         self.binding: Binding = UNBOUND
         self.bindings: dict[tuple[str, tuple[Any, ...]], Binding] = {}
         self.last_insert: dict[str, Binding] = {}
@@ -357,6 +387,13 @@ class InMemoryProjection:
         ]
         return [version for _, version in sorted(found)]
 
+    def get_decision(self, decision_id: str) -> Mapping[str, Any] | None:
+        return self.decisions.get(decision_id)
+
+    def put_decision(self, decision_id: str, record: Mapping[str, Any]) -> None:
+        self._wrote(JC_DECISION, (decision_id,), decision_id not in self.decisions)
+        self.decisions[decision_id] = record
+
 
 def apply_entry(
     repo: ProjectionRepository,
@@ -397,6 +434,13 @@ def apply_entry(
         repo.put_account(from_json(Account, payload["account"]))
     elif kind == AEF_SUBMITTED:
         repo.put_submission(payload["party"], payload["reported_year"], payload["version"], seq)
+    elif kind == JC_DECISION_RECORDED:
+        repo.put_decision(str(payload["decision"]["decision_id"]), decision_record(payload, seq))
+    elif kind == ISSUED and isinstance(reference := payload.get("decision_reference"), str):
+        # A reference that names no recorded decision is free text: nothing to count.
+        cited = repo.get_decision(reference)
+        if cited is not None:
+            repo.put_decision(reference, with_issued(cited, payload["blocks"]))
     if "blocks" in payload:
         for block_id in payload.get("superseded", ()):
             repo.supersede_block(block_id, seq)

@@ -37,6 +37,8 @@ from ledger.ports import UnitOfWork
 from ledger.registry import services
 from tests.api.conftest import TokenFactory
 from tests.api.scenario import THAI_AUTHORIZATION, post, thai_issuance
+from tests.api.test_jcm_decisions import DECISION as JC_DECISION
+from tests.api.test_jcm_decisions import issuance as decided_issuance
 
 router = APIRouter(prefix="/test")
 gate = threading.Event()
@@ -416,3 +418,57 @@ def test_a_write_with_a_token_revoked_after_it_was_verified_is_401_and_appends_n
     assert 'error="invalid_token"' in refused.headers["www-authenticate"]
     assert ledger_size(engine) == size
     assert client.get("/v1/parties/THA", headers=admin).status_code == 401
+
+
+@pytest.mark.parametrize("late_refusal", [False, True], ids=["tentative", "savepoints"])
+def test_issuances_of_one_batch_under_one_authorization_and_decision_add_up(
+    client: TestClient,
+    app: FastAPI,
+    jcm: dict[str, dict[str, str]],
+    engine: Engine,
+    late_refusal: bool,
+) -> None:
+    """Each issuance of a batch sees what the earlier ones issued under the same authorization
+    (units summed from the index) and decision (its ``jc_decision`` row), whether the batch is
+    written tentatively or, after a command refused once it had written, again with a savepoint
+    around each command."""
+    tha, admin = jcm["THA01"], jcm["admin"]
+    pp = {"account_id": "THA01-PP", "registry_id": "THA01", "account_type": "holding", "name": "PP"}
+    post(client, "/v1/accounts", admin, pp)
+    post(client, "/v1/accounts", admin, pp | {"account_id": "THA01-JPNGOV"})
+    post(client, "/v1/authorizations", tha, THAI_AUTHORIZATION | {"quantity": 700})
+    post(client, "/v1/jcm-decisions", tha, JC_DECISION)  # 400 to THA01-PP, 100 to THA01-GOV
+    post(client, "/v1/issuances", tha, thai_issuance(200))  # no decision cited
+    free = decided_issuance([("THA01-GOV", 150)])
+    del free["decision_reference"]
+    with one_batch(client, app, admin) as (send, batch):
+        send("/v1/issuances", keyed(tha, "i1"), decided_issuance([("THA01-PP", 150)]))
+        send("/v1/issuances", keyed(tha, "i2"), decided_issuance([("THA01-PP", 150)]))
+        send("/v1/issuances", keyed(tha, "i3"), decided_issuance([("THA01-PP", 150)]))
+        if late_refusal:
+            send("/test/late-refusals", admin, pp | {"account_id": "THA01-LATE"})
+        send("/v1/issuances", keyed(tha, "i4"), free)
+        send("/v1/issuances", keyed(tha, "i5"), decided_issuance([("THA01-PP", 100)]))
+        send("/v1/issuances", keyed(tha, "i6"), decided_issuance([("THA01-PP", 50)]))
+        send("/v1/issuances", keyed(tha, "i7"), decided_issuance([("THA01-GOV", 1)]))
+    assert batch.commits == [2]  # the gate's batch, then this one
+    responses = [r for r in batch.responses if r.request.url.path == "/v1/issuances"]
+    if late_refusal:
+        assert batch.responses[3].json()["rule"] == "test-refused-late"
+    statuses = [(r.status_code, r.json().get("rule")) for r in responses]
+    assert statuses == [
+        (201, None),
+        (201, None),  # the decision: 300 of 400 to THA01-PP; the authorization: 500 of 700
+        (409, "issuance-within-jc-decision"),
+        (201, None),  # 650 of 700 under the authorization
+        (409, "authorization-limits"),
+        (201, None),  # 350 of 400, 700 of 700
+        (409, "authorization-limits"),
+    ], [r.text for r in responses]
+    decision = client.get(f"/v1/jcm-decisions/{JC_DECISION['decision_id']}", headers=admin)
+    issued = {s["account_id"]: s["issued"] for s in decision.json()["shares"]}
+    assert issued == {"THA01-JPNGOV": 0, "THA01-GOV": 0, "THA01-PP": 350}
+    with SqlAlchemyUnitOfWork(engine, write=False) as uow:
+        assert uow.projection.authorized_quantity(THAI_AUTHORIZATION["authorization_id"]) == 700
+    report = verify_database(engine)
+    assert report.ok, report.reason

@@ -184,6 +184,15 @@ Index(
     unit_block.c.first_serial,
 )
 Index("ix_unit_block_authorization", unit_block.c.authorization_id)
+# Migration 0013: the units in active blocks under an authorization, summed from the index alone.
+Index(
+    "ix_unit_block_authorized",
+    unit_block.c.authorization_id,
+    unit_block.c.first_serial,
+    unit_block.c.last_serial,
+    postgresql_where=unit_block.c.active,
+    sqlite_where=unit_block.c.active == true(),
+)
 # Partial indexes of migration 0012 (the predicates as ledger.adapters.sql.projection spells them).
 Index(
     "ix_unit_block_active_key",
@@ -239,6 +248,17 @@ aef_submission = Table(
     *_binding(),
 )
 
+# Each recorded Joint Committee decision (``jcm.decision.recorded``) and what the issuances citing
+# it issued to each of its accounts so far: ``body`` is the canonical JSON of
+# ``ledger.registry.projection.decision_record``, rewritten by each issuance that cites it.
+jc_decision = Table(
+    "jc_decision",
+    metadata,
+    Column("decision_id", String(64), primary_key=True),
+    Column("body", Text, nullable=False),
+    *_binding(),
+)
+
 # How many rows each projection table holds, bound to the entry that last added one: a row
 # deleted or added outside the service shows as a count that differs.
 projection_count = Table(
@@ -259,4 +279,5 @@ PROJECTION_TABLES = (
     account,
     unit_block,
     aef_submission,
+    jc_decision,
 )

@@ -32,6 +32,7 @@ from ledger.adapters.sql.orm import (
     cooperative_approach,
     entry_tag,
     first_transfer_definition,
+    jc_decision,
     ledger_entry,
     merkle_node,
     party,
@@ -46,6 +47,7 @@ from ledger.adapters.sql.projection import (
     block_row,
     bound_row,
     count_row,
+    decision_row,
     definition_row,
     describe_key,
     entity_row,
@@ -339,6 +341,7 @@ def expected_rows(state: InMemoryProjection) -> dict[Table, dict[tuple[Any, ...]
             block_row(b, state.superseded.get(b.block_id)) for b in state.block_by_id.values()
         ],
         aef_submission: [submission_row(*key) for key in state.submissions],
+        jc_decision: [decision_row(*item) for item in state.decisions.items()],
     }
     expected: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {}
     counts: list[dict[str, Any]] = []

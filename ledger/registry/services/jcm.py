@@ -15,14 +15,17 @@ acquisition (``services.issuance``). Replay (``ledger.registry.audit``) re-check
 A reference that names no recorded decision stays free text,
 as before decisions were recorded.
 
-Decisions and the issuances citing them are found by reading the log (no projection table), so
-an issuance citing a decision reads the log once.
+Each recorded decision has a projection row (``jc_decision``, written by ``apply_entry`` in the
+same transaction as the entry): the decision and the quantity issued so far to each of its
+accounts by the issuances citing it after it was recorded, as the replay counts them. An issuance
+citing a decision reads that one row, so its cost does not grow with the log or with the number
+of issuances under the decision; ``verify-db`` compares every row with a replay of the log.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -36,16 +39,12 @@ from ledger.errors import (
     RuleViolation,
 )
 from ledger.log.canonical import JsonValue
-from ledger.log.chain import Entry
 from ledger.ports import UnitOfWork
 from ledger.recording import record_entry
 from ledger.registry.codec import to_json
 from ledger.registry.model import AccountType, UnitAttributes
+from ledger.registry.projection import JC_DECISION_RECORDED as JC_DECISION_RECORDED
 from ledger.registry.services.lookups import account_of, approach_of, registry_of
-
-JC_DECISION_RECORDED = "jcm.decision.recorded"
-ISSUED = "mo.issued"
-BATCH = 1_000
 
 
 class DecisionQuantityExceeded(RuleViolation):
@@ -114,15 +113,6 @@ class RecordedDecision:
     """Quantity issued so far per account under the decision."""
 
 
-def _entries(uow: UnitOfWork, kinds: set[str]) -> Iterator[Entry]:
-    end = uow.log.size()
-    for start in range(0, end, BATCH):
-        for body in uow.log.read_entries(start, min(end, start + BATCH)):
-            entry = Entry.from_canonical(body)
-            if entry.kind in kinds:
-                yield entry
-
-
 def read_decision(payload: Mapping[str, Any]) -> JcDecision:
     d = payload["decision"]
     return JcDecision(
@@ -144,20 +134,13 @@ def read_decision(payload: Mapping[str, Any]) -> JcDecision:
 
 
 def find_decision(uow: UnitOfWork, decision_id: str) -> RecordedDecision | None:
-    """The recorded decision ``decision_id`` and what was issued under it, or ``None``."""
-    found: RecordedDecision | None = None
-    issued: dict[str, int] = defaultdict(int)
-    for entry in _entries(uow, {JC_DECISION_RECORDED, ISSUED}):
-        p: Mapping[str, Any] = entry.payload
-        if entry.kind == JC_DECISION_RECORDED:
-            if p["decision"]["decision_id"] == decision_id:
-                found = RecordedDecision(read_decision(p), entry.seq, {})
-        elif p.get("decision_reference") == decision_id:
-            for block in p["blocks"]:
-                issued[str(block["account_id"])] += int(block["last"]) - int(block["first"]) + 1
-    if found is None:
+    """The recorded decision ``decision_id`` and what was issued under it, or ``None``: one
+    read of its projection row (``jc_decision``), whatever the size of the log."""
+    record = uow.projection.get_decision(decision_id)
+    if record is None:
         return None
-    return RecordedDecision(found.decision, found.seq, dict(issued))
+    issued = {str(account_id): int(quantity) for account_id, quantity in record["issued"].items()}
+    return RecordedDecision(read_decision(record), int(record["recorded_seq"]), issued)
 
 
 def decision_of(uow: UnitOfWork, decision_id: str) -> RecordedDecision:
