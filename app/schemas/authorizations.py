@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import AfterValidator, Field, StrictBool
 
 from app.schemas.base import (
     AuthorizationId,
@@ -169,13 +169,22 @@ class AuthorizationPublic(ResponseModel):
         return cls.model_validate(to_json(authorization))
 
 
+def not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 class AuthorizationRevocationCreate(RequestModel):
     """The revocation of an authorization: a new version dated ``revoked_on``. Units first
     transferred before keep their version; no unit is bound, issued or first transferred under
     the authorization from that date on."""
 
     revoked_on: LedgerDate
-    reason: Annotated[str, Field(min_length=1, max_length=4000, pattern=r"\S")]
+    reason: Annotated[LongText, AfterValidator(not_blank)] = Field(
+        description="Why the authorization is revoked: printable text (line breaks and tabs "
+        "allowed), not blank."
+    )
     restates: StrictBool = Field(
         default=False,
         description="``revoked_on`` lies in a reported year whose AEF was already submitted "
