@@ -14,13 +14,13 @@ export with the log key and writes it to a new file (it never overwrites one).
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.accounting.party_export_verify import PartyExportReport
 from ledger.errors import LedgerError
+from ledger.log.encoding import b64encode
 from ledger.log.export_format import ExportInvalid
 from ledger.log.export_verify import ExportReport
 
@@ -52,13 +52,13 @@ def read_vkey(value: str) -> str:
 def describe(report: ExportReport | PartyExportReport) -> str:
     if isinstance(report, PartyExportReport):
         return describe_filtered(report)
-    root = base64.b64encode(report.root_hash).decode("ascii")
+    root = b64encode(report.root_hash)
     previous = (
         ""
         if report.previous_size is None or report.previous_root_hash is None
         else (
             f"; extends the previous checkpoint of size {report.previous_size}, root "
-            f"{base64.b64encode(report.previous_root_hash).decode('ascii')}"
+            f"{b64encode(report.previous_root_hash)}"
         )
     )
     return (
@@ -71,7 +71,7 @@ def describe(report: ExportReport | PartyExportReport) -> str:
 
 
 def describe_filtered(report: PartyExportReport) -> str:
-    root = base64.b64encode(report.root_hash).decode("ascii")
+    root = b64encode(report.root_hash)
     previous = (
         ""
         if report.previous_size is None
@@ -230,7 +230,8 @@ def _export(args: argparse.Namespace) -> int:
                     written, digest = write_export(filtered.members(), out)
                 _out(
                     f"wrote {out}: the {len(seqs)} entries of {party}'s AEF for {year} and its "
-                    f"tables, of tree size {size}, {written} bytes, SHA-256 {digest}"
+                    f"tables, of tree size {size}, root {b64encode(filtered.root_hash)} "
+                    f"(base64, as in the checkpoints), {written} bytes, SHA-256 {digest}"
                 )
                 return EXIT_OK
             end = size if args.end is None else args.end
@@ -260,8 +261,9 @@ def _export(args: argparse.Namespace) -> int:
         signing.dispose()
         engine.dispose()
     _out(
-        f"wrote {out}: entries [{args.start}, {end}) of tree size {size}, "
-        f"{written} bytes, SHA-256 {digest}"
+        f"wrote {out}: entries [{args.start}, {end}) of tree size {size}, root "
+        f"{b64encode(export.root_hash)} (base64, as in the checkpoints), {written} bytes, "
+        f"SHA-256 {digest}"
     )
     return EXIT_OK
 

@@ -198,7 +198,7 @@ def build_export(
     if root_from_nodes != root:
         raise ExportSourceInvalid(
             f"the entries [{start}, {end}) and the log's proofs lead to root "
-            f"{root_from_nodes.hex()}, not the log's root {root.hex()} at size {size}",
+            f"{b64encode(root_from_nodes)}, not the log's root {b64encode(root)} at size {size}",
             tree_size=size,
         )
     first, last = Entry.from_canonical(bodies[0]), Entry.from_canonical(bodies[-1])

@@ -162,7 +162,7 @@ class StreamedExport:
         if root != self.root_hash:
             raise ExportSourceInvalid(
                 f"the entries [{self.start}, {self.end}) and the log's proofs lead to root "
-                f"{root.hex()}, not the log's root {self.root_hash.hex()} at size "
+                f"{b64encode(root)}, not the log's root {b64encode(self.root_hash)} at size "
                 f"{self.tree_size}",
                 tree_size=self.tree_size,
             )

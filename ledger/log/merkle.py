@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Sequence
 
 from ledger.errors import InvalidInput, ProofError
+from ledger.log.encoding import b64encode
 
 HASH_SIZE = 32
 """Size in bytes of every hash in the tree (SHA-256)."""
@@ -174,8 +175,8 @@ def verify_inclusion(
     computed = root_from_inclusion_proof(leaf_hash, index, tree_size, proof)
     if computed != root:
         raise InclusionProofInvalid(
-            f"inclusion proof for leaf {index} leads to root {computed.hex()}, "
-            f"not the expected root {bytes(root).hex()} of the tree of size {tree_size}",
+            f"inclusion proof for leaf {index} leads to root {b64encode(computed)}, "
+            f"not the expected root {b64encode(bytes(root))} of the tree of size {tree_size}",
             index=index,
             tree_size=tree_size,
         )
@@ -209,7 +210,7 @@ def verify_consistency(
         if root1 != root2:
             raise ConsistencyProofInvalid(
                 f"trees of equal size {size1} have different roots "
-                f"{bytes(root1).hex()} and {bytes(root2).hex()}",
+                f"{b64encode(bytes(root1))} and {b64encode(bytes(root2))}",
                 **details,
             )
         return
@@ -247,14 +248,14 @@ def verify_consistency(
     computed1 = _chain_border_right(_chain_inner_right(seed, path[:inner], mask), path[inner:])
     if computed1 != root1:
         raise ConsistencyProofInvalid(
-            f"consistency proof leads to first root {computed1.hex()}, not the expected "
-            f"{bytes(root1).hex()} of the tree of size {size1}",
+            f"consistency proof leads to first root {b64encode(computed1)}, not the expected "
+            f"{b64encode(bytes(root1))} of the tree of size {size1}",
             **details,
         )
     computed2 = _chain_border_right(_chain_inner(seed, path[:inner], mask), path[inner:])
     if computed2 != root2:
         raise ConsistencyProofInvalid(
-            f"consistency proof leads to second root {computed2.hex()}, not the expected "
-            f"{bytes(root2).hex()} of the tree of size {size2}",
+            f"consistency proof leads to second root {b64encode(computed2)}, not the expected "
+            f"{b64encode(bytes(root2))} of the tree of size {size2}",
             **details,
         )
