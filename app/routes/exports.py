@@ -63,15 +63,15 @@ def download_export(
     party: Annotated[
         str | None,
         Query(
-            min_length=1,
-            max_length=64,
+            pattern=r"^[A-Z]{3}$",
             description="With `year`: a filtered export (`a6ledger-export/party-v1`) of the "
             "entries this Party's AEF for that year is built from, each with its tlog-proof, and "
             "the AEF tables derived from them; not with `start`/`end`",
         ),
     ] = None,
     year: Annotated[
-        int | None, Query(ge=1000, le=9999, description="The reported year, with `party`")
+        int | None,
+        Query(ge=1990, le=2100, description="The reported year (1990 to 2100), with `party`"),
     ] = None,
     cosigned: Annotated[
         bool,

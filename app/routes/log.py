@@ -28,6 +28,7 @@ from ledger.log.cosignatures import latest_cosigned_checkpoint
 from ledger.log.tlog_checkpoint import Checkpoint
 from ledger.log.tlog_proof import format_tlog_proof
 from ledger.ports import UnitOfWork
+from ledger.registry.services.lookups import party_of
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 
@@ -198,7 +199,7 @@ def read_entries(
             "bytes, the Merkle leaf) and `audit_path` (its RFC 9162 inclusion proof in the tree "
             "of `tree_size`, base64 hashes)",
         },
-        **problem_responses(401, 403, 422),
+        **problem_responses(401, 403, 404, 422),
     },
 )
 def read_party_entries(
@@ -225,6 +226,7 @@ def read_party_entries(
             start=start,
             tree_size=tree_size,
         )
+    party_of(uow, party)  # 404 party-registered, as the filtered export answers
     wanted = (e for e in party_entries(uow, party, tree_size) if e.seq >= start)
     page = list(islice(wanted, settings.max_page_size + 1))
     more = len(page) > settings.max_page_size

@@ -12,6 +12,7 @@ from app.schemas.base import (
     CaId,
     LedgerDate,
     LongText,
+    MetricName,
     PartyCode,
     Quantity,
     RegistryId,
@@ -52,7 +53,7 @@ class AuthorizationCreate(RequestModel):
     vintage_from: Year
     vintage_to: Year
     quantity: Quantity | None = None
-    non_ghg_metric: ShortText | None = None
+    non_ghg_metric: MetricName | None = None
     authorized_parties: list[PartyCode] = Field(default_factory=list, max_length=200)
     authorized_entities: list[ShortText] = Field(default_factory=list, max_length=1000)
     oimp_authorized: ShortText | None = None
@@ -200,7 +201,7 @@ class NonGhgConversionCreate(RequestModel):
 
     conversion_id: AuthorizationId
     ca_id: CaId
-    non_ghg_metric: ShortText
+    non_ghg_metric: MetricName
     factor: Annotated[
         str,
         Field(

@@ -80,6 +80,19 @@ LongText = Annotated[
     ),
     AfterValidator(visible_text),
 ]
+MetricName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$",
+        description="A non-GHG metric (e.g. `MWh`): no leading or trailing spaces, so one metric "
+        "is one string (a conversion's overlap check and an account's metric compare exactly). "
+        + _NO_FORMAT_CHARACTERS,
+        examples=["MWh"],
+    ),
+    AfterValidator(visible_text),
+]
 AuthorizationId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 \-]{0,63}$")]
 
 

@@ -8,6 +8,7 @@ from pydantic import Field, StrictBool
 from app.schemas.base import (
     AccountId,
     CaId,
+    MetricName,
     PartyCode,
     RegistryId,
     RequestModel,
@@ -146,7 +147,7 @@ class AccountCreate(RequestModel):
     account_type: AccountType
     name: ShortText
     metric: Metric = Metric.GHG
-    non_ghg_metric: ShortText | None = None
+    non_ghg_metric: MetricName | None = None
 
     def to_domain(self) -> Account:
         return Account(
