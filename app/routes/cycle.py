@@ -164,7 +164,8 @@ def create_pre_check(
 ) -> Response:
     """Pre-check the draft AEF of the year before submitting it: completeness, the checks
     against the guidance (vintage, NDC period, authorization date, quantity and Parties, serials
-    first transferred or used twice across years, the stock-flow reconciliation of Table 4) and
+    first transferred or used twice across years, the stock-flow reconciliation of Table 4 and,
+    in the ledger, per account type and vintage) and
     the transfers and acquisitions against the other Parties' AEFs (hosted here, or given as
     ``counterparts``; every Party the Table 3 rows transfer to or acquire from included; a pair
     split across 31 December matched with the other year's AEF), with the notations of

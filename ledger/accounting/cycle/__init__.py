@@ -9,6 +9,8 @@ paras 26-44), every step a ledger entry:
   without the Party's initial report);
 - :mod:`~ledger.accounting.cycle.guidance`: the checks against the guidance itself that the
   pre-check runs;
+- :mod:`~ledger.accounting.cycle.account_types`: the stock-flow reconciliation per account
+  type and vintage in the ledger, also run by the pre-check;
 - :mod:`~ledger.accounting.cycle.review`: the secretariat's result of its consistency check
   imported per action, raising and resolving inconsistency flags;
 - :mod:`~ledger.accounting.cycle.flags`: the open flags of a Party and their reasons.
@@ -17,6 +19,7 @@ The reports it reads come from :mod:`ledger.accounting.reporting` through its pu
 points.
 """
 
+from ledger.accounting.cycle.account_types import check_account_types
 from ledger.accounting.cycle.flags import OpenFlag, open_flags
 from ledger.accounting.cycle.guidance import check_guidance
 from ledger.accounting.cycle.initial_report import (
@@ -59,6 +62,7 @@ from ledger.accounting.cycle.submission import (
 )
 
 __all__ = [
+    "check_account_types",
     "AEF_PRE_CHECKED",
     "CONSISTENCY_REVIEWED",
     "ELEMENTS",

@@ -6,7 +6,9 @@ the secretariat's result, corrected resubmission (2/CMA.3 annex para 20; 4/CMA.6
 - **Pre-check** (:func:`pre_check`, recorded by :func:`record_pre_check` as an
   ``aef.pre_checked`` entry): every check the Party can run before submitting, with the
   notations of 4/CMA.6 para 29: completeness and accuracy of the draft, the checks against the
-  guidance itself (:mod:`~ledger.accounting.cycle.guidance`), and the transfers and
+  guidance itself (:mod:`~ledger.accounting.cycle.guidance`), the stock-flow reconciliation
+  per account type and vintage in the ledger (:mod:`~ledger.accounting.cycle.account_types`),
+  and the transfers and
   acquisitions against the AEF of every other Party of its cooperative approaches that this
   instance hosts (its latest submitted version, else its draft) or that the caller supplies. It
   also says whether the AEF is submittable: not while the Party has no initial report for a
@@ -40,6 +42,7 @@ from ledger.accounting.consistency import (
 )
 from ledger.accounting.consistency.record import finding_json
 from ledger.accounting.consistency.year_end import YearEndMatch, match_across_year_end
+from ledger.accounting.cycle.account_types import check_account_types
 from ledger.accounting.cycle.entries import entries_of
 from ledger.accounting.cycle.flags import open_flags
 from ledger.accounting.cycle.guidance import check_guidance
@@ -189,7 +192,11 @@ def pre_check(
         *same_year,
         *(r for r in _hosted_counterparts(uow, party, own) if r.submission.party not in supplied),
     ]
-    findings: list[Finding] = [*check_completeness(own), *check_guidance(uow, own)]
+    findings: list[Finding] = [
+        *check_completeness(own),
+        *check_guidance(uow, own),
+        *check_account_types(uow, own),
+    ]
     for other in others:
         result = check_against_counterpart(own, other, date_tolerance=date_tolerance)
         found = [

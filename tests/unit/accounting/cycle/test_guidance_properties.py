@@ -2,8 +2,8 @@
 ``tests/integration/registry/test_properties.py``, on the in-memory fakes) over two years, each
 action refused by the registry's rules or recorded, the first year's AEFs submitted when they
 validate, then every hosted Party's pre-check of each year finds no inconsistency against the
-guidance (the stock-flow reconciliation across the two years included) or between the Parties'
-tables."""
+guidance (the stock-flow reconciliation across the two years, of Table 4 and per account type
+and vintage in the ledger, included) or between the Parties' tables."""
 
 from __future__ import annotations
 
