@@ -36,6 +36,7 @@ from ledger.adapters.sql.db import normalize_database_url
 MODULES = (
     "bench.log",
     "bench.actions",
+    "bench.decisions",
     "bench.writes",
     "bench.exports",
     "bench.imports",

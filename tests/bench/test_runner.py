@@ -21,7 +21,7 @@ def test_every_module_runs_at_smoke_sizes_and_writes_its_section(
     output = tmp_path / "benchmarks.md"
     # exports and reports have smoke tests of their own (tests/bench/test_exports.py,
     # test_reports_smoke.py); every module's interface is checked below.
-    mine = ("log", "actions", "writes")
+    mine = ("log", "actions", "decisions", "writes")
     runner.main(
         [
             "--smoke",
@@ -40,6 +40,8 @@ def test_every_module_runs_at_smoke_sizes_and_writes_its_section(
         assert f"_Module `bench.{name}`" in document
     # The cost-per-action and HTTP tables have a row, with a ratio, for this run's database.
     assert re.search(rf"\| {backend} \| transfer \| .* \| \*\*\d+\.\d\d\*\* \|", document)
+    decisions = document.split("## Issuance citing a Joint Committee decision", 1)[1]
+    assert re.search(rf"\| {backend} \| .* ms .* \| \*\*\d+\.\d\d\*\* \| [\d,]+ /s \|", decisions)
     assert re.search(rf"\| {backend} \| \d[\d,]* /s \|.*\| \*\*\d+\.\d\d\*\* \|", document)
 
 
