@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     small, large = args.history
     with tempfile.TemporaryDirectory() as directory:
         urls = [f"sqlite:///{Path(directory) / name}.db" for name in ("small", "large")]
-        print(" | ".join(measure(*urls, small, large, args.samples)))
+        print(" | ".join(measure(urls[0], urls[1], small, large, args.samples)))
 
 
 if __name__ == "__main__":
