@@ -11,6 +11,8 @@ paras 26-44), every step a ledger entry:
   pre-check runs;
 - :mod:`~ledger.accounting.cycle.account_types`: the stock-flow reconciliation per account
   type and vintage in the ledger, also run by the pre-check;
+- :mod:`~ledger.accounting.cycle.regular_information`: a year's submitted AEF against the
+  regular information (23(c)-(f) of the BTR summary), also run by the pre-check;
 - :mod:`~ledger.accounting.cycle.review`: the secretariat's result of its consistency check
   imported per action, raising and resolving inconsistency flags;
 - :mod:`~ledger.accounting.cycle.flags`: the open flags of a Party and their reasons.
@@ -47,6 +49,7 @@ from ledger.accounting.cycle.precheck import (
     pre_check,
     record_pre_check,
 )
+from ledger.accounting.cycle.regular_information import check_regular_information
 from ledger.accounting.cycle.review import (
     CONSISTENCY_REVIEWED,
     ReviewedSubmissionNotFound,
@@ -82,6 +85,7 @@ __all__ = [
     "RowResult",
     "SubmissionStatus",
     "check_guidance",
+    "check_regular_information",
     "cycle_status",
     "due_date",
     "initial_report",

@@ -8,7 +8,8 @@ the secretariat's result, corrected resubmission (2/CMA.3 annex para 20; 4/CMA.6
   notations of 4/CMA.6 para 29: completeness and accuracy of the draft, the checks against the
   guidance itself (:mod:`~ledger.accounting.cycle.guidance`), the stock-flow reconciliation
   per account type and vintage in the ledger (:mod:`~ledger.accounting.cycle.account_types`),
-  and the transfers and
+  the submitted version of the year (if any) against the regular information, 23(c)-(f)
+  (:mod:`~ledger.accounting.cycle.regular_information`), and the transfers and
   acquisitions against the AEF of every other Party of its cooperative approaches that this
   instance hosts (its latest submitted version, else its draft) or that the caller supplies. It
   also says whether the AEF is submittable: not while the Party has no initial report for a
@@ -46,6 +47,7 @@ from ledger.accounting.cycle.account_types import check_account_types
 from ledger.accounting.cycle.entries import entries_of
 from ledger.accounting.cycle.flags import open_flags
 from ledger.accounting.cycle.guidance import check_guidance
+from ledger.accounting.cycle.regular_information import check_regular_information
 from ledger.accounting.cycle.review import CONSISTENCY_REVIEWED
 from ledger.accounting.cycle.submission import initial_report_blockers
 from ledger.errors import InvalidInput
@@ -196,6 +198,7 @@ def pre_check(
         *check_completeness(own),
         *check_guidance(uow, own),
         *check_account_types(uow, own),
+        *check_regular_information(uow, own),
     ]
     for other in others:
         result = check_against_counterpart(own, other, date_tolerance=date_tolerance)
