@@ -1,14 +1,18 @@
-"""The submitted AEF against the regular information (2/CMA.3 annex para 23(c)-(f); the
-consistency of the annual information with the regular information, 6/CMA.4 annex I).
+"""The submitted AEF against the regular information (2/CMA.3 annex para 23(c)-(f) and the
+23(j) breakdowns; the consistency of the annual information with the regular information,
+6/CMA.4 annex I).
 
 The BTR structured summary (:mod:`ledger.accounting.btr.summary`) reports, per year of the NDC
 period: 23(c) the ITMOs first transferred (booked to the vintage or to the year of the first
 transfer, ``AdjustmentPolicy.first_transfer_year``), 23(e) the ITMOs used towards the NDC
 (booked to the year of use, AEF field 25), and 23(f) the net quantity (first transfers booked
 to the vintage, para 8(a), those authorized for OIMP only counted as the policy says, minus the
-uses). The Table 3 actions of an AEF for year Y are those dated in Y, so they make up the part
-of those figures that year Y's actions contribute: a 23(c) cell booked to the vintage also
-takes first transfers of its vintage made in other years, which other years' AEFs report.
+uses); 23(j) breaks 23(c) and 23(e) down per cooperative approach and, within it, per vintage
+(the dimensions an AEF row carries; the sector, and the transferring Party of a use, are not on
+the row and are not compared). The Table 3 actions of an AEF for year Y are those dated in Y,
+so they make up the part of those figures that year Y's actions contribute: a 23(c) cell booked
+to the vintage also takes first transfers of its vintage made in other years, which other
+years' AEFs report.
 
 :func:`check_regular_information` derives that part of each figure twice, by the same rules and
 on the same configured axis: from the submitted AEF's Table 3, and from the Table 3 the ledger
@@ -37,11 +41,7 @@ from ledger.registry.model import Metric
 
 RULE = "aef-regular-information"
 
-_COLUMN = {
-    Paragraph.P23_C: "Quantity (t CO2 eq)",
-    Paragraph.P23_E: "Quantity (t CO2 eq)",
-    Paragraph.P23_F: "Quantity (t CO2 eq)",
-}
+_COLUMN = {Metric.GHG: "Quantity (t CO2 eq)", Metric.NON_GHG: "Quantity (in non-GHG metric)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,9 @@ class _Figure:
             self.rows.append(row)
 
 
-Figures = dict[tuple[Paragraph, int], _Figure]
+Figures = dict[tuple[str, int], _Figure]
+"""Figures by what they are (a paragraph, or a 23(j) breakdown row: ``"23(j) 23(c) CA0001"``,
+``"23(j) 23(c) CA0001 vintage 2021"``) and the year they are booked to."""
 
 
 def basis_of(uow: UnitOfWork, party: str) -> Basis:
@@ -88,9 +90,22 @@ def _in_period(year: int, basis: Basis) -> bool:
     return basis.period is None or basis.period[0] <= year <= basis.period[1]
 
 
+def _add(
+    found: Figures, paragraph: Paragraph, booked: int, row: ActionRow, quantity: int, number: int
+) -> None:
+    """Book ``quantity`` to the paragraph's figure and, for 23(c) and 23(e), to its 23(j)
+    breakdown per cooperative approach and, within it, per vintage."""
+    found[(str(paragraph), booked)].add(quantity, number)
+    if paragraph is not Paragraph.P23_F:
+        approach = f"23(j) {paragraph} {row.cooperative_approach_id}"
+        found[(approach, booked)].add(quantity, number)
+        found[(f"{approach} vintage {row.vintage}", booked)].add(quantity, number)
+
+
 def figures(report: AefReport, basis: Basis) -> Figures:
-    """The part of the 23(c), 23(e) and 23(f) figures that ``report``'s Table 3 makes up, per
-    paragraph and the year each is booked to, with the Table 3 rows (1-based) behind each."""
+    """The part of the 23(c), 23(e) and 23(f) figures, and of the 23(j) breakdowns of 23(c)
+    and 23(e) per cooperative approach and vintage, that ``report``'s Table 3 makes up, per
+    figure and the year each is booked to, with the Table 3 rows (1-based) behind each."""
     party = report.submission.party
     latest = {a.authorization_id: a.purposes.covers_ndc for a in report.authorizations}
     found: Figures = defaultdict(_Figure)
@@ -103,18 +118,18 @@ def figures(report: AefReport, basis: Basis) -> Figures:
             and _in_period(row.vintage, basis)
         ):
             booked = row.action_date.year if by_first_transfer else row.vintage
-            found[(Paragraph.P23_C, booked)].add(quantity, number)
+            _add(found, Paragraph.P23_C, booked, row, quantity, number)
             ndc = latest.get(row.authorization_id, True)
             if basis.policy.oimp_first_transfers_in_net or ndc:
-                found[(Paragraph.P23_F, row.vintage)].add(quantity, number)
+                _add(found, Paragraph.P23_F, row.vintage, row, quantity, number)
         elif (
             row.action_type is ActionType.USE
             and row.ndc_use_year is not None
             and row.using_party_id in (None, party)
             and _in_period(row.ndc_use_year, basis)
         ):
-            found[(Paragraph.P23_E, row.ndc_use_year)].add(quantity, number)
-            found[(Paragraph.P23_F, row.ndc_use_year)].add(-quantity, number)
+            _add(found, Paragraph.P23_E, row.ndc_use_year, row, quantity, number)
+            _add(found, Paragraph.P23_F, row.ndc_use_year, row, -quantity, number)
     return dict(found)
 
 
@@ -124,7 +139,7 @@ def _rows(numbers: Iterable[int]) -> str:
 
 
 def compare(submitted: AefReport, ledger: AefReport, basis: Basis = Basis()) -> tuple[Finding, ...]:
-    """One finding per 23(c)/(e)/(f) figure (and booked year) on which ``submitted`` (a
+    """One finding per 23(c)/(e)/(f)/(j) figure (and booked year) on which ``submitted`` (a
     submitted AEF version) and ``ledger`` (the AEF of the same Party and year as the ledger
     gives it now) differ (see the module)."""
     party, year = submitted.submission.party, submitted.submission.reported_year
@@ -139,9 +154,9 @@ def compare(submitted: AefReport, ledger: AefReport, basis: Basis = Basis()) -> 
         found.append(
             Finding(
                 kind=FindingKind.GUIDANCE,
-                column=_COLUMN[paragraph],
+                column=_COLUMN[basis.metric],
                 reason=(
-                    f"{party} {paragraph} {booked}: the submitted AEF for {year} (version "
+                    f"{party} {paragraph}, year {booked}: the submitted AEF for {year} (version "
                     f"{version}) gives {aef.quantity} ({_rows(aef.rows)}), but the regular "
                     f"information from the ledger gives {now.quantity} for the actions of "
                     f"{year} ({_rows(now.rows)} of the ledger's AEF for {year}); 23(c) is "

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine
 
 from ledger.accounting import reporting
+from ledger.accounting.adjustments import DEFAULT_POLICY, FirstTransferYear
 from ledger.accounting.aef import AefTable
 from ledger.accounting.consistency import Finding, Notation, RowRef
 from ledger.accounting.cycle import pre_check
-from ledger.accounting.cycle.regular_information import RULE
+from ledger.accounting.cycle.regular_information import RULE, Basis, compare
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo, solar
 from ledger.registry import services
@@ -101,6 +103,17 @@ def test_actions_restating_a_submitted_year_give_a_finding_per_figure(
     with reading(submitted, LATER) as uow:
         summary = reporting.structured_summary_for(uow, "THA")
         as_submitted = reporting.aef_report_for(uow, "THA", 2025, "1.0")
+        now = reporting.aef_report_for(uow, "THA", 2025)
+    by_first_transfer = Basis(
+        replace(DEFAULT_POLICY, first_transfer_year=FirstTransferYear.YEAR_OF_FIRST_TRANSFER),
+        (2021, 2030),
+    )
+    assert [f.reason.split(":")[0] for f in compare(as_submitted, now, by_first_transfer)] == [
+        "THA 23(c), year 2025",  # booked to the year of the first transfer
+        "THA 23(f), year 2021",  # 23(f) stays booked to the vintage (para 8(a))
+        "THA 23(j) 23(c) CA0001, year 2025",
+        "THA 23(j) 23(c) CA0001 vintage 2021, year 2025",
+    ]
     first_transfer_rows = [
         n for n, row in enumerate(as_submitted.actions, start=1) if row.acquiring_party_id == "JPN"
     ]
@@ -109,8 +122,10 @@ def test_actions_restating_a_submitted_year_give_a_finding_per_figure(
     assert ledger_23c is not None
     assert ledger_23c.value == 1_109
     assert [(f.reason.split(":")[0], f.rule) for f in thailand] == [
-        ("THA 23(c) 2021", RULE),
-        ("THA 23(f) 2021", RULE),
+        ("THA 23(c), year 2021", RULE),
+        ("THA 23(f), year 2021", RULE),
+        ("THA 23(j) 23(c) CA0001, year 2021", RULE),
+        ("THA 23(j) 23(c) CA0001 vintage 2021, year 2021", RULE),
     ]
     for finding in thailand:
         assert "the submitted AEF for 2025 (version 1.0) gives 1009" in finding.reason
@@ -119,7 +134,12 @@ def test_actions_restating_a_submitted_year_give_a_finding_per_figure(
             RowRef("THA", AefTable.ACTIONS, n) for n in first_transfer_rows
         )
         assert finding.parties == ("THA",)
-    assert [f.reason.split(":")[0] for f in japan] == ["JPN 23(e) 2025", "JPN 23(f) 2025"]
+    assert [f.reason.split(":")[0] for f in japan] == [
+        "JPN 23(e), year 2025",
+        "JPN 23(f), year 2025",
+        "JPN 23(j) 23(e) CA0001, year 2025",
+        "JPN 23(j) 23(e) CA0001 vintage 2021, year 2025",
+    ]
     assert "gives 600 " in japan[0].reason
     assert "gives 650 " in japan[0].reason
     assert "gives -600 " in japan[1].reason
