@@ -4,10 +4,12 @@
 
 The BTR structured summary (:mod:`ledger.accounting.btr.summary`) reports, per year of the NDC
 period: 23(c) the ITMOs first transferred (booked to the vintage or to the year of the first
-transfer, ``AdjustmentPolicy.first_transfer_year``), 23(e) the ITMOs used towards the NDC
+transfer, ``AdjustmentPolicy.first_transfer_year``), 23(d) the mitigation outcomes authorized for
+OIMP (the AEF's "Authorization" actions under an authorization whose purposes cover OIMP,
+booked to the year of the action), 23(e) the ITMOs used towards the NDC
 (booked to the year of use, AEF field 25), and 23(f) the net quantity (first transfers booked
 to the vintage, para 8(a), those authorized for OIMP only counted as the policy says, minus the
-uses); 23(j) breaks 23(c) and 23(e) down per cooperative approach and, within it, per vintage
+uses); 23(j) breaks 23(c), 23(d) and 23(e) down per cooperative approach and, within it, per vintage
 (the dimensions an AEF row carries; the sector, and the transferring Party of a use, are not on
 the row and are not compared). The Table 3 actions of an AEF for year Y are those dated in Y,
 so they make up the part of those figures that year Y's actions contribute: a 23(c) cell booked
@@ -22,6 +24,10 @@ differs from the ledger for any other reason) is one finding naming the paragrap
 is booked to, both values and the submitted AEF's rows behind its side (rule
 ``aef-regular-information``). First transfers of vintages outside the NDC period belong to
 another period's summary and are left out, as the summary leaves them out.
+
+23(g) (the total of the corresponding adjustments used for the emissions balance) and 23(h)
+(cumulative 23(f)) are sums of 23(f) over the years: a year's part of them differs exactly when
+its 23(f) does, which is compared.
 """
 
 from __future__ import annotations
@@ -103,11 +109,13 @@ def _add(
 
 
 def figures(report: AefReport, basis: Basis) -> Figures:
-    """The part of the 23(c), 23(e) and 23(f) figures, and of the 23(j) breakdowns of 23(c)
-    and 23(e) per cooperative approach and vintage, that ``report``'s Table 3 makes up, per
-    figure and the year each is booked to, with the Table 3 rows (1-based) behind each."""
+    """The part of the 23(c), 23(d), 23(e) and 23(f) figures, and of the 23(j) breakdowns of
+    23(c), 23(d) and 23(e) per cooperative approach and vintage, that ``report``'s Table 3
+    makes up, per figure and the year each is booked to, with the Table 3 rows (1-based) behind
+    each."""
     party = report.submission.party
     latest = {a.authorization_id: a.purposes.covers_ndc for a in report.authorizations}
+    oimp = {a.authorization_id: a.purposes.covers_oimp for a in report.authorizations}
     found: Figures = defaultdict(_Figure)
     by_first_transfer = basis.policy.first_transfer_year is FirstTransferYear.YEAR_OF_FIRST_TRANSFER
     for number, row in enumerate(report.actions, start=1):
@@ -122,6 +130,12 @@ def figures(report: AefReport, basis: Basis) -> Figures:
             ndc = latest.get(row.authorization_id, True)
             if basis.policy.oimp_first_transfers_in_net or ndc:
                 _add(found, Paragraph.P23_F, row.vintage, row, quantity, number)
+        elif (
+            row.action_type is ActionType.AUTHORIZATION
+            and oimp.get(row.authorization_id, False)
+            and _in_period(row.action_date.year, basis)
+        ):
+            _add(found, Paragraph.P23_D, row.action_date.year, row, quantity, number)
         elif (
             row.action_type is ActionType.USE
             and row.ndc_use_year is not None
@@ -139,7 +153,7 @@ def _rows(numbers: Iterable[int]) -> str:
 
 
 def compare(submitted: AefReport, ledger: AefReport, basis: Basis = Basis()) -> tuple[Finding, ...]:
-    """One finding per 23(c)/(e)/(f)/(j) figure (and booked year) on which ``submitted`` (a
+    """One finding per 23(c)/(d)/(e)/(f)/(j) figure (and booked year) on which ``submitted`` (a
     submitted AEF version) and ``ledger`` (the AEF of the same Party and year as the ledger
     gives it now) differ (see the module)."""
     party, year = submitted.submission.party, submitted.submission.reported_year

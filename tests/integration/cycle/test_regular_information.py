@@ -1,7 +1,8 @@
 """The pre-check of a year with a submitted AEF against the regular information (2/CMA.3 annex
 para 23(c)-(f), rule ``aef-regular-information``), on SQLite and PostgreSQL: a clean year gives
 no finding; actions dated in the submitted year and recorded after the submission (``restates``)
-give one finding per 23(c)/(e)/(f) figure they change, with both values and the submitted rows."""
+give one finding per 23(c)/(d)/(e)/(f) figure they change, with both values and the submitted
+rows."""
 
 from __future__ import annotations
 
@@ -23,7 +24,13 @@ from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.demo import load_demo, solar
 from ledger.registry import services
 from ledger.registry.dating import Dating
-from ledger.registry.model import UnitSelection
+from ledger.registry.model import (
+    Authorization,
+    FirstTransferDefinition,
+    Metric,
+    Purpose,
+    UnitSelection,
+)
 
 DEMO_DAY = datetime(2025, 11, 11, 3, 0, tzinfo=UTC)
 SUBMITTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -146,3 +153,58 @@ def test_actions_restating_a_submitted_year_give_a_finding_per_figure(
     assert "gives -650 " in japan[1].reason
     with reading(submitted, LATER) as uow:
         assert pre_check(uow, "JPN", 2025).notation is Notation.INCONSISTENCIES
+
+
+def test_units_authorized_for_oimp_after_the_submission_give_a_23d_finding(
+    submitted: Engine,
+) -> None:
+    """Mongolia's CORSIA authorization (demo): 3,000 units authorized for OIMP in 2025, the
+    AEF submitted, then 500 more authorized under a second OIMP authorization, restating 2025."""
+    with writing(submitted, SUBMITTED) as uow:
+        reporting.record_submission(uow, "MNG", 2025, "registry:MNG")
+    assert regular_information(submitted, "MNG") == []
+    with writing(submitted, LATER) as uow:
+        services.record_authorization(
+            uow,
+            Authorization(
+                authorization_id="MNG-CORSIA-2026-02",
+                version=0,
+                party="MNG",
+                ca_id="CA0002",
+                authorized_on=date(2025, 11, 20),
+                purposes=Purpose.OIMP,
+                metric=Metric.GHG,
+                gwp="AR5",
+                sectors=("Energy generation",),
+                activity_types=("Solar",),
+                vintage_from=2021,
+                vintage_to=2030,
+                quantity=500,
+                authorized_entities=("MNG-E-0001",),
+                oimp_authorized="CORSIA",
+                first_transfer_definition=FirstTransferDefinition.AUTHORIZATION,
+            ),
+            "registry:MNG01",
+            dating=Dating(restates=True),
+        )
+        services.authorize_units(
+            uow,
+            "MNG-CORSIA-2026-02",
+            "MNG01-GOV",
+            UnitSelection(quantity=500),
+            "registry:MNG01",
+            dating=RESTATING,
+        )
+    findings = {f.reason.split(":")[0]: f for f in regular_information(submitted, "MNG")}
+    assert {
+        "MNG 23(d), year 2025",
+        "MNG 23(j) 23(d) CA0002, year 2025",
+        "MNG 23(j) 23(d) CA0002 vintage 2023, year 2025",
+    } <= set(findings)
+    d = findings["MNG 23(d), year 2025"]
+    assert "the submitted AEF for 2025 (version 1.0) gives 3000" in d.reason
+    assert "the regular information from the ledger gives 3500" in d.reason
+    assert d.rule == RULE
+    assert d.rows
+    assert all(r.table is AefTable.ACTIONS for r in d.rows)
+    assert all(r.row > 0 for r in d.rows)
