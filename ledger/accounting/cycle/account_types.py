@@ -38,12 +38,11 @@ flows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 
 from ledger.accounting import reporting
 from ledger.accounting.aef import ActionRow, ActionSubtype, ActionType, AefReport, AefTable
 from ledger.accounting.consistency import Finding, FindingKind, RowRef
-from ledger.accounting.cycle.stock_flow import flow
+from ledger.accounting.cycle.stock_flow import Ranges, flow, merge_ranges, serials_within
 from ledger.accounting.reporting.replay import scan_party
 from ledger.ports import UnitOfWork
 from ledger.registry.model import AccountType
@@ -61,7 +60,6 @@ CHECKED = (
 """The account types reconciled, in the order of the findings."""
 
 Key = tuple[AccountType, int]
-Ranges = list[tuple[int, int]]
 
 
 def _into_terminal(row: ActionRow) -> AccountType | None:
@@ -107,20 +105,6 @@ def holdings(state: InMemoryProjection, party: str) -> dict[Key, list[tuple[int,
     return held
 
 
-def _merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
-    merged: Ranges = []
-    for first, last in sorted(ranges):
-        if merged and first <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
-        else:
-            merged.append((first, last))
-    return merged
-
-
-def _overlap(first: int, last: int, within: Ranges) -> int:
-    return sum(max(0, min(last, high) - max(first, low) + 1) for low, high in within if low <= last)
-
-
 def _tree_size(uow: UnitOfWork, report: AefReport) -> int:
     """The tree size ``report`` was built from: its submission's, else the ledger's now."""
     party, year = report.submission.party, report.submission.reported_year
@@ -145,7 +129,7 @@ def check_account_types(uow: UnitOfWork, report: AefReport) -> tuple[Finding, ..
     for row in report.actions:
         if flow(row) > 0:
             held_ever[row.vintage].append((row.first_id, row.last_id))
-    within = {vintage: _merge(ranges) for vintage, ranges in held_ever.items()}
+    within = {vintage: merge_ranges(ranges) for vintage, ranges in held_ever.items()}
     flows: dict[Key, list[tuple[int, int]]] = defaultdict(list)
     for number, row in enumerate(report.actions, start=1):
         out_of, into = moves(row)
@@ -153,7 +137,7 @@ def check_account_types(uow: UnitOfWork, report: AefReport) -> tuple[Finding, ..
             flows[(into, row.vintage)].append((number, _units(row.first_id, row.last_id)))
             continue
         # only ITMOs the holding accounts held leave them, into a used or cancelled type
-        taken = _overlap(row.first_id, row.last_id, within.get(row.vintage, []))
+        taken = serials_within(row.first_id, row.last_id, within.get(row.vintage, []))
         if out_of is not None and taken:
             flows[(out_of, row.vintage)].append((number, -taken))
         if into is not None and taken:

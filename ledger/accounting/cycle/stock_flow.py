@@ -94,7 +94,8 @@ def flow(row: ActionRow) -> int:
 Ranges = list[tuple[int, int]]
 
 
-def _merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    """``ranges`` of serials, sorted, with overlapping and adjacent ones joined."""
     merged: Ranges = []
     for first, last in sorted(ranges):
         if merged and first <= merged[-1][1] + 1:
@@ -104,7 +105,7 @@ def _merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
     return merged
 
 
-def _overlap(first: int, last: int, within: Ranges) -> int:
+def serials_within(first: int, last: int, within: Ranges) -> int:
     """How many of the serials ``first``-``last`` lie in ``within`` (merged ranges)."""
     return sum(max(0, min(last, high) - max(first, low) + 1) for low, high in within if low <= last)
 
@@ -150,12 +151,14 @@ def check_stock_flow(uow: UnitOfWork, report: AefReport) -> tuple[Finding, ...]:
     for action in report.actions:
         if flow(action) > 0:
             held_ever[_key(action)].append((action.first_id, action.last_id))
-    within = {key: _merge(ranges) for key, ranges in held_ever.items()}
+    within = {key: merge_ranges(ranges) for key, ranges in held_ever.items()}
     flows: dict[Key, list[tuple[int, int]]] = defaultdict(list)
     for number, action in enumerate(report.actions, start=1):
         quantity = flow(action)
         if quantity < 0:  # only ITMOs the Party held leave Table 4
-            quantity = -_overlap(action.first_id, action.last_id, within.get(_key(action), []))
+            quantity = -serials_within(
+                action.first_id, action.last_id, within.get(_key(action), [])
+            )
         if quantity:
             flows[_key(action)].append((number, quantity))
     found = []
