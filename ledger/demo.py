@@ -122,6 +122,28 @@ def thai_ndc_authorization() -> Authorization:
     )
 
 
+def mongolian_corsia_authorization() -> Authorization:
+    """Mongolia's authorization of 3,000 t for CORSIA (OIMP), first transferred at authorization."""
+    return Authorization(
+        authorization_id="MNG-CORSIA-2026-01",
+        version=0,
+        party="MNG",
+        ca_id="CA0002",
+        authorized_on=date(2025, 11, 10),
+        purposes=Purpose.OIMP,
+        metric=Metric.GHG,
+        gwp="AR5",
+        sectors=("Energy generation",),
+        activity_types=("Solar",),
+        vintage_from=2021,
+        vintage_to=2030,
+        quantity=3_000,
+        authorized_entities=("MNG-E-0001",),
+        oimp_authorized="CORSIA",
+        first_transfer_definition=FirstTransferDefinition.AUTHORIZATION,
+    )
+
+
 def load_demo(uow: UnitOfWork) -> None:
     """The whole scenario: issuance, authorization, first transfer, acquisition, use, OIMP."""
     set_up_reference_data(uow)
@@ -176,28 +198,7 @@ def load_demo(uow: UnitOfWork) -> None:
         ),
         "demo:MNG01",
     )
-    services.record_authorization(
-        uow,
-        Authorization(
-            authorization_id="MNG-CORSIA-2026-01",
-            version=0,
-            party="MNG",
-            ca_id="CA0002",
-            authorized_on=date(2025, 11, 10),
-            purposes=Purpose.OIMP,
-            metric=Metric.GHG,
-            gwp="AR5",
-            sectors=("Energy generation",),
-            activity_types=("Solar",),
-            vintage_from=2021,
-            vintage_to=2030,
-            quantity=3_000,
-            authorized_entities=("MNG-E-0001",),
-            oimp_authorized="CORSIA",
-            first_transfer_definition=FirstTransferDefinition.AUTHORIZATION,
-        ),
-        "demo:MNG01",
-    )
+    services.record_authorization(uow, mongolian_corsia_authorization(), "demo:MNG01")
     services.authorize_units(
         uow, "MNG-CORSIA-2026-01", "MNG01-GOV", UnitSelection(quantity=3_000), "demo:MNG01"
     )

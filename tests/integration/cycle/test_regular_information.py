@@ -21,16 +21,10 @@ from ledger.accounting.consistency import Finding, Notation, RowRef
 from ledger.accounting.cycle import pre_check
 from ledger.accounting.cycle.regular_information import RULE, Basis, compare
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
-from ledger.demo import load_demo, solar
+from ledger.demo import load_demo, mongolian_corsia_authorization, solar
 from ledger.registry import services
 from ledger.registry.dating import Dating
-from ledger.registry.model import (
-    Authorization,
-    FirstTransferDefinition,
-    Metric,
-    Purpose,
-    UnitSelection,
-)
+from ledger.registry.model import UnitSelection
 
 DEMO_DAY = datetime(2025, 11, 11, 3, 0, tzinfo=UTC)
 SUBMITTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -166,23 +160,11 @@ def test_units_authorized_for_oimp_after_the_submission_give_a_23d_finding(
     with writing(submitted, LATER) as uow:
         services.record_authorization(
             uow,
-            Authorization(
+            replace(
+                mongolian_corsia_authorization(),
                 authorization_id="MNG-CORSIA-2026-02",
-                version=0,
-                party="MNG",
-                ca_id="CA0002",
                 authorized_on=date(2025, 11, 20),
-                purposes=Purpose.OIMP,
-                metric=Metric.GHG,
-                gwp="AR5",
-                sectors=("Energy generation",),
-                activity_types=("Solar",),
-                vintage_from=2021,
-                vintage_to=2030,
                 quantity=500,
-                authorized_entities=("MNG-E-0001",),
-                oimp_authorized="CORSIA",
-                first_transfer_definition=FirstTransferDefinition.AUTHORIZATION,
             ),
             "registry:MNG01",
             dating=Dating(restates=True),
