@@ -238,3 +238,21 @@ def test_an_aef_workbook_goes_base64_encoded(
         return [{k: v for k, v in r.items() if k != note} for r in rows]
 
     assert actions(client, admin) == actions(source, theirs["admin"])
+
+
+def test_control_characters_and_a_lone_carriage_return_in_csv_are_a_problem(
+    client: TestClient, tokens: TokenFactory
+) -> None:
+    """Found by schemathesis: a CSV of a carriage return and control characters was a 500."""
+    admin = tokens("admin")
+    body = {
+        "content": "\r\u00a4\u00b2\u0019\u000e",
+        "format": "aef-table3-csv",
+        "party": "MOO",
+        "dry_run": False,
+    }
+    size = client.get("/v1/log/checkpoint").text.splitlines()[1]
+    response = client.post("/v1/imports", json=body, headers=admin)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert client.get("/v1/log/checkpoint").text.splitlines()[1] == size

@@ -95,7 +95,13 @@ def from_csv(table: AefTable, text: str) -> Sequence[AefRow]:
     Headers are matched by text (any accepted spelling, any order); unlabelled columns are
     spacers. Raises :class:`AefValidationError`; row numbers count the data lines from 1.
     """
-    lines = [line for line in csv.reader(io.StringIO(text.removeprefix("\ufeff"))) if line]
+    source = io.StringIO(text.removeprefix("\ufeff"))
+    try:
+        lines = [line for line in csv.reader(source) if line]
+    except csv.Error as exc:  # e.g. a NUL character, or a line end inside an unquoted field
+        raise AefValidationError(
+            [AefProblem(table, 0, "", f"not readable as CSV: {exc}")]
+        ) from None
     if not lines:
         raise AefValidationError([AefProblem(table, 0, "", "no header line")])
     header_line, *data = lines
