@@ -9,18 +9,20 @@ waits for the pool: the pool cannot deadlock and never times out. A request that
 permit taken waits for one in turn (first come, first served) for at most
 ``db_queue_timeout`` seconds, then gets a 503 problem with ``Retry-After``.
 
-Failed authentication (a bearer token that is unknown, malformed or revoked) is counted per
-client address in a token bucket: ``auth_failure_limit`` failures, refilled over
-``auth_failure_window`` seconds. While an address's bucket is empty, its requests that carry a
-bearer token get a 429 problem with ``Retry-After`` before any database work. The client address
-is the connection's peer, or, when the peer is one of the ``trusted_proxies``, the address that
-proxy (and any trusted proxy before it) names in ``X-Forwarded-For`` (:func:`client_address`).
+Failed authentication (a bearer token that is unknown, malformed or revoked, also one found
+revoked by the transaction of its queued write) is counted per client address in a token
+bucket: ``auth_failure_limit`` failures, refilled over ``auth_failure_window`` seconds. While an
+address's bucket is empty, its requests that carry a bearer token get a 429 problem with
+``Retry-After`` before any database work. The client address is the connection's peer, or,
+when the peer is one of the ``trusted_proxies``, the address that proxy (and any trusted proxy
+before it) names in ``X-Forwarded-For`` (:func:`client_address`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -128,8 +130,9 @@ class _Bucket:
 class FailedAuthThrottle:
     """A token bucket of failed authentication attempts per client address.
 
-    Used from the event loop only (the FastAPI dependencies that call it are ``async``), so it
-    needs no lock."""
+    Used from the event loop (the authentication dependencies) and from the threads that run
+    write routes (a token found revoked by its write's batch, :mod:`app.idempotency`), so a
+    lock guards the buckets."""
 
     def __init__(
         self,
@@ -145,6 +148,7 @@ class FailedAuthThrottle:
         self._clock = clock
         self._max_addresses = max_addresses
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        self._lock = threading.Lock()
 
     def _refilled(self, address: str) -> _Bucket | None:
         bucket = self._buckets.get(address)
@@ -160,20 +164,22 @@ class FailedAuthThrottle:
 
     def retry_after(self, address: str) -> int | None:
         """Seconds until ``address`` may try again, or ``None`` while it has attempts left."""
-        bucket = self._refilled(address)
-        if bucket is None or bucket.tokens >= 1:
-            return None
-        return max(1, math.ceil((1 - bucket.tokens) / self._rate))
+        with self._lock:
+            bucket = self._refilled(address)
+            if bucket is None or bucket.tokens >= 1:
+                return None
+            return max(1, math.ceil((1 - bucket.tokens) / self._rate))
 
     def record_failure(self, address: str) -> None:
-        bucket = self._refilled(address)
-        if bucket is None:
-            bucket = _Bucket(tokens=float(self.limit), updated=self._clock())
-            self._buckets[address] = bucket
-            while len(self._buckets) > self._max_addresses:
-                self._buckets.popitem(last=False)
-        self._buckets.move_to_end(address)
-        bucket.tokens = max(0.0, bucket.tokens - 1)
+        with self._lock:
+            bucket = self._refilled(address)
+            if bucket is None:
+                bucket = _Bucket(tokens=float(self.limit), updated=self._clock())
+                self._buckets[address] = bucket
+                while len(self._buckets) > self._max_addresses:
+                    self._buckets.popitem(last=False)
+            self._buckets.move_to_end(address)
+            bucket.tokens = max(0.0, bucket.tokens - 1)
 
 
 Networks = tuple[IPv4Network | IPv6Network, ...]

@@ -45,6 +45,7 @@ __all__ = [
     "AuditorDep",
     "Caller",
     "CallerDep",
+    "InvalidToken",
     "Principal",
     "PrincipalDep",
     "ReaderDep",
@@ -109,18 +110,33 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def _unauthenticated(detail: str, error: str | None) -> HttpProblem:
+def _challenge(error: str | None) -> dict[str, str]:
     challenge = 'Bearer realm="a6ledger"'
     if error is not None:
         challenge += f', error="{error}"'
-    return HttpProblem(
-        401, detail, rule="bearer-token-valid", headers={"WWW-Authenticate": challenge}
-    )
+    return {"WWW-Authenticate": challenge}
 
 
-def invalid_token() -> HttpProblem:
+def _unauthenticated(detail: str, error: str | None) -> HttpProblem:
+    return HttpProblem(401, detail, rule="bearer-token-valid", headers=_challenge(error))
+
+
+class InvalidToken(HttpProblem):
+    """401: the bearer token is unknown, malformed or revoked (a failed authentication, counted
+    against the client address, :mod:`app.admission`)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            401,
+            "the bearer token is invalid or revoked",
+            rule="bearer-token-valid",
+            headers=_challenge("invalid_token"),
+        )
+
+
+def invalid_token() -> InvalidToken:
     """401: the bearer token is unknown, malformed or revoked."""
-    return _unauthenticated("the bearer token is invalid or revoked", "invalid_token")
+    return InvalidToken()
 
 
 # --- verified tokens on the write path ---------------------------------------------------------

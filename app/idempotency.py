@@ -39,12 +39,20 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, TypeVar, overload
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 
-from app.auth import Principal, PrincipalDep, checks_token_revocation, invalid_token
+from app.admission import client_address, throttle_of
+from app.auth import (
+    InvalidToken,
+    Principal,
+    PrincipalDep,
+    checks_token_revocation,
+    invalid_token,
+)
 from app.deps import StorageDep
 from app.group_commit import Batch, GroupCommit
 from app.metrics import ServiceMetrics
@@ -171,8 +179,10 @@ class IdempotentWrite:
         path: str,
         default_status: int,
         metrics: ServiceMetrics | None = None,
+        failed_authentication: Callable[[], None] | None = None,
     ) -> None:
         self.metrics = metrics
+        self.failed_authentication = failed_authentication
         self.writes = writes
         self.principal = principal
         self.key = key
@@ -219,9 +229,15 @@ class IdempotentWrite:
             return self._write(batch, operation, present, status_code, location)
 
         started = time.perf_counter()
-        written = self.writes.submit(
-            command, token_id=self.principal.token_id, idempotency_key=self.key
-        )
+        try:
+            written = self.writes.submit(
+                command, token_id=self.principal.token_id, idempotency_key=self.key
+            )
+        except InvalidToken:
+            # Revoked while the write was queued: a failed authentication like any other.
+            if self.failed_authentication is not None:
+                self.failed_authentication()
+            raise
         if self.metrics is not None:
             if written.replayed:
                 self.metrics.replayed()
@@ -240,7 +256,8 @@ class IdempotentWrite:
         """The command, inside the batch's transaction (under the append lock)."""
         uow = batch.uow
         # The token was verified before the request queued (perhaps from the cache of verified
-        # tokens, ``app.auth``): a write commits only if it is still unrevoked here.
+        # tokens, ``app.auth``): a write commits only if it is still unrevoked here (else a
+        # 401, counted as a failed authentication by ``run``).
         if not batch.token_valid(self.principal.token_id):
             raise invalid_token()
         if self.key is not None:
@@ -332,6 +349,7 @@ async def get_idempotent_write(
         path=request.url.path,
         default_status=int(default_status),
         metrics=request.app.state.metrics,
+        failed_authentication=partial(throttle_of(request).record_failure, client_address(request)),
     )
 
 

@@ -11,10 +11,14 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
+from app import auth
+from app.auth import Principal, Role
 from app.deps import StorageDep
 from app.main import create_app
 from app.problems import PROBLEM_MEDIA_TYPE
 from app.settings import Settings
+from ledger.access import authenticate, revoke_token
+from ledger.adapters.sql.uow import SqlStorage
 from tests.api.conftest import TokenFactory
 
 router = APIRouter(prefix="/test")
@@ -127,3 +131,47 @@ def test_behind_a_trusted_proxy_failed_logins_count_per_forwarded_client(
         # A peer that is not a trusted proxy cannot escape its limit by naming other clients.
         rotating = ["198.18.0.1", "198.18.0.2", "198.18.0.3", "198.18.0.4"]
         assert _bad_token_statuses(app, "192.0.2.9", rotating) == [401, 401, 401, 429]
+
+
+def test_a_token_revoked_while_its_write_was_queued_counts_as_a_failed_authentication(
+    client: TestClient, app: FastAPI, tokens: TokenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's revocation re-check answers 401 like the authentication dependency, and
+    spends the client address's budget like it: with a limit of 3, a revoked-token write and
+    two unknown tokens leave no attempt, so even a good token gets 429."""
+    issued = tokens.issue(Role.admin)
+    lookups = [0]
+
+    def counted(storage: SqlStorage, token: str) -> Principal | None:
+        lookups[0] += 1
+        return authenticate(storage, token)
+
+    monkeypatch.setattr(auth, "authenticate", counted)
+    party = {"code": "THA", "name": "Thailand"}
+    assert client.post("/v1/parties", headers=issued.headers, json=party).status_code == 201
+    revoke_token(app.state.storage, issued.principal.token_id)
+    # The write path takes the token it verified a moment ago; its batch finds it revoked.
+    refused = client.post("/v1/parties", headers=issued.headers, json=party | {"code": "JPN"})
+    assert refused.status_code == 401, refused.text
+    assert 'error="invalid_token"' in refused.headers["www-authenticate"]
+    assert lookups == [1]
+    bad = {"Authorization": "Bearer a6l_tok_aaaaaaaaaaaa_" + "B" * 43}
+    for _ in range(2):
+        assert client.get("/v1/parties", headers=bad).status_code == 401
+    throttled = client.get("/v1/parties", headers=tokens("admin"))
+    assert throttled.status_code == 429, throttled.text
+    assert throttled.json()["rule"] == "failed-authentication-limit"
+
+
+def test_revoked_tokens_found_by_the_batch_alone_reach_the_limit(
+    client: TestClient, app: FastAPI, tokens: TokenFactory
+) -> None:
+    issued = tokens.issue(Role.admin)
+    party = {"code": "THA", "name": "Thailand"}
+    assert client.post("/v1/parties", headers=issued.headers, json=party).status_code == 201
+    revoke_token(app.state.storage, issued.principal.token_id)
+    statuses = [
+        client.post("/v1/parties", headers=issued.headers, json=party | {"code": code}).status_code
+        for code in ("JPN", "KOR", "CHE", "SWE")
+    ]
+    assert statuses == [401, 401, 401, 429]
