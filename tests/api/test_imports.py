@@ -22,6 +22,7 @@ from ledger.adapters.sql.uow import SqlStorage
 from tests.api.conftest import TokenFactory
 from tests.api.jcm2025 import tree_size
 from tests.conftest import DatabaseFactory
+from tests.unit.adapters.test_import_files import NO_KNOWN_COLUMN, table3_sheet_without_headers
 
 ACTIONS = aef.AefTable.ACTIONS.value
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jcm-2025.jsonl"
@@ -256,3 +257,29 @@ def test_control_characters_and_a_lone_carriage_return_in_csv_are_a_problem(
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert client.get("/v1/log/checkpoint").text.splitlines()[1] == size
+
+
+@pytest.mark.parametrize("fmt", ["aef-table3-csv", "aef-xlsx"])
+def test_a_table_3_whose_header_names_no_column_is_a_422_problem(
+    client: TestClient, tokens: TokenFactory, fmt: str
+) -> None:
+    """A Table 3 CSV whose first line names no Table 3 column, and no data line, imported as
+    zero rows (200); it is refused like a workbook whose Table 3 sheet has no header row."""
+    admin = tokens("admin")
+    if fmt == "aef-xlsx":
+        content = base64.b64encode(table3_sheet_without_headers()).decode("ascii")
+    else:
+        content = NO_KNOWN_COLUMN.decode("ascii")
+    size = tree_size(client)
+    for dry_run in (True, False):
+        response = post_import(
+            client, admin, format=fmt, content=content, party="THA", dry_run=dry_run
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["rule"] == "aef-format"
+        assert problem["type"] == "urn:a6ledger:problem:aef-validation-error"
+        assert [(p["table"], p["row"]) for p in problem["problems"]] == [(ACTIONS, 0)]
+        assert "no header" in problem["detail"]
+    assert tree_size(client) == size

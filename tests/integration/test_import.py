@@ -31,6 +31,7 @@ from ledger.imports import (
 from ledger.log.chain import Entry
 from tests.conftest import DatabaseFactory
 from tests.integration.import_lines import BAD_LINES, BAD_ROWS, EVERY_ACTION
+from tests.unit.adapters.test_import_files import NO_KNOWN_COLUMN, table3_sheet_without_headers
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jcm-2025.jsonl"
 ACTOR = "test:import"
@@ -372,3 +373,23 @@ def test_every_action_a_line_may_name_runs_its_use_case(storage: SqlStorage) -> 
     }
     thai = dated_actions(aef_of(storage, "THA", 2025))
     assert (date(2025, 11, 25), "Use", "THA01", 20, None, None) in thai
+
+
+@pytest.mark.parametrize("name", ["table3.csv", "aef.xlsx"])
+def test_the_command_line_refuses_a_table_3_whose_header_names_no_column(
+    cli_database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(NO_KNOWN_COLUMN if name.endswith(".csv") else table3_sheet_without_headers())
+    for dry_run in ([], ["--dry-run"]):
+        assert main(["import", str(path), "--party", "THA", *dry_run]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        (line,) = [line for line in err.splitlines() if line.startswith("error:")]
+        assert line.startswith("error: AEF report has 1 problem(s): Table 3")
+        assert "no header" in line
+    storage = SqlStorage.open(cli_database)
+    try:
+        assert tree_size(storage) == 0
+    finally:
+        storage.dispose()

@@ -12,7 +12,12 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Literal, overload
 
-from ledger.accounting.aef.columns import headers, normalize_header, table_named
+from ledger.accounting.aef.columns import (
+    columns_by_header,
+    headers,
+    normalize_header,
+    table_named,
+)
 from ledger.accounting.aef.nomenclature import AefTable
 from ledger.accounting.aef.policy import DEFAULT_POLICY, SpellingPolicy
 from ledger.accounting.aef.problems import AefProblem, AefValidationError, sorted_problems
@@ -93,7 +98,8 @@ def from_csv(table: AefTable, text: str) -> Sequence[AefRow]:
     """Read one table from CSV: a header line, then data lines; blank lines are skipped.
 
     Headers are matched by text (any accepted spelling, any order); unlabelled columns are
-    spacers. Raises :class:`AefValidationError`; row numbers count the data lines from 1.
+    spacers; a first line that names no column of the table is refused. Raises
+    :class:`AefValidationError`; row numbers count the data lines from 1.
     """
     source = io.StringIO(text.removeprefix("\ufeff"))
     try:
@@ -105,6 +111,13 @@ def from_csv(table: AefTable, text: str) -> Sequence[AefRow]:
     if not lines:
         raise AefValidationError([AefProblem(table, 0, "", "no header line")])
     header_line, *data = lines
+    known = columns_by_header(table)
+    if not any(normalize_header(name) in known for name in header_line):
+        # Not a header line (as the workbook reader finds no header row): refused even without
+        # data lines, which would otherwise read as an empty table.
+        raise AefValidationError(
+            [AefProblem(table, 0, "", "no header line found: the first line names no column")]
+        )
     problems: list[AefProblem] = []
     records: list[dict[str, object]] = []
     for line in data:

@@ -3,7 +3,10 @@ with the Party it is of."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from openpyxl import load_workbook
 
 from ledger.accounting import aef
 from ledger.adapters.import_files import (
@@ -68,3 +71,40 @@ def test_table_3_alone_needs_its_party() -> None:
         read_table3(b"\xff", ImportFormat.AEF_TABLE3_CSV, "JPN")
     with pytest.raises(UnknownImportFormat):
         read_table3(b"", ImportFormat.JSONL, "JPN")
+
+
+NO_KNOWN_COLUMN = b"Foo,Bar\r\n"
+"""A Table 3 CSV whose header line names no column of Table 3, and no data line."""
+
+
+def table3_sheet_without_headers() -> bytes:
+    """Thailand's AEF workbook whose Table 3 sheet holds one line naming no column of Table 3
+    (and no data row)."""
+    from ledger.adapters import aef_files
+    from tests.unit.accounting.aef.jcm import thailand_report
+
+    data = aef_files.export_aef(thailand_report(), aef_files.AefFormat.XLSX)
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook[aef.AefTable.ACTIONS.sheet_name]
+    sheet.delete_rows(1, sheet.max_row)
+    sheet["A8"], sheet["B8"] = "Foo", "Bar"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt"),
+    [
+        (NO_KNOWN_COLUMN, ImportFormat.AEF_TABLE3_CSV),
+        (NO_KNOWN_COLUMN + b"1,2\r\n", ImportFormat.AEF_TABLE3_CSV),
+        (table3_sheet_without_headers(), ImportFormat.AEF_XLSX),
+    ],
+    ids=["csv", "csv-with-data", "xlsx"],
+)
+def test_a_table_3_whose_header_names_no_column_is_refused(data: bytes, fmt: ImportFormat) -> None:
+    """Not an empty Table 3: a file whose header names no Table 3 column is not read at all."""
+    with pytest.raises(aef.AefValidationError) as raised:
+        read_table3(data, fmt, "THA")
+    assert [(p.table, p.row) for p in raised.value.problems] == [(aef.AefTable.ACTIONS, 0)]
+    assert raised.value.problems[0].message.startswith("no header")
