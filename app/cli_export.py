@@ -8,7 +8,10 @@ framework nor a database driver until ``export`` runs. It prints ``OK: ...`` and
 be read at all.
 
 ``export`` reads the database and the signer key from the settings (``A6LEDGER_*``), signs the
-export with the log key and writes it to a new file (it never overwrites one).
+export with the log key and writes it to a new file (it never overwrites one). Before it signs,
+it asks the partner witnesses what they cosigned of this log, as the service does
+(``app.witness_check``), and refuses with one line naming the witness when one holds a tree the
+stored log does not.
 """
 
 from __future__ import annotations
@@ -173,6 +176,7 @@ def _export(args: argparse.Namespace) -> int:
     from app.keys import SignerKeyUnusable, load_signer
     from app.progress import progress_bar
     from app.settings import command_database_url, get_settings
+    from app.witness_check import command_signing_state
     from ledger.accounting.party_export import PartyExport, check_filter, party_selection
     from ledger.adapters.export_files import write_export
     from ledger.adapters.signing_state import open_signing_state
@@ -195,7 +199,8 @@ def _export(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     engine = create_ledger_engine(command_database_url())
     signing = open_signing_state(settings.database_url, settings.checkpoint_state_path, utc_now)
-    state = signing.everywhere
+    # The service's guard: the largest tree signed, and what the partner witnesses cosigned.
+    state = command_signing_state(settings, signing.everywhere, signer)
     try:
         with SqlAlchemyUnitOfWork(engine, write=False) as uow:
             guard_consistency(uow.log, state)

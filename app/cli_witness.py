@@ -4,8 +4,11 @@ For each witness in ``A6LEDGER_WITNESS_PARTNERS`` it sends the current signed ch
 consistency proof from the size that witness cosigned last (C2SP tlog-witness), and records the
 cosignature it gets back as a ``checkpoint.cosigned`` entry, so that
 ``GET /v1/log/checkpoint/cosigned`` serves it. Run it from a scheduler (cron, a systemd timer)
-after writes; each run prints one JSON object per witness. Exit status: 0 every witness cosigned,
-1 a witness refused or did not answer, 2 the command could not run.
+after writes; each run prints one JSON object per witness. Before it signs, it asks every partner
+witness what it cosigned of this log, as the service does (``app.witness_check``), and refuses to
+sign when one holds a tree the stored log does not (or a required one is silent). Exit status: 0
+every witness cosigned, 1 a witness refused or did not answer, 2 the command could not run
+(a refusal to sign included: one line naming the witness).
 
 It also holds the k-of-n options of the verifiers (``verify-proof``, ``verify-export``):
 ``--witness VKEY ... --require K``. Those run without the server stack, so this module imports
@@ -97,25 +100,32 @@ def push_to_partners(
     settings: Settings, client: httpx.Client, only: str | None = None
 ) -> list[PushResult]:
     """Push this log's current checkpoint to every configured partner witness (or the one whose
-    URL is ``only``), through ``client``; one result per witness."""
+    URL is ``only``), through ``client``; one result per witness.
+
+    Before it signs, the service's guard: the largest tree signed (every replica, the file) and
+    what every partner witness cosigned of this log, asked through ``client``; a refusal
+    (``WitnessedTreeMissing``, ``RequiredWitnessSilent``) is raised and nothing is pushed."""
     from app.keys import load_signer
+    from app.witness_check import command_signing_state
     from ledger.adapters.signing_state import open_signing_state
     from ledger.adapters.sql.db import create_ledger_engine
     from ledger.adapters.sql.uow import SqlStorage, utc_now
     from ledger.adapters.witness_http import HttpWitnessTransport
     from ledger.log import note, witness, witnessing
+    from ledger.log.checkpoints import guard_consistency
 
     signer = load_signer(settings.signer_key_path, settings.log_origin, create=False)
     witnesses = witness.parse_witness_keys(settings.cosigner_keys)
     transport = HttpWitnessTransport(client)
-    # The same record of the largest signed tree as the service's (every replica, the file).
     signing = open_signing_state(settings.database_url, settings.checkpoint_state_path, utc_now)
-    state = signing.everywhere
+    state = command_signing_state(settings, signing.everywhere, signer, client)
     storage = SqlStorage(
         create_ledger_engine(settings.database_url), signed_elsewhere=signing.outside_database
     )
     results: list[PushResult] = []
     try:
+        with storage.unit_of_work(write=False) as uow:
+            guard_consistency(uow.log, state)
         for partner in settings.witness_partners:
             if only is not None and partner.url != only:
                 continue
@@ -143,17 +153,16 @@ def push_to_partners(
 
 
 def _push(args: argparse.Namespace) -> int:
-    import httpx
-
     from app.keys import SignerKeyUnusable
     from app.settings import get_settings
+    from app.witness_check import witness_client
 
     settings = get_settings()
     if not settings.witness_partners:
         print("error: no partner witness configured (A6LEDGER_WITNESS_PARTNERS)", file=sys.stderr)
         return 2
     try:
-        with httpx.Client(timeout=args.timeout) as client:
+        with witness_client(args.timeout) as client:
             results = push_to_partners(settings, client, args.url)
     except (LedgerError, SignerKeyUnusable) as exc:
         message = exc.message if isinstance(exc, LedgerError) else str(exc)

@@ -50,12 +50,11 @@ from app.settings import (
     production_refusals,
 )
 from app.web import pages as web_pages
-from app.witness_check import witnessed_trees
+from app.witness_check import service_signing_state
 from ledger.adapters.signing_state import open_signing_state
 from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.migrations import pending_on, pending_revisions, upgrade_to_head
 from ledger.adapters.sql.uow import SqlStorage, utc_now
-from ledger.log.checkpoints import LayeredCheckpointState
 
 
 def operation_id(route: APIRoute) -> str:
@@ -242,11 +241,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pending_migrations = partial(pending_on, storage.engine)
     app.state.metrics = metrics = ServiceMetrics()
     # Partner witnesses, when configured, are asked what they cosigned before the log signs.
-    app.state.checkpoint_state = (
-        LayeredCheckpointState(signing.everywhere, witnessed_trees(app, settings))
-        if settings.witness_partners
-        else signing.everywhere
-    )
+    app.state.checkpoint_state = service_signing_state(app, settings, signing.everywhere)
     app.state.db_admission = DatabaseAdmission(settings.database_slots, settings.db_queue_timeout)
     app.state.trusted_proxies = settings.trusted_proxy_networks
     app.state.auth_throttle = FailedAuthThrottle(

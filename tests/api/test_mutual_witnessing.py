@@ -18,13 +18,15 @@ from app.cli_witness import push_to_partners
 from app.keys import load_signer
 from ledger.access import create_token
 from ledger.adapters.sql.uow import SqlStorage
+from ledger.adapters.witness_http import HttpWitnessTransport
 from ledger.log import keys, note
 from ledger.log.merkle import ConsistencyProofInvalid, verify_consistency
 from ledger.log.tlog_checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.log.tlog_cosignature import Cosigner
 from ledger.log.tlog_witness import AddCheckpoint
-from ledger.log.witness import verify_cosignature_line
-from ledger.log.witnessing import PushResult
+from ledger.log.witness import parse_witness_keys, verify_cosignature_line
+from ledger.log.witnessed_trees import WitnessedTreeMissing
+from ledger.log.witnessing import PartnerWitness, PushResult, push_checkpoint
 from tests.api.two_instances import Instance
 from tests.conftest import DatabaseFactory
 
@@ -34,6 +36,24 @@ PROBLEM = "urn:a6ledger:problem:"
 def push(source: Instance, witness: Instance) -> PushResult:
     (result,) = push_to_partners(source.settings, witness.client)
     return result
+
+
+def push_unguarded(source: Instance, witness: Instance) -> PushResult:
+    """A push by a signer that does not ask the partner witnesses before it signs (not
+    a6ledger's: ``push_to_partners`` asks them), as a forked log's operator may run."""
+    settings = source.settings
+    (partner,) = settings.witness_partners
+    signer = load_signer(settings.signer_key_path, settings.log_origin, create=False)
+    return push_checkpoint(
+        source.storage,
+        signer,
+        settings.log_origin,
+        None,
+        parse_witness_keys(settings.cosigner_keys),
+        PartnerWitness(partner.url, note.Verifier(partner.vkey)),
+        HttpWitnessTransport(witness.client),
+        "test:unguarded-push",
+    )
 
 
 def cosigned_note(instance: Instance) -> tuple[Checkpoint, str]:
@@ -104,7 +124,11 @@ def test_a_forked_log_is_refused_and_the_evidence_kept(
     )
     try:
         forked_size = forked.grow(size + 3)
-        refused = push(forked, tha)
+        # a6ledger's signers ask the witnesses first and refuse to sign the forked log ...
+        with pytest.raises(WitnessedTreeMissing, match="the history was rewritten"):
+            push(forked, tha)
+        # ... but a forked log need not run a6ledger's signer: one that asks nothing pushes.
+        refused = push_unguarded(forked, tha)
         # The forked log knew no cosignature: it sent old 0, got 409 with Thailand's size, and
         # then the proof from that size, which fails against the root Thailand cosigned.
         assert not refused.cosigned
