@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from app.auth import ReconcilingDep
 from app.deps import ReadUowDep, SettingsDep
@@ -40,23 +40,60 @@ class CounterpartNotConfigured(NotFound):
     rule = "counterpart-configured"
 
 
+MAX_WITNESSES = 100
+"""Witness keys a reconciliation request may give."""
+
+WitnessKey = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
 class ReconciliationCreate(RequestModel):
     party: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="This instance's Party")]
     counterpart_party: Annotated[
         str, Field(pattern=r"^[A-Z]{3}$", description="A Party in A6LEDGER_COUNTERPARTS")
     ]
     reported_year: Annotated[int, Field(ge=1990, le=2100, strict=True)]
+    witnesses: Annotated[
+        list[WitnessKey] | None,
+        Field(
+            max_length=MAX_WITNESSES,
+            description="The witnesses' cosigner keys (C2SP vkey, signature type 0x04) the "
+            "counterpart's cosignatures are checked with, as `a6ledger reconcile --witness`; "
+            "default: this instance's witness key and A6LEDGER_WITNESS_KEYS",
+        ),
+    ] = None
     required_cosignatures: Annotated[
-        int,
+        int | None,
         Field(
             ge=0,
-            le=100,
+            le=MAX_WITNESSES,
             strict=True,
-            description="Cosignatures by known witnesses (this instance's witness key and "
-            "A6LEDGER_WITNESS_KEYS) the counterpart's checkpoint must carry",
+            description="Cosignatures by known witnesses the counterpart's checkpoint must "
+            "carry; default, as `a6ledger reconcile --require`: every key of `witnesses` when "
+            "it is given, else 0",
         ),
-    ] = 0
+    ] = None
     date_tolerance_days: Annotated[int, Field(ge=0, le=366, strict=True)] = 1
+
+    @model_validator(mode="after")
+    def _within_the_witnesses(self) -> Self:
+        required, given = self.required_cosignatures, self.witnesses
+        if required is not None and given is not None and required > len(given):
+            raise ValueError(
+                f"required_cosignatures {required}: give between 0 and the {len(given)} keys "
+                "of witnesses"
+            )
+        return self
+
+    def quorum(
+        self, deployment: tuple[note.Verifier, ...]
+    ) -> tuple[tuple[note.Verifier, ...], int]:
+        """The witness keys and how many of them must have cosigned: the given ``witnesses``
+        (all of them by default), or the ``deployment``'s keys (none by default)."""
+        if self.witnesses is None:
+            return deployment, self.required_cosignatures or 0
+        keys = witness.parse_witness_keys(self.witnesses)
+        required = self.required_cosignatures
+        return keys, len(keys) if required is None else required
 
 
 class CounterpartCheckpointPublic(ResponseModel):
@@ -136,6 +173,9 @@ def create_reconciliation(
     inconsistency is found; nothing is recorded. 422 when the counterpart cannot be reached."""
     counterpart = counterpart_of(settings, body.counterpart_party)
     cosigner = request.app.state.cosigner
+    witnesses, required = body.quorum(
+        counterpart_witnesses(settings, None if cosigner is None else cosigner.vkey)
+    )
     result = reconciliation.reconcile(
         uow,
         body.party,
@@ -143,8 +183,8 @@ def create_reconciliation(
         body.reported_year,
         HttpCounterpartLog(counterpart.url, client, counterpart.token),
         [note.Verifier(counterpart.vkey)],
-        counterpart_witnesses(settings, None if cosigner is None else cosigner.vkey),
-        body.required_cosignatures,
+        witnesses,
+        required,
         timedelta(days=body.date_tolerance_days),
     )
     return result.as_json()

@@ -99,6 +99,48 @@ def test_a_matching_pair_reconciles(pair: tuple[Instance, Instance]) -> None:
     assert 0 < len(wanted) < checkpoint["tree_size"]
 
 
+def test_witness_keys_given_are_all_required_unless_said_otherwise(
+    pair: tuple[Instance, Instance],
+) -> None:
+    """As ``a6ledger reconcile --witness``: the keys of ``witnesses`` are the known witnesses,
+    and ``required_cosignatures`` defaults to all of them (to none without ``witnesses``)."""
+    jpn, tha = pair
+    year = load_world(jpn, 1_009)
+    load_world(tha, 1_009)
+    (pushed,) = push_to_partners(tha.settings, jpn.client)  # Japan cosigns Thailand's log
+    assert pushed.cosigned, pushed.detail
+    stranger = Cosigner(keys.generate_signer("registry.example.mn/witness")[0]).vkey
+    name, key_id, _ = jpn.witness_vkey.split("+", 2)
+
+    status, result = reconcile(jpn, year, witnesses=[jpn.witness_vkey])
+    assert status == 200, result
+    assert result["matches"] is True, result
+    assert result["counterpart_checkpoint"]["cosigned_by"] == [f"{name}+{key_id}"]
+    status, result = reconcile(jpn, year, witnesses=[jpn.witness_vkey, stranger])
+    assert status == 200, result
+    assert result["matches"] is False
+    assert "1 of the 2 known witnesses" in result["failure"]
+    status, result = reconcile(
+        jpn, year, witnesses=[jpn.witness_vkey, stranger], required_cosignatures=1
+    )
+    assert result["matches"] is True, result
+    status, result = reconcile(jpn, year, witnesses=[stranger])
+    assert "0 of the 1 known witnesses" in result["failure"]
+    assert reconcile(jpn, year, witnesses=[stranger], required_cosignatures=0)[1]["matches"]
+    assert reconcile(jpn, year, witnesses=[])[1]["matches"]
+    # Without witnesses: the deployment's keys, none required unless said.
+    status, result = reconcile(jpn, year)
+    assert result["matches"] is True, result
+    assert result["counterpart_checkpoint"]["cosigned_by"] == [f"{name}+{key_id}"]
+
+    status, result = reconcile(jpn, year, witnesses=[stranger], required_cosignatures=2)
+    assert status == 422, result
+    assert "give between 0 and the 1 keys of witnesses" in json.dumps(result)
+    status, result = reconcile(jpn, year, witnesses=["not a key"])
+    assert status == 422, result
+    assert result["type"] == PROBLEM + "invalid-key"
+
+
 def test_the_party_entries_come_in_pages_each_proven(pair: tuple[Instance, Instance]) -> None:
     jpn, tha = pair
     load_world(tha, 1_009)
