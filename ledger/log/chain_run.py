@@ -29,6 +29,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import Any
 
 from ledger.log.canonical import NotCanonicalJson
@@ -51,16 +53,78 @@ def check_run(
 
     Returns the accepted entries' fields and their entry hashes (SHA-256 of the line) in
     lower-case hex, in order.
+
+    The whole run is tried first at once (:func:`_whole_run`: one decode, one encode and one
+    comparison for all its lines); if any line of it is in doubt, the lines are checked one by
+    one, which finds the first line in doubt.
     """
+    if _DECODE is None:  # pragma: no cover - without msgspec every entry takes the exact path
+        return [], []
+    run = lines[first : first + limit]
+    if not run:
+        return [], []
+    whole = _whole_run(run, seq, previous)
+    if whole is not None:
+        return whole
+    return _line_by_line(run, seq, previous)
+
+
+def _whole_run(
+    run: Sequence[bytes], seq: int, previous: bytes
+) -> tuple[list[EntryShape], list[str]] | None:
+    """All of ``run`` checked at once, or ``None`` if any line is in doubt.
+
+    The lines joined by newlines are decoded as JSON lines and re-encoded with sorted keys: equal
+    bytes mean that the encoding of each entry is exactly its line (an encoding holds no newline,
+    so the newlines of both split them the same way, whatever the lines held). Then each field
+    condition of :func:`_line_by_line` is checked as a whole column, in C loops (``map``,
+    ``attrgetter``, list equality), and the 16-digit runs are looked for in the whole buffer,
+    each one found being in doubt unless it lies in the fields after ``payload`` of its line."""
+    count = len(run)
+    buffer = b"\n".join(run) + b"\n"
+    if not buffer.isascii() and _OUTSIDE_BMP.search(buffer) is not None:
+        return None
+    try:
+        shapes: list[EntryShape] = _DECODE_LINES(buffer)
+        if len(shapes) != count or _ENCODE_LINES(shapes) != buffer:
+            return None
+    except _ERRORS:
+        return None
+    stamps = list(map(_TIMESTAMP, shapes))
+    if (
+        list(map(_SEQ, shapes)) != list(range(seq, seq + count))
+        or not all(map(is_, map(_TZINFO, stamps), repeat(UTC)))
+        or 0 in map(_MICROSECOND, stamps)
+        or min(map(_YEAR, stamps)) < 1000
+        or list(map(_V, shapes)).count(1) != count
+    ):
+        return None
+    digits = buffer.translate(_DIGITS)
+    found = digits.find(_SIXTEEN_DIGITS)
+    while found >= 0:
+        # A run entirely before the fields that follow ``payload`` in its line (see
+        # _line_by_line) may be an unsafe integer.
+        if found + len(_SIXTEEN_DIGITS) <= buffer.find(b"\n", found) - _TAIL - 1:
+            return None
+        found = digits.find(_SIXTEEN_DIGITS, found + 1)
+    sha256 = hashlib.sha256
+    hexes = [sha256(line).hexdigest() for line in run]
+    links = list(map(_PREV_HASH, shapes))
+    if links[0] != previous.hex() or links[1:] != hexes[:-1]:
+        return None
+    return shapes, hexes
+
+
+def _line_by_line(
+    run: Sequence[bytes], seq: int, previous: bytes
+) -> tuple[list[EntryShape], list[str]]:
+    """The lines of ``run`` checked one at a time, up to the first one in doubt."""
     shapes: list[EntryShape] = []
     hexes: list[str] = []
-    if _DECODE is None:  # pragma: no cover - without msgspec every entry takes the exact path
-        return shapes, hexes
     decode, encode, errors = _DECODE, _ENCODE, _ERRORS
     add_shape, add_hex, sha256 = shapes.append, hexes.append, hashlib.sha256
     previous_hex = previous.hex()
-    for index in range(first, min(len(lines), first + limit)):
-        line = lines[index]
+    for line in run:
         if not line.isascii() and _OUTSIDE_BMP.search(line) is not None:
             break
         try:
@@ -94,6 +158,12 @@ _TAIL = len(',"prev_hash":"' + "0" * 64 + '","seq":' + ',"timestamp":"' + "0" * 
 
 _DECODE: Any = None
 _ENCODE: Any = None
+_DECODE_LINES: Any = None
+_ENCODE_LINES: Any = None
+_SEQ, _PREV_HASH, _V, _TIMESTAMP = (
+    attrgetter(name) for name in ("seq", "prev_hash", "v", "timestamp")
+)
+_TZINFO, _MICROSECOND, _YEAR = (attrgetter(name) for name in ("tzinfo", "microsecond", "year"))
 _ERRORS: tuple[type[Exception], ...] = (NotCanonicalJson, ValueError, TypeError, RecursionError)
 try:
     import msgspec
@@ -101,7 +171,7 @@ except ImportError:  # pragma: no cover - the verifier may be installed without 
     pass
 else:
 
-    class EntryShape(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    class EntryShape(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
         """A ledger entry's seven fields, in the (sorted) order of its canonical bytes."""
 
         actor: str
@@ -112,6 +182,8 @@ else:
         timestamp: datetime
         v: int
 
-    _DECODE = msgspec.json.Decoder(EntryShape, float_hook=_refuse_float).decode
-    _ENCODE = msgspec.json.Encoder(order="sorted").encode
+    _DECODER = msgspec.json.Decoder(EntryShape, float_hook=_refuse_float)
+    _ENCODER = msgspec.json.Encoder(order="sorted")
+    _DECODE, _DECODE_LINES = _DECODER.decode, _DECODER.decode_lines
+    _ENCODE, _ENCODE_LINES = _ENCODER.encode, _ENCODER.encode_lines
     _ERRORS = (*_ERRORS, msgspec.MsgspecError)

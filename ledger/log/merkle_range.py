@@ -65,7 +65,7 @@ class RangeRoot:
     range: about one node hash per leaf, O(log size) hashes held); :attr:`root` then walks the
     tree from the top, taking each subtree from the boundary proofs or the compact range."""
 
-    __slots__ = ("_known", "_stack", "_start", "_next", "_end", "_size", "_root")
+    __slots__ = ("_known", "_fixed", "_carry", "_next", "_end", "_size", "_root")
 
     def __init__(
         self,
@@ -76,9 +76,11 @@ class RangeRoot:
         last_proof: Sequence[bytes],
     ) -> None:
         self._known = outside_nodes(start, end, size, first_proof, last_proof)
-        # The complete subtrees of the leaves added so far, left to right: (low, high, hash).
-        self._stack: list[tuple[int, int, bytes]] = []
-        self._start = start
+        # The compact range of the leaves added so far, as complete subtrees (low, high, hash):
+        # those whose left sibling lies before the range (no later leaf completes their
+        # parent), and per level the last node, if its right sibling has not come yet.
+        self._fixed: list[tuple[int, int, bytes]] = []
+        self._carry: list[tuple[int, int, bytes] | None] = []
         self._next = start
         self._end = end
         self._size = size
@@ -98,7 +100,7 @@ class RangeRoot:
             )
         if self._root is None:
             known = dict(self._known)
-            for low, high, value in self._stack:
+            for low, high, value in (*self._fixed, *filter(None, self._carry)):
                 known[(low, high)] = value
             self._root = _root_of(known, self._size)
         return self._root
@@ -108,24 +110,38 @@ class RangeRoot:
         self.extend((leaf_hash,))
 
     def extend(self, leaf_hashes: Sequence[bytes]) -> None:
-        """The hashes of the leaves from :attr:`next_index` on, in order."""
-        index = self._next
-        if index + len(leaf_hashes) > self._end:
+        """The hashes of the leaves from :attr:`next_index` on, in order.
+
+        Level by level: the nodes the new leaves complete on a level are consecutive, so each
+        level is paired and hashed in one list comprehension (about one node hash per leaf,
+        with no Python loop step per node)."""
+        if self._next + len(leaf_hashes) > self._end:
             raise RangeProofInvalid(
                 f"leaf {self._end} is beyond the range, which ends at {self._end}"
             )
-        start, pop, push, sha256 = self._start, self._stack.pop, self._stack.append, hashlib.sha256
-        for value in leaf_hashes:
-            low, high, width = index, index + 1, 1
-            # A right child whose left sibling lies within the range completes their parent.
-            while low & width and low - width >= start:
-                left = pop()
-                value = sha256(b"\x01" + left[2] + value).digest()  # node_hash, inlined
-                low -= width
-                width <<= 1
-            push((low, high, value))
-            index += 1
-        self._next = index
+        sha256, carry = hashlib.sha256, self._carry
+        nodes, first, level = list(leaf_hashes), self._next, 0
+        self._next += len(nodes)
+        while nodes:
+            # ``nodes`` are the level's nodes of index first, first + 1, ...
+            if level == len(carry):
+                carry.append(None)
+            if first % 2:
+                left = carry[level]
+                if left is not None:  # the last node so far on this level, index first - 1
+                    nodes.insert(0, left[2])
+                    first -= 1
+                    carry[level] = None
+                else:  # its left sibling lies before the range
+                    self._fixed.append((first << level, (first + 1) << level, nodes.pop(0)))
+                    first += 1
+            if len(nodes) % 2:
+                last = first + len(nodes) - 1
+                carry[level] = (last << level, (last + 1) << level, nodes.pop())
+            pairs = iter(nodes)
+            nodes = [sha256(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs, strict=False)]
+            first //= 2
+            level += 1
 
 
 def _root_of(known: dict[tuple[int, int], bytes], size: int) -> bytes:

@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, func, select, tuple_
@@ -65,6 +66,8 @@ from ledger.registry.audit import LedgerAudit
 from ledger.registry.projection import UNBOUND, InMemoryProjection
 
 BATCH = 2000
+_SEQ_COLUMN, _KIND_COLUMN, _PREV_COLUMN, _HASH_COLUMN, _BODY_COLUMN = map(itemgetter, range(5))
+_KIND = attrgetter("kind")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,10 +223,10 @@ def _fast_run(
     run = rows[first : first + len(shapes)]
     # Whole columns at once: one join and one hex per column, not one call per row.
     if (
-        [row[0] for row in run] == list(range(seq, seq + len(run)))
-        and [row[1] for row in run] == [shape.kind for shape in shapes]
-        and b"".join([row[2] for row in run]).hex() == prev.hex() + "".join(hexes[:-1])
-        and b"".join([row[3] for row in run]).hex() == "".join(hexes)
+        list(map(_SEQ_COLUMN, run)) == list(range(seq, seq + len(run)))
+        and list(map(_KIND_COLUMN, run)) == list(map(_KIND, shapes))
+        and b"".join(map(_PREV_COLUMN, run)).hex() == prev.hex() + "".join(hexes[:-1])
+        and b"".join(map(_HASH_COLUMN, run)).hex() == "".join(hexes)
     ):
         return shapes, hexes
     links = [prev.hex(), *hexes[:-1]]
@@ -252,7 +255,7 @@ def verify_database(
         sha256 = hashlib.sha256
         try:
             for rows in _batches(conn):
-                bodies = [row[4] for row in rows]
+                bodies = list(map(_BODY_COLUMN, rows))
                 index = 0
                 while index < len(rows):
                     shapes, digests = _fast_run(rows, bodies, index, expected_seq, prev)
