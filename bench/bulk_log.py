@@ -5,8 +5,11 @@ appending through the service (``record_entry``) takes minutes at that size.
 The rows are the ones ``ledger.adapters.sql.log.SqlLedgerLog.append`` writes (``ledger_entry``
 and ``merkle_node``, in the same tables, in one transaction, the append-only and chain-link
 triggers firing as for any insert), for ``log.note`` entries that name no Party, account or
-authorization, so the entry index (``entry_tag``) and the projection rightly stay empty. Two
-shortcuts make it fast, neither of which changes a byte:
+authorization, so the entry index (``entry_tag``) and the projection rightly stay empty; or,
+with ``party``, entries that name that Party, each indexed under its tags
+(:func:`ledger.registry.entry_tags.entry_tags`, one ``entry_tag`` row per tag, as
+``record_entry`` writes them), so that ``verify-db`` replays and compares an index the size of
+the log (``bench/exports.py``). Two shortcuts make it fast, neither of which changes a byte:
 
 - the canonical bytes (RFC 8785) of these entries, whose values are only ASCII strings without
   escapes and small integers, are what the standard library's ``json.dumps`` with sorted keys
@@ -28,6 +31,7 @@ from pathlib import Path
 from ledger.log import merkle
 from ledger.log.chain import GENESIS_PREV_HASH, Entry, entry_hash, format_timestamp
 from ledger.log.merkle_store import MerkleAppender, NodeKey
+from ledger.registry.entry_tags import entry_tags
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 KIND = "log.note"
@@ -42,13 +46,16 @@ class _EmptyTree:
         return {}
 
 
-def _payload(seq: int) -> dict[str, int | str]:
-    return {
+def _payload(seq: int, party: str | None) -> dict[str, int | str]:
+    payload: dict[str, int | str] = {
         "n": seq,
         "note": "synthetic entry of a registry-like size",
         "quantity": 1000 + seq % 97,
         "vintage": 2020 + seq % 6,
     }
+    if party is not None:
+        payload |= {"account": f"{party}01-GOV", "party": party}
+    return payload
 
 
 def _moment(seq: int) -> tuple[datetime, str, str]:
@@ -66,11 +73,13 @@ ENTRY_ROW = (
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 NODE_ROW = "INSERT INTO merkle_node (level, idx, hash) VALUES (?, ?, ?)"
+TAG_ROW = "INSERT INTO entry_tag (tag, seq) VALUES (?, ?)"
 
 
-def bulk_log(path: Path, size: int) -> bytes:
+def bulk_log(path: Path, size: int, party: str | None = None) -> bytes:
     """Create the SQLite ledger ``path`` (migrated to head) holding ``size`` synthetic entries
-    one millisecond apart from 2026-01-01; return the root of its tree.
+    one millisecond apart from 2026-01-01 (naming ``party`` and one of its accounts, and indexed
+    under their tags, if given); return the root of its tree.
 
     The rows go in through the driver (``sqlite3``) in one transaction, in the storage format
     SQLAlchemy gives them (``recorded_at`` as ``YYYY-MM-DD HH:MM:SS.ffffff`` text, hashes and
@@ -78,6 +87,7 @@ def bulk_log(path: Path, size: int) -> bytes:
     and not synced, since the file is a throwaway built for one run."""
     import sqlite3
 
+    from ledger.adapters.sql.guard import SQLITE_WRITER_FUNCTION
     from ledger.adapters.sql.migrations import upgrade_to_head
 
     if not 0 < size <= 86_400_000:
@@ -87,6 +97,9 @@ def bulk_log(path: Path, size: int) -> bytes:
     prev_hash = GENESIS_PREV_HASH
     dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
     connection = sqlite3.connect(path, isolation_level=None)
+    # This connection is the log's writer: the projection guard's triggers (``entry_tag``)
+    # ask it, as they ask the service's write transactions (ledger.adapters.sql.guard).
+    connection.create_function(SQLITE_WRITER_FUNCTION, 0, lambda: 1)
     try:
         connection.execute("PRAGMA journal_mode = MEMORY")
         connection.execute("PRAGMA synchronous = OFF")
@@ -94,9 +107,10 @@ def bulk_log(path: Path, size: int) -> bytes:
         for low in range(0, size, BATCH):
             entries: list[tuple[object, ...]] = []
             nodes: list[tuple[int, int, bytes]] = []
+            tags: list[tuple[str, int]] = []
             for seq in range(low, min(size, low + BATCH)):
                 moment, timestamp, recorded_at = _moment(seq)
-                payload = _payload(seq)
+                payload = _payload(seq, party)
                 body = dumps(
                     {
                         "actor": ACTOR,
@@ -118,9 +132,11 @@ def bulk_log(path: Path, size: int) -> bytes:
                     (level, idx, node)
                     for (level, idx), node in appender.append(merkle.leaf_hash(body))
                 )
+                tags.extend((tag, seq) for tag in entry_tags(KIND, payload))
                 prev_hash = digest
             connection.executemany(ENTRY_ROW, entries)
             connection.executemany(NODE_ROW, nodes)
+            connection.executemany(TAG_ROW, tags)
         connection.execute("COMMIT")
     finally:
         connection.close()
@@ -132,5 +148,5 @@ if __name__ == "__main__":
     import time
 
     started = time.perf_counter()
-    root = bulk_log(Path(sys.argv[1]), int(sys.argv[2]))
+    root = bulk_log(Path(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:4])
     print(json.dumps({"root": root.hex(), "seconds": time.perf_counter() - started}))

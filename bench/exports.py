@@ -1,10 +1,11 @@
 """Streamed exports and offline verification: time and peak memory against a bare hashing
 baseline over the same bytes, measured in the same run (issues 12 and 15).
 
-For each size N (default 20,000 and 200,000 entries) a fresh SQLite log of N entries is built,
-then each step runs in a child process of its own, which reports its wall time and its peak
-resident memory, so one step's memory never hides another's (CPU time, not wall time: on a
-shared, loaded machine wall time mostly measures the neighbours):
+For each size N (default 100,000 and 1,000,000 entries) a fresh SQLite log of N entries is
+bulk-built (``bench.bulk_log``: the rows ``record_entry`` writes, each entry naming a Party and
+indexed under its tag), then each step runs in a child process of its own, which reports its
+CPU time and its peak resident memory, so one step's memory never hides another's (CPU time,
+not wall time: on a shared, loaded machine wall time mostly measures the neighbours):
 
 - ``export``: ``a6ledger export``'s path, the streamed v2 export written to a file (the HTTP route
   runs the same builder and ZIP writer into its response);
@@ -12,7 +13,8 @@ shared, loaded machine wall time mostly measures the neighbours):
 - ``hash-export`` (baseline): inflate ``entries.jsonl`` from the same archive, split its lines,
   SHA-256 each line and fold the RFC 9162 Merkle root, nothing else;
 - ``verify-db``: ``a6ledger verify-db`` (chain, every Merkle node, rule-checked replay and
-  projection comparison);
+  projection comparison), its time split by part (:data:`PARTS`, timed around calls made once
+  per batch of entries, so the timing costs nothing measurable);
 - ``verify-db-chain``: the chain and tree part of ``verify-db`` alone (``verify_database(...,
   replay=False)``: every body canonical, every link, stored hash and Merkle node, the root),
   the part the ``hash-db`` baseline does the same work as;
@@ -22,7 +24,7 @@ shared, loaded machine wall time mostly measures the neighbours):
 The ratios printed are baseline time / a6ledger time (1.0 = as fast as hashing the bytes; the
 target is >= 0.5) and the memory growth from the smallest to the largest size (target: <= 64 MB
 from 100k to 1M entries, so flat). Run: ``python -m bench --only exports [--set
-exports.sizes=20000,200000]`` (or ``python -m bench.exports --sizes ...``, which prints the
+exports.sizes=100000,1000000]`` (or ``python -m bench.exports --sizes ...``, which prints the
 table).
 """
 
@@ -38,47 +40,27 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from bench.runner import Bench
 
 ORIGIN = "a6ledger.bench/exports"
-BUILD_BATCH = 5000
+
+
+PARTY = "JPN"
 
 
 def build_log(path: Path, size: int) -> None:
-    """A SQLite log of ``size`` entries of a registry-like shape, appended in big batches
-    through ``record_entry`` (the one append path: each entry is also indexed, see
-    ``ledger.registry.entry_tags``, which ``verify-db`` checks)."""
-    from ledger.adapters.sql.db import create_ledger_engine
-    from ledger.adapters.sql.migrations import upgrade_to_head
-    from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
-    from ledger.recording import record_entry
+    """A SQLite log of ``size`` entries of a registry-like shape, each naming :data:`PARTY`
+    and one of its accounts and indexed under the Party's tag (``ledger.registry.entry_tags``,
+    which ``verify-db`` replays and compares), bulk-built through the driver
+    (``bench.bulk_log``: appending a million entries through ``record_entry`` takes minutes)."""
+    from bench.bulk_log import bulk_log
 
-    url = f"sqlite:///{path}"
-    upgrade_to_head(url)
-    engine = create_ledger_engine(url)
-    try:
-        for low in range(0, size, BUILD_BATCH):
-            with SqlAlchemyUnitOfWork(engine, write=True) as uow:
-                for i in range(low, min(low + BUILD_BATCH, size)):
-                    record_entry(
-                        uow,
-                        "bench.note",
-                        {
-                            "account": "JPN01-GOV",
-                            "n": i,
-                            "note": "benchmark entry of a registry-like size",
-                            "party": "JPN",
-                            "quantity": 1000 + i % 97,
-                            "vintage": 2020 + i % 6,
-                        },
-                        actor="bench",
-                    )
-                uow.commit()
-    finally:
-        engine.dispose()
+    bulk_log(path, size, PARTY)
 
 
 def _root_of(lines: Iterator[bytes]) -> tuple[int, bytes]:
@@ -159,7 +141,8 @@ def child(step: str, database: Path, archive: Path) -> dict[str, object]:
         result = _root_of(_zip_lines(archive))[0]
     elif step == "verify-db":
         engine = create_ledger_engine(url)
-        report = verify_database(engine)
+        with timed_parts() as parts:
+            report = verify_database(engine)
         engine.dispose()
         if not report.ok:
             raise SystemExit(f"verify-db failed: {report.reason}")
@@ -176,7 +159,71 @@ def child(step: str, database: Path, archive: Path) -> dict[str, object]:
     else:
         raise SystemExit(f"unknown step {step}")
     seconds = time.process_time() - started
-    return {"step": step, "seconds": seconds, "peak_mb": _peak_mb(), "result": result}
+    measured = {"step": step, "seconds": seconds, "peak_mb": _peak_mb(), "result": result}
+    if step == "verify-db":
+        measured["parts"] = parts
+    return measured
+
+
+PARTS = (
+    ("_batches", "read the entry rows (5 columns, the driver's cursor)"),
+    ("_fast_run", "chain check: decode, re-encode, links, SHA-256, stored columns"),
+    ("_Tree.extend", "Merkle levels hashed"),
+    ("_check_nodes", "stored Merkle nodes read and compared"),
+    ("_entries", "replay: `Entry` objects built from the decoded fields"),
+    ("_replay", "replay: rules and projection (`LedgerAudit.feed`, entry tags)"),
+    ("compare_projection", "replay: projection rows and entry index compared"),
+)
+"""The parts of ``verify_database`` (``ledger.adapters.sql.verify``) whose CPU time the
+``verify-db`` step reports: each is called once per batch of entries (or once), so timing
+them costs nothing measurable. The rest (leaf hashes, the loop, the node count) is the
+remainder."""
+
+
+@contextmanager
+def timed_parts() -> Iterator[dict[str, float]]:
+    """While open, the CPU time spent in each of :data:`PARTS`, by name."""
+    from ledger.adapters.sql import verify
+
+    spent = dict.fromkeys((name for name, _ in PARTS), 0.0)
+    saved: list[tuple[object, str, object]] = []
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.process_time() - started
+
+        return call
+
+    def timed_rows(fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+        def rows(*args: Any) -> Iterator[Any]:
+            batches = fn(*args)
+            while True:
+                started = time.process_time()
+                batch = next(batches, None)
+                spent["_batches"] += time.process_time() - started
+                if batch is None:
+                    return
+                yield batch
+
+        return rows
+
+    for name, _ in PARTS:
+        owner: Any = verify._Tree if name.startswith("_Tree.") else verify
+        attribute = name.removeprefix("_Tree.")
+        original = getattr(owner, attribute)
+        saved.append((owner, attribute, original))
+        setattr(
+            owner, attribute, timed_rows(original) if name == "_batches" else timed(name, original)
+        )
+    try:
+        yield spent
+    finally:
+        for owner, attribute, original in saved:
+            setattr(owner, attribute, original)
 
 
 def run_step(step: str, database: Path, archive: Path) -> dict[str, object]:
@@ -215,23 +262,23 @@ def _f(value: object) -> float:
 def report(sizes: Sequence[int], results: dict[int, dict[str, dict[str, object]]]) -> str:
     rows = [
         "| entries | export CPU s | export peak MB | verify-export CPU s | peak MB "
-        "| hash baseline CPU s | ratio | verify-db chain+tree CPU s | ratio "
+        "| hash baseline CPU s | ratio | verify-db chain+tree CPU s | ratio | replay CPU s "
         "| verify-db whole CPU s | peak MB | hash baseline CPU s | ratio |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in sizes:
         r = results[size]
         hash_db = _f(r["hash-db"]["seconds"])
+        chain, whole = _f(r["verify-db-chain"]["seconds"]), _f(r["verify-db"]["seconds"])
         rows.append(
             f"| {size:,} | {_f(r['export']['seconds']):.2f} | {_f(r['export']['peak_mb']):.0f} "
             f"| {_f(r['verify-export']['seconds']):.2f} "
             f"| {_f(r['verify-export']['peak_mb']):.0f} "
             f"| {_f(r['hash-export']['seconds']):.2f} "
             f"| {_f(r['hash-export']['seconds']) / _f(r['verify-export']['seconds']):.2f} "
-            f"| {_f(r['verify-db-chain']['seconds']):.2f} "
-            f"| {hash_db / _f(r['verify-db-chain']['seconds']):.2f} "
-            f"| {_f(r['verify-db']['seconds']):.2f} | {_f(r['verify-db']['peak_mb']):.0f} "
-            f"| {hash_db:.2f} | {hash_db / _f(r['verify-db']['seconds']):.2f} |"
+            f"| {chain:.2f} | {hash_db / chain:.2f} | {whole - chain:.2f} "
+            f"| {whole:.2f} | {_f(r['verify-db']['peak_mb']):.0f} "
+            f"| {hash_db:.2f} | {hash_db / whole:.2f} |"
         )
     small, large = results[sizes[0]], results[sizes[-1]]
     growth = {
@@ -242,13 +289,49 @@ def report(sizes: Sequence[int], results: dict[int, dict[str, dict[str, object]]
     rows.append(
         f"Peak memory growth from {sizes[0]:,} to {sizes[-1]:,} entries: "
         + ", ".join(f"{step} {mb:+.0f} MB" for step, mb in growth.items())
-        + " (target: <= 64 MB from 100k to 1M)."
+        + " (target: <= 64 MB from 100k to 1M); peak at the largest size: "
+        + ", ".join(
+            f"{step} {_f(large[step]['peak_mb']):.0f} MB"
+            for step in ("export", "verify-export", "verify-db")
+        )
+        + " (target: <= 256 MB)."
     )
+    rows += ["", parts_table(sizes[-1], large)]
+    return "\n".join(rows)
+
+
+def parts_table(size: int, results: dict[str, dict[str, object]]) -> str:
+    """Where ``verify-db``'s CPU time went at ``size`` entries (:data:`PARTS`), beside the
+    ``hash-db`` baseline's per entry."""
+    total = _f(results["verify-db"]["seconds"])
+    parts = results["verify-db"]["parts"]
+    assert isinstance(parts, dict)
+    rows = [
+        f"Where `verify-db`'s CPU time went at {size:,} entries (this run):",
+        "",
+        "| part | CPU s | µs per entry | share |",
+        "|---|---|---|---|",
+    ]
+    spent = 0.0
+    for name, what in PARTS:
+        seconds = _f(parts[name])
+        spent += seconds
+        rows.append(
+            f"| {what} | {seconds:.2f} | {seconds / size * 1e6:.2f} | {seconds / total:.0%} |"
+        )
+    rest = total - spent
+    rows.append(
+        f"| the rest: leaf hashes, the loop, the node count | {rest:.2f} "
+        f"| {rest / size * 1e6:.2f} | {rest / total:.0%} |"
+    )
+    rows.append(f"| **verify-db** | {total:.2f} | {total / size * 1e6:.2f} | 100% |")
+    hash_db = _f(results["hash-db"]["seconds"])
+    rows.append(f"| *hash baseline* | {hash_db:.2f} | {hash_db / size * 1e6:.2f} | |")
     return "\n".join(rows)
 
 
 TITLE = "Exports and offline verification (issues 12 and 15)"
-DEFAULTS = {"sizes": "20000,200000"}
+DEFAULTS = {"sizes": "100000,1000000"}
 SMOKE = {"sizes": "50,100"}
 
 # Measured on 2026-12-07 (cProfile and timeit at 20k entries); not re-measured by each run.
@@ -299,7 +382,7 @@ def section(bench: Bench) -> str:
     with tempfile.TemporaryDirectory(dir=bench.workdir) as tmp:
         results = {size: measure(size, Path(tmp)) for size in sizes}
     return (
-        "Each step runs in a process of its own (wall time, imports excluded; peak resident "
+        "Each step runs in a process of its own (CPU time, imports excluded; peak resident "
         "memory); ratio = bare hashing baseline time / a6ledger time (1.0 = as fast as hashing "
         "the bytes).\n\n" + report(sizes, results) + "\n\n" + NOTES
     )
@@ -307,7 +390,7 @@ def section(bench: Bench) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.exports")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--child", nargs=3, metavar=("STEP", "DATABASE", "ARCHIVE"))
     args = parser.parse_args(argv)
     if args.child:

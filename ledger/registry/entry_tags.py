@@ -59,16 +59,38 @@ def authorization_tag(authorization_id: str) -> str:
     return f"authorization:{authorization_id}"
 
 
+def _prefix(key: str) -> str | None:
+    """The tag prefix of a string value under ``key``: ``party:`` for ``party`` and every
+    ``*_party``, ``account:`` for every ``*_account``, ``authorization:`` for
+    ``authorization_id``, else ``None`` (the key names nothing)."""
+    if key == "party" or key.endswith("_party"):
+        return party_tag("")
+    if key.endswith("_account"):
+        return account_tag("")
+    if key == "authorization_id":
+        return authorization_tag("")
+    return None
+
+
+_NAMING_KEYS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+"""The keys that name something among a payload's keys, with their prefixes, by the payload's
+keys (a replay asks for every entry's, and the entries of a kind share their keys; the cache
+stops growing at :data:`_MAX_KEY_SETS`)."""
+_MAX_KEY_SETS = 4096
+
+
+def _naming_keys(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    naming = tuple((key, prefix) for key in keys if (prefix := _prefix(key)) is not None)
+    if len(_NAMING_KEYS) < _MAX_KEY_SETS:
+        _NAMING_KEYS[keys] = naming
+    return naming
+
+
 def _named(key: str, value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    if key == "party" or key.endswith("_party"):
-        return party_tag(value)
-    if key.endswith("_account"):
-        return account_tag(value)
-    if key == "authorization_id":
-        return authorization_tag(value)
-    return None
+    prefix = _prefix(key)
+    return None if prefix is None else prefix + value
 
 
 def _block_tags(raw: object) -> Iterable[str]:
@@ -94,7 +116,11 @@ def entry_tags(kind: str, payload: Mapping[str, Any]) -> tuple[str, ...]:
     Party, account or authorization (log notes, tokens, checkpoints)."""
     if kind in REFERENCE_KINDS:
         return (REFERENCE,)
-    tags = {tag for key, value in payload.items() if (tag := _named(key, value)) is not None}
+    keys = tuple(payload)
+    naming = _NAMING_KEYS.get(keys)
+    if naming is None:
+        naming = _naming_keys(keys)
+    tags = {prefix + value for key, prefix in naming if isinstance(value := payload[key], str)}
     blocks = payload.get("blocks")
     if isinstance(blocks, list):
         for raw in blocks:

@@ -67,7 +67,9 @@ from ledger.registry.projection import UNBOUND, InMemoryProjection
 
 BATCH = 2000
 _SEQ_COLUMN, _KIND_COLUMN, _PREV_COLUMN, _HASH_COLUMN, _BODY_COLUMN = map(itemgetter, range(5))
-_KIND = attrgetter("kind")
+_SEQ, _KIND, _TIMESTAMP, _ACTOR, _PAYLOAD = map(
+    attrgetter, ("seq", "kind", "timestamp", "actor", "payload")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,29 +260,23 @@ def verify_database(
                 bodies = list(map(_BODY_COLUMN, rows))
                 index = 0
                 while index < len(rows):
-                    shapes, digests = _fast_run(rows, bodies, index, expected_seq, prev)
+                    shapes, hexes = _fast_run(rows, bodies, index, expected_seq, prev)
                     if shapes:
-                        entries: Sequence[tuple[Entry | EntryShape, bytes]] = (
-                            list(zip(shapes, map(bytes.fromhex, digests), strict=True))
-                            if replay
-                            else [(shapes[-1], bytes.fromhex(digests[-1]))]
-                        )
                         count = len(shapes)
+                        digests = list(map(bytes.fromhex, hexes)) if replay else []
+                        if replay:
+                            _replay(audit, _entries(shapes, prev, digests), digests)
+                        prev = digests[-1] if replay else bytes.fromhex(hexes[-1])
                     else:
                         seq, kind, prev_col, digest_col, body = rows[index]
                         if seq != expected_seq:
                             raise _Fault(expected_seq, f"entry {expected_seq} is missing")
-                        entries = [_check_entry(seq, kind, prev_col, digest_col, body, prev)]
+                        entry, prev = _check_entry(seq, kind, prev_col, digest_col, body, prev)
                         count = 1
-                    if replay:
-                        for fields, digest in entries:
-                            try:
-                                audit.feed(_entry(fields), digest)
-                            except EntryBreaksRule as exc:
-                                raise _Fault(fields.seq, exc.message) from exc
+                        if replay:
+                            _replay(audit, [entry], [prev])
                     index += count
                     expected_seq += count
-                    prev = entries[-1][1]
                     if on_entry is not None:
                         for _ in range(count):
                             on_entry(1)
@@ -309,17 +305,32 @@ def verify_database(
         return VerifyReport(expected_seq, root, None, None)
 
 
-def _entry(fields: Entry | EntryShape) -> Entry:
-    if isinstance(fields, Entry):
-        return fields
-    return Entry(
-        seq=fields.seq,
-        kind=fields.kind,
-        timestamp=fields.timestamp,
-        actor=fields.actor,
-        prev_hash=bytes.fromhex(fields.prev_hash),
-        payload=fields.payload,
+def _entries(shapes: Sequence[EntryShape], prev: bytes, digests: list[bytes]) -> list[Entry]:
+    """The entries the fast path decoded, built column by column (each ``prev_hash`` is the
+    entry hash of the entry before, which the fast path compared with its text)."""
+    return list(
+        map(
+            Entry,
+            map(_SEQ, shapes),
+            map(_KIND, shapes),
+            map(_TIMESTAMP, shapes),
+            map(_ACTOR, shapes),
+            [prev, *digests[:-1]],
+            map(_PAYLOAD, shapes),
+        )
     )
+
+
+def _replay(audit: LedgerAudit, entries: Sequence[Entry], digests: Sequence[bytes]) -> None:
+    """Feed ``entries`` to the rule-checking replay; the first that breaks a rule is the fault."""
+    feed = audit.feed
+    entry: Entry | None = None
+    try:
+        for entry, digest in zip(entries, digests, strict=True):
+            feed(entry, digest)
+    except EntryBreaksRule as exc:
+        assert entry is not None
+        raise _Fault(entry.seq, exc.message) from exc
 
 
 # --- the projection --------------------------------------------------------------------------
