@@ -59,13 +59,16 @@ def _payload(seq: int, party: str | None) -> dict[str, int | str]:
 
 
 def _moment(seq: int) -> tuple[datetime, str, str]:
-    """The entry's time (``seq`` milliseconds after :data:`START`, within 2026-01-01 up to
-    86,400,000 entries), as the entry spells it and as SQLite stores ``recorded_at``."""
+    """The entry's time (``seq`` milliseconds and 1 microsecond after :data:`START`, within
+    2026-01-01 up to 86,400,000 entries), as the entry spells it and as SQLite stores
+    ``recorded_at``. Never a whole second, as a time the service records almost never is (the
+    verifiers' fast path leaves those to the exact check, ``ledger.log.chain_run``)."""
     seconds, milliseconds = divmod(seq, 1000)
     minutes, second = divmod(seconds, 60)
     hour, minute = divmod(minutes, 60)
-    clock = f"{hour:02d}:{minute:02d}:{second:02d}.{milliseconds:03d}000"
-    return START + timedelta(milliseconds=seq), f"2026-01-01T{clock}Z", f"2026-01-01 {clock}"
+    clock = f"{hour:02d}:{minute:02d}:{second:02d}.{milliseconds:03d}001"
+    moment = START + timedelta(milliseconds=seq, microseconds=1)
+    return moment, f"2026-01-01T{clock}Z", f"2026-01-01 {clock}"
 
 
 ENTRY_ROW = (
@@ -78,8 +81,8 @@ TAG_ROW = "INSERT INTO entry_tag (tag, seq) VALUES (?, ?)"
 
 def bulk_log(path: Path, size: int, party: str | None = None) -> bytes:
     """Create the SQLite ledger ``path`` (migrated to head) holding ``size`` synthetic entries
-    one millisecond apart from 2026-01-01 (naming ``party`` and one of its accounts, and indexed
-    under their tags, if given); return the root of its tree.
+    one millisecond apart from 2026-01-01T00:00:00.000001Z (naming ``party`` and one of its
+    accounts, and indexed under their tags, if given); return the root of its tree.
 
     The rows go in through the driver (``sqlite3``) in one transaction, in the storage format
     SQLAlchemy gives them (``recorded_at`` as ``YYYY-MM-DD HH:MM:SS.ffffff`` text, hashes and

@@ -56,11 +56,12 @@ def check_run(
 
     The lines are tried a window at a time (:func:`_whole_run`: one decode, one encode and one
     comparison for all the window's lines), the window doubling from :data:`FIRST_WINDOW` lines
-    up to :data:`MAX_WINDOW` while every line passes; in a window where any line is in doubt,
-    the lines are checked one by one, which finds the first one. A line in doubt so costs at
-    most one window of wasted work, whatever the lines around it (a log whose every other entry
-    takes the exact path costs a few decodes more per entry, never a decode of the whole run
-    per entry).
+    up to :data:`MAX_WINDOW` while every line passes. A window that decodes to its canonical
+    bytes but has a line in doubt yields the lines before it; one that does not is checked
+    line by line (:func:`_line_by_line`), which finds the first line in doubt. A line in doubt
+    so costs at most two decodes of one window, and a window is at most twice the lines
+    accepted before it in the call plus :data:`FIRST_WINDOW`: the decoding stays linear in the
+    lines, never a decode of the whole rest of the run per line in doubt.
     """
     if _DECODE is None:  # pragma: no cover - without msgspec every entry takes the exact path
         return [], []
@@ -83,21 +84,24 @@ def check_run(
     return shapes, hexes
 
 
-FIRST_WINDOW = 32
+FIRST_WINDOW = 8
 MAX_WINDOW = 4096
 
 
 def _whole_run(
     run: Sequence[bytes], seq: int, previous: bytes
 ) -> tuple[list[EntryShape], list[str]] | None:
-    """All of ``run`` checked at once, or ``None`` if any line is in doubt.
+    """The lines of ``run`` up to the first one in doubt, checked at once; ``None`` if the
+    lines do not decode to their canonical bytes.
 
     The lines joined by newlines are decoded as JSON lines and re-encoded with sorted keys: equal
     bytes mean that the encoding of each entry is exactly its line (an encoding holds no newline,
     so the newlines of both split them the same way, whatever the lines held). Then each field
-    condition of :func:`_line_by_line` is checked as a whole column, in C loops (``map``,
+    condition of :func:`_fields_hold` is checked as a whole column, in C loops (``map``,
     ``attrgetter``, list equality), and the 16-digit runs are looked for in the whole buffer,
-    each one found being in doubt unless it lies in the fields after ``payload`` of its line."""
+    each one found being in doubt unless it lies in the fields after ``payload`` of its line.
+    Only if a condition fails somewhere are the lines' fields checked one by one, to find the
+    first line in doubt."""
     count = len(run)
     buffer = b"\n".join(run) + b"\n"
     if not buffer.isascii() and _OUTSIDE_BMP.search(buffer) is not None:
@@ -108,29 +112,61 @@ def _whole_run(
             return None
     except _ERRORS:
         return None
+    sha256 = hashlib.sha256
+    hexes = [sha256(line).hexdigest() for line in run]
+    if _columns_hold(buffer, shapes, seq, previous.hex(), hexes):
+        return shapes, hexes
+    links = [previous.hex(), *hexes[:-1]]
+    for index, (line, shape, link) in enumerate(zip(run, shapes, links, strict=True)):
+        if not _fields_hold(line, shape, seq + index, link):
+            return shapes[:index], hexes[:index]
+    return None  # pragma: no cover - the columns and the lines hold the same conditions
+
+
+def _columns_hold(
+    buffer: bytes, shapes: list[EntryShape], seq: int, previous_hex: str, hexes: list[str]
+) -> bool:
+    """:func:`_fields_hold` for every line of ``buffer`` (decoded as ``shapes``) at once."""
+    count = len(shapes)
     stamps = list(map(_TIMESTAMP, shapes))
+    links = list(map(_PREV_HASH, shapes))
     if (
         list(map(_SEQ, shapes)) != list(range(seq, seq + count))
+        or links[0] != previous_hex
+        or links[1:] != hexes[:-1]
         or not all(map(is_, map(_TZINFO, stamps), repeat(UTC)))
         or 0 in map(_MICROSECOND, stamps)
         or min(map(_YEAR, stamps)) < 1000
         or list(map(_V, shapes)).count(1) != count
     ):
-        return None
+        return False
     digits = buffer.translate(_DIGITS)
     found = digits.find(_SIXTEEN_DIGITS)
     while found >= 0:
         # A run entirely before the fields that follow ``payload`` in its line (see
-        # _line_by_line) may be an unsafe integer.
+        # _fields_hold) may be an unsafe integer.
         if found + len(_SIXTEEN_DIGITS) <= buffer.find(b"\n", found) - _TAIL - 1:
-            return None
+            return False
         found = digits.find(_SIXTEEN_DIGITS, found + 1)
-    sha256 = hashlib.sha256
-    hexes = [sha256(line).hexdigest() for line in run]
-    links = list(map(_PREV_HASH, shapes))
-    if links[0] != previous.hex() or links[1:] != hexes[:-1]:
-        return None
-    return shapes, hexes
+    return True
+
+
+def _fields_hold(line: bytes, shape: EntryShape, seq: int, previous_hex: str) -> bool:
+    """What the fast path checks of a canonical line's fields beyond its bytes: its ``seq``,
+    its link, ``v`` is 1, the time is UTC with a non-zero microsecond and a four-digit year,
+    and no integer can be unsafe."""
+    stamp = shape.timestamp
+    return not (
+        shape.seq != seq
+        or shape.prev_hash != previous_hex
+        or shape.v != 1
+        or stamp.tzinfo is not UTC
+        or not stamp.microsecond
+        or stamp.year < 1000
+        # The line ends with the fields after ``payload`` (_TAIL bytes and seq's digits, of
+        # which there is at least one), where no run of 16 digits can be an integer.
+        or _SIXTEEN_DIGITS in line[: len(line) - _TAIL - 1].translate(_DIGITS)
+    )
 
 
 def _line_by_line(
@@ -151,18 +187,7 @@ def _line_by_line(
                 break
         except errors:
             break
-        stamp = shape.timestamp
-        if (
-            shape.seq != seq
-            or shape.prev_hash != previous_hex
-            or shape.v != 1
-            or stamp.tzinfo is not UTC
-            or not stamp.microsecond
-            or stamp.year < 1000
-            # The line ends with the fields after ``payload`` (_TAIL bytes and seq's digits, of
-            # which there is at least one), where no run of 16 digits can be an integer.
-            or _SIXTEEN_DIGITS in line[: len(line) - _TAIL - 1].translate(_DIGITS)
-        ):
+        if not _fields_hold(line, shape, seq, previous_hex):
             break
         previous_hex = sha256(line).hexdigest()
         add_hex(previous_hex)

@@ -438,6 +438,29 @@ def compare_projection(conn: Connection, state: InMemoryProjection) -> RowDiffer
 TAG_CHUNK = 10_000
 
 
+def _tag_seqs(conn: Connection, tag: str) -> Iterator[list[int]]:
+    """The seqs stored under ``tag`` in order, :data:`TAG_CHUNK` at a time, each chunk one
+    query from the last seq on (the primary key's order) through the driver's cursor: one
+    Python int per row, no result object, and one chunk in memory on either database."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"SELECT seq FROM entry_tag WHERE tag = {mark} AND seq > {mark} "
+        f"ORDER BY seq LIMIT {TAG_CHUNK}"
+    )
+    last = -1
+    while True:
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql, (tag, last))
+            chunk = list(map(_SEQ_COLUMN, cursor.fetchall()))
+        finally:
+            cursor.close()
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1]
+
+
 def _tag_difference(conn: Connection, tagged: Mapping[str, list[int]]) -> RowDifference | None:
     """The first stored ``entry_tag`` row (by tag, then seq) that differs from ``tagged``: each
     tag's seqs streamed in order and compared a chunk at a time, so memory holds one chunk, not
@@ -448,14 +471,10 @@ def _tag_difference(conn: Connection, tagged: Mapping[str, list[int]]) -> RowDif
         if any(a >= b for a, b in zip(wanted, islice(wanted, 1, None), strict=False)):
             wanted = sorted(set(wanted))
         position = 0
-        result = conn.execution_options(stream_results=True, yield_per=TAG_CHUNK).execute(
-            select(entry_tag.c.seq).where(entry_tag.c.tag == tag).order_by(entry_tag.c.seq)
-        )
-        for chunk in result.scalars().partitions(TAG_CHUNK):
+        for chunk in _tag_seqs(conn, tag):
             if chunk == wanted[position : position + len(chunk)]:
                 position += len(chunk)
                 continue
-            result.close()
             for offset, seq in enumerate(chunk):
                 expected = wanted[position + offset] if position + offset < len(wanted) else None
                 if expected is None or seq < expected:

@@ -101,3 +101,53 @@ def test_whatever_the_fast_path_accepts_the_exact_path_accepts_the_same(
         assert fields == (shape.seq, bytes.fromhex(shape.prev_hash), shape.timestamp)
         assert Entry.from_canonical(line).payload == shape.payload
         assert hashlib.sha256(line).hexdigest() == digest
+
+
+def test_lines_in_doubt_cost_a_bounded_amount_of_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every seventh entry has a whole-second time (the exact path's); a verifier's loop over
+    the run (fast path, else the exact check of one line) decodes each line a bounded number of
+    times (``check_run``: two decodes of a window per line in doubt, a window being at most
+    twice the lines accepted before it plus the first window), never the whole rest of the run
+    per line in doubt (which would be about 35,000 decodes here)."""
+    from ledger.log import chain_run
+
+    lines, head = [], GENESIS_PREV_HASH
+    for seq in range(700):
+        moment = T0 + timedelta(seconds=seq)
+        if seq % 7 == 3:
+            moment = moment.replace(microsecond=0)
+        line = Entry(seq, "test.entry", moment, "tester", head, {"n": seq}).canonical_bytes()
+        lines.append(line)
+        head = hashlib.sha256(line).digest()
+    decoded = 0
+    decode_lines, decode = chain_run._DECODE_LINES, chain_run._DECODE
+
+    def counted_lines(buffer: bytes) -> object:
+        nonlocal decoded
+        decoded += buffer.count(b"\n")
+        return decode_lines(buffer)
+
+    def counted(line: bytes) -> object:
+        nonlocal decoded
+        decoded += 1
+        return decode(line)
+
+    monkeypatch.setattr(chain_run, "_DECODE_LINES", counted_lines)
+    monkeypatch.setattr(chain_run, "_DECODE", counted)
+    index, previous, in_doubt = 0, GENESIS_PREV_HASH, 0
+    while index < len(lines):
+        shapes, hexes = check_run(lines, index, index, previous, len(lines) - index)
+        for line, shape in zip(lines[index:], shapes, strict=False):
+            assert (shape.seq, bytes.fromhex(shape.prev_hash), shape.timestamp) == entry_fields(
+                line
+            )
+        if shapes:
+            index += len(shapes)
+            previous = bytes.fromhex(hexes[-1])
+        else:
+            assert entry_fields(lines[index])[0] == index  # the exact path accepts it
+            previous = hashlib.sha256(lines[index]).digest()
+            index += 1
+            in_doubt += 1
+    assert in_doubt == 100
+    assert decoded <= 4 * len(lines) + in_doubt * (2 * chain_run.FIRST_WINDOW + 1)
