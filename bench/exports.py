@@ -334,43 +334,67 @@ TITLE = "Exports and offline verification (issues 12 and 15)"
 DEFAULTS = {"sizes": "100000,1000000"}
 SMOKE = {"sizes": "50,100"}
 
-# Measured on 2026-12-07 (cProfile and timeit at 20k entries); not re-measured by each run.
+# The figures in the prose were measured on 2026-12-07 (timeit and cProfile on the 200k log,
+# loaded 2-core machine); the tables above it are re-measured by each run.
 NOTES = """
+**The logs.** Each size is bulk-built (`bench/bulk_log.py`: the rows `record_entry` writes,
+through the driver in one transaction, for entries that name a Party and one of its accounts,
+each indexed under the Party's tag, so `verify-db` replays and compares an index the size of the
+log; `verify-db` accepts them). Appending 1,000,000 entries through `record_entry` took 251 s of
+wall time (128 s of CPU) on the loaded machine; the bulk build takes about 40 s of CPU. The
+entries' times are 1 µs past the millisecond, as the times the service records almost always
+are: a time on a whole second is one the fast path leaves to the exact check (about 25 µs per
+entry; when every 1,000th entry was one, the chain check cost 4.1 µs per entry at 1M instead
+of 3.1).
+
 **The memory bound the suite holds exports to** (issue 12):
-`tests/integration/test_export_200k.py` bulk-builds a log of 200,000 entries (`bench/bulk_log.py`:
-the adapter's rows, written through the driver in one transaction; `verify-db` accepts them) and
-runs the real `a6ledger export` and `a6ledger verify-export` in child processes, asserting that
-the export verifies and that each one's peak resident memory (`VmHWM`) is **at most 128 MB**. A
-memory bound, not a timing bound. Measured on 2026-12-07 on the shared machine (load average
-10 on 2 cores) with those commands: export 71 MB at 20,000 and 72 MB at 200,000 entries,
-verify-export 43 MB and 44 MB (these figures include the interpreter and the commands' imports,
-so they differ from the table above, measured inside the bench's own child processes). The test
-takes about 15 s of CPU, 8 of them building the log; 35 s of wall time at that load. It runs in
-the SQLite pass only (it needs no database server).
+`tests/integration/test_export_200k.py` bulk-builds a log of 200,000 entries and runs the real
+`a6ledger export` and `a6ledger verify-export` in child processes, asserting that the export
+verifies and that each one's peak resident memory (`VmHWM`) is **at most 128 MB**: a memory
+bound, not a timing bound. It runs in the SQLite pass only (it needs no database server). The
+table above holds the same commands' paths to the issue's target instead (<= 256 MB at 1M,
+<= 64 MB growth from 100k to 1M): export, verify-export and verify-db are flat but for
+verify-db's replayed entry index (below).
 
-**What each side does per entry.** The baseline: inflate and split the lines (or read one
-column), SHA-256 the line, SHA-256 it again as a leaf, fold one node hash into the frontier.
-verify-export does the same hashing plus the checks (`ledger/log/chain_run.py`): msgspec decodes
-the line straight into a seven-field struct (types checked in C) and re-encodes it with sorted
-keys, equal bytes meaning canonical RFC 8785 (~1 µs); a scan for 16-digit runs before the fields
-that follow `payload` (unsafe integers, ~0.5 µs); the link compared as hex text with the
-previous hexdigest; the leaves folded into a compact range (`RangeRoot.extend`, one node hash per
-leaf, ~0.75 µs). Any entry the fast path cannot vouch for (none of the 20,000 here) takes the
-exact path, which names the fault. Before: ~6 µs per entry in `entry_fields` (pure-Python field
-checks, `datetime` round trip) and ~4.6 µs in the per-leaf range traversal.
+**verify-export, per entry** (`ledger/log/chain_run.py`, `ledger/log/merkle_range.py`). The
+baseline inflates and splits the lines, SHA-256es each line and again as a leaf, and folds one
+node hash per leaf into the frontier. verify-export does the same hashing plus the checks, a
+window of lines at a time (8 lines, doubling up to 4,096 while every line passes): msgspec
+decodes the window's lines in one call (`decode_lines`) straight into seven-field structs (types
+checked in C) and re-encodes them with sorted keys in one call (`encode_lines`), equal bytes
+meaning every line is canonical RFC 8785 (~0.6 + 0.3 µs per entry); the fields (seq, link, `v`,
+the time's zone, microsecond and year) compared as whole columns (`map`, `attrgetter`, list
+equality; ~0.2 µs); one scan of the window for 16-digit runs before the fields that follow
+`payload` (unsafe integers, ~0.25 µs); the leaves folded into the range's compact range one
+Merkle level at a time, each level hashed in one list comprehension (it was a Python loop step
+per node). A window with a line in doubt yields the lines before it (or is checked line by line
+if it does not decode to its bytes); the exact path then names the fault or accepts the line.
+Measured with timeit on 2,000 entries: 2.0 µs per entry in the fast path, 2.8 µs when it
+checked line by line (this morning's code: verify-export was 0.45-0.47× at 20k and 200k).
 
-**verify-db, split.** *Chain and tree* (`verify_database(replay=False)`): the same fast path
-per body, plus what the baseline does not do: reading 5 columns per entry instead of 1,
-comparing the stored `seq`, `kind`, `prev_hash` and `entry_hash` columns (whole columns joined
-and compared at once), hashing every Merkle level and reading back and comparing the 2 stored
-Merkle nodes per entry (rows read through the driver's cursor, not SQLAlchemy result objects).
-*Replay*: every entry rebuilt as an `Entry` and fed through the registry rules and the
-projection (`LedgerAudit.feed`), then every projection row compared; this is the remaining gap of
-the whole command to 0.5×, and it is the point of `verify-db` (a bare hash cannot find a
-projection row that disagrees with the log). The entry index (`entry_tag`, a row per entry and
-tag) is compared as a stream, tag by tag, a chunk of 10,000 seqs at a time: before, it was
-materialized as a dict per row on both sides, which made verify-db's peak memory grow with the
-log (205 MB at 200,000 entries).
+**verify-db, split** (the table of parts above). *Chain and tree* (`verify_database(replay=
+False)`, the column "chain+tree") is the same fast path per body, plus what the baseline does
+not do: reading 5 columns per entry instead of 1 (~0.4 µs more), comparing the stored `seq`,
+`kind`, `prev_hash` and `entry_hash` columns with the bodies (whole columns joined and compared
+at once, ~0.3 µs), and reading back and comparing the 2 stored Merkle nodes per entry (~1.5 µs:
+SQLite finds each `merkle_node` row through its primary-key index, then the table row). With
+the decoding, re-encoding and 16-digit scan (~1.1 µs), that is where chain and tree stay below 0.5×
+of the baseline: every one of those checks is the point of `verify-db`, and each already runs
+as one C call per batch or per row; a covering index on `merkle_node` (a migration, more
+storage per entry) would be the next step for the node reads. *Replay* (the column "replay",
+whole minus chain+tree): every entry built as an `Entry` (a frozen dataclass, ~1.1 µs, from
+the fast path's decoded fields: one msgspec decode per entry feeds both the chain check and the
+replay, and `Entry.from_canonical`'s pure-Python re-serialization runs only for the entries the
+fast path leaves to the exact check), fed through the registry rules and the projection
+(`LedgerAudit.feed`: the action date, the handler by kind, `apply_entry`'s dispatch, the entry's
+tags; ~1.8 µs for these entries, more for entries that move units; the tags' naming keys are now
+looked up by the payload's key tuple, 1.4 -> 0.9 µs), then every projection row compared and
+the entry index compared as a stream, 10,000 seqs per query by keyset through the driver's
+cursor (was SQLAlchemy's streamed result: 0.21 -> 0.07 s at 200k). The replay is why the whole
+command stays near 0.25×: a bare hash cannot find a projection row that disagrees with the log.
+The entry index the replay rebuilds in memory holds a Python int per entry and tag (~36 bytes),
+which is verify-db's memory growth with the log (about +35 MB from 100k to 1M: within the
+target, but linear).
 """
 
 
