@@ -372,29 +372,29 @@ if it does not decode to its bytes); the exact path then names the fault or acce
 Measured with timeit on 2,000 entries: 2.0 µs per entry in the fast path, 2.8 µs when it
 checked line by line (this morning's code: verify-export was 0.45-0.47× at 20k and 200k).
 
-**verify-db, split** (the table of parts above). *Chain and tree* (`verify_database(replay=
-False)`, the column "chain+tree") is the same fast path per body, plus what the baseline does
-not do: reading 5 columns per entry instead of 1 (~0.4 µs more), comparing the stored `seq`,
-`kind`, `prev_hash` and `entry_hash` columns with the bodies (whole columns joined and compared
-at once, ~0.3 µs), and reading back and comparing the 2 stored Merkle nodes per entry (~1.5 µs:
-SQLite finds each `merkle_node` row through its primary-key index, then the table row). With
-the decoding, re-encoding and 16-digit scan (~1.1 µs), that is where chain and tree stay below 0.5×
-of the baseline: every one of those checks is the point of `verify-db`, and each already runs
-as one C call per batch or per row; a covering index on `merkle_node` (a migration, more
-storage per entry) would be the next step for the node reads. *Replay* (the column "replay",
-whole minus chain+tree): every entry built as an `Entry` (a frozen dataclass, ~1.1 µs, from
-the fast path's decoded fields: one msgspec decode per entry feeds both the chain check and the
-replay, and `Entry.from_canonical`'s pure-Python re-serialization runs only for the entries the
-fast path leaves to the exact check), fed through the registry rules and the projection
-(`LedgerAudit.feed`: the action date, the handler by kind, `apply_entry`'s dispatch, the entry's
-tags; ~1.8 µs for these entries, more for entries that move units; the tags' naming keys are now
-looked up by the payload's key tuple, 1.4 -> 0.9 µs), then every projection row compared and
-the entry index compared as a stream, 10,000 seqs per query by keyset through the driver's
-cursor (was SQLAlchemy's streamed result: 0.21 -> 0.07 s at 200k). The replay is why the whole
-command stays near 0.25×: a bare hash cannot find a projection row that disagrees with the log.
-The entry index the replay rebuilds in memory holds a Python int per entry and tag (~36 bytes),
-which is verify-db's memory growth with the log (about +35 MB from 100k to 1M: within the
-target, but linear).
+**verify-db, split** (the table of parts above). *Chain and tree*
+(`verify_database(replay=False)`, the column "chain+tree") is the same fast path per body, plus
+what the baseline does not do: reading 5 columns per entry instead of 1 (~0.4 µs more),
+comparing the stored `seq`, `kind`, `prev_hash` and `entry_hash` columns with the bodies (whole
+columns joined and compared at once, ~0.3 µs), and reading back and comparing the 2 stored
+Merkle nodes per entry (~1.5 µs: SQLite finds each `merkle_node` row through its primary-key
+index, then the table row). With the decoding, re-encoding and 16-digit scan (~1.1 µs), that is
+where chain and tree stay below 0.5× of the baseline: every one of those checks is the point of
+`verify-db`, and each already runs as one C call per batch or per row; a covering index on
+`merkle_node` (a migration, more storage per entry) would be the next step for the node reads.
+*Replay* (the column "replay", whole minus chain+tree): every entry built as an `Entry` (a
+frozen dataclass, ~1.1 µs, from the fast path's decoded fields: one msgspec decode per entry
+feeds both the chain check and the replay, and `Entry.from_canonical`'s pure-Python
+re-serialization runs only for the entries the fast path leaves to the exact check), fed through
+the registry rules and the projection (`LedgerAudit.feed`: the action date, the handler by kind,
+`apply_entry`'s dispatch, the entry's tags; ~1.8 µs for these entries, more for entries that
+move units; the tags' naming keys are now looked up by the payload's key tuple, 1.4 -> 0.9 µs),
+then every projection row compared and the entry index compared as a stream, 10,000 seqs per
+query by keyset through the driver's cursor (was SQLAlchemy's streamed result: 0.21 -> 0.07 s at
+200k). The replay is why the whole command stays near 0.25×: a bare hash cannot find a
+projection row that disagrees with the log. The entry index the replay rebuilds in memory holds
+a Python int per entry and tag (~36 bytes), which is verify-db's memory growth with the log
+(about +35 MB from 100k to 1M: within the target, but linear).
 """
 
 
