@@ -54,8 +54,20 @@ def _check(value: Any, path: str) -> None:
 
 
 def canonical_bytes(value: JsonValue) -> bytes:
-    """Return the RFC 8785 encoding of ``value`` after refusing floats and unsafe integers."""
+    """Return the RFC 8785 encoding of ``value`` after refusing floats and unsafe integers.
+
+    Written by Python's C JSON encoder (:data:`_ENCODER`'s settings), which for the values
+    :func:`_check` lets through writes exactly RFC 8785's bytes when no character is outside
+    the Basic Multilingual Plane (the escapes, the integers and, keys sorted by code point being
+    sorted by UTF-16 code unit then, the key order); anything else (such a character, a lone
+    surrogate, a mapping that is not a dict) is written by the reference encoder."""
     _check(value, "$")
+    try:
+        fast = _encode(value).encode("utf-8")
+    except (TypeError, ValueError):  # UnicodeEncodeError (a lone surrogate) is a ValueError
+        fast = None
+    if fast is not None and (fast.isascii() or _OUTSIDE_BMP.search(fast) is None):
+        return fast
     encoded: bytes = rfc8785.dumps(value)
     return encoded
 

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -169,3 +170,42 @@ def test_typical_entries_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> 
         "n": -12,
         "name": "Côte d'Ivoire",
     }
+
+
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(-SAFE, SAFE)
+        | st.text(st.characters(codec="utf-8"))
+        | st.text(),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.tuples(children, children)
+            | st.dictionaries(st.text(max_size=4), children, max_size=4)
+        ),
+        max_leaves=12,
+    )
+)
+def test_canonical_bytes_are_the_reference_encoders_bytes(value: Any) -> None:
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\U0001f600": 1, "\uffff": 2, "a": 3},  # UTF-16 order differs from code point order
+        {"k": '\U0001f600 \u2028 \x7f \x00 \x1f "\\ é'},
+        ["\ud800"],  # a lone surrogate: no RFC 8785 encoding
+    ],
+)
+def test_canonical_bytes_outside_the_fast_path_are_the_reference_encoders(value: Any) -> None:
+    try:
+        expected: bytes | type[Exception] = rfc8785.dumps(value)
+    except Exception as exc:
+        expected = type(exc)
+    try:
+        found: bytes | type[Exception] = canonical_bytes(value)
+    except Exception as exc:
+        found = type(exc)
+    assert found == expected
