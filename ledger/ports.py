@@ -11,10 +11,11 @@ adapter implements them in ``ledger.adapters.sql``; unit tests may use fakes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from ledger.errors import InvalidInput
 from ledger.log.canonical import JsonValue
@@ -297,6 +298,16 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+@runtime_checkable
+class BatchingUnitOfWork(Protocol):
+    """A write unit of work that can run a batch of many actions with the projection's reads
+    and writes held in memory and its rows sent at the end, one statement per table (a history
+    import's batches: ``ledger.imports.run``). The actions see what they would see one by one;
+    leaving the batch by an exception leaves the unit of work to be rolled back."""
+
+    def batched(self) -> AbstractContextManager[UnitOfWork]: ...
 
 
 class Storage(Protocol):

@@ -363,6 +363,29 @@ class SqlProjection:
             self._binding = UNBOUND if head is None else (head[0], bytes(head[1]))
         return self._binding
 
+    # --- for a batch of actions whose rows are held in memory (``ledger.adapters.sql.batch``)
+
+    def current_binding(self) -> Binding:
+        """The entry rows written now are bound to."""
+        return self._current_binding()
+
+    def count(self, table: Table) -> int:
+        """The table's row count as recorded, checked as before a write (:meth:`_count`)."""
+        return self._count(table)
+
+    def recount(self, table: Table, rows: int) -> None:
+        """The table now holds ``rows`` rows (written and counted by the caller)."""
+        self._counts[table.name] = rows
+
+    def forget(self, table: Table) -> None:
+        """Forget the records of ``table`` read so far (the caller wrote to it)."""
+        self._read.pop(table.name, None)
+
+    def stored_block(self, block_id: int) -> RowMapping | None:
+        """The stored row of a unit block, active or not, checked against its digest."""
+        row: RowMapping | None = self._first(unit_block, unit_block.c.block_id == block_id)
+        return row
+
     # --- row counts ------------------------------------------------------------------------
 
     def _count(self, table: Table) -> int:

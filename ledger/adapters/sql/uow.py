@@ -13,6 +13,7 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import DataError, DBAPIError
 
+from ledger.adapters.sql.batch import BatchUnitOfWork, SqlBatchProjection
 from ledger.adapters.sql.cosignatures import SqlCosignatureRepository
 from ledger.adapters.sql.db import (
     begin_read,
@@ -169,6 +170,16 @@ class SqlAlchemyUnitOfWork:
             self.log.reset_to(log_mark)
             self.projection.reset_to(projection_mark)
             raise
+
+    @contextmanager
+    def batched(self) -> Iterator[BatchUnitOfWork]:
+        """This unit of work with the projection of a batch of actions held in memory and sent
+        at the end, one executemany per table (``ledger.adapters.sql.batch``): what a history
+        import runs a batch in. Leaving it by an exception forgets the held rows; the caller
+        then rolls the transaction back."""
+        projection = SqlBatchProjection(self.projection, self.connection)
+        yield BatchUnitOfWork(self, projection)
+        projection.flush()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
