@@ -71,6 +71,15 @@ class LedgerLog(Protocol):
         ...
 
 
+@runtime_checkable
+class KindIndexedLog(Protocol):
+    """A log that finds the entries of one kind by an index, without reading the others."""
+
+    def read_entries_of_kind(self, kind: str, start: int, end: int) -> list[bytes]:
+        """Bodies of the entries of ``kind`` among ``start .. end-1``, in seq order."""
+        ...
+
+
 class ProjectionListing(Protocol):
     """Pages of the holdings projection, for lists that a client walks with a cursor.
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ledger.imports.plan import ImportPlan
 from ledger.log.canonical import JsonValue
 from ledger.log.chain import Entry, MalformedEntry
-from ledger.ports import LedgerLog
+from ledger.ports import KindIndexedLog, LedgerLog
 
 IMPORT_BATCH = "import.batch"
 """Kind of the entry that records one committed batch of an import."""
@@ -103,7 +103,15 @@ def batch_payload(
 
 
 def batch_records(log: LedgerLog, start: int, end: int) -> Iterator[BatchRecord]:
-    """The ``import.batch`` entries among entries ``start .. end-1``, in seq order."""
+    """The ``import.batch`` entries among entries ``start .. end-1``, in seq order: by the
+    log's index of kinds if it has one (so an import into a log of a million entries does not
+    read them all first), else by reading every entry."""
+    if isinstance(log, KindIndexedLog):
+        for body in log.read_entries_of_kind(IMPORT_BATCH, start, end):
+            entry = Entry.from_canonical(body)
+            if entry.kind == IMPORT_BATCH:
+                yield BatchRecord.from_entry(entry)
+        return
     for chunk in range(start, end, READ_CHUNK):
         for body in log.read_entries(chunk, min(end, chunk + READ_CHUNK)):
             if _KIND_MARK not in body:

@@ -53,6 +53,29 @@ def _check(value: Any, path: str) -> None:
     raise NotCanonicalJson(f"{path}: {type(value).__name__} is not a JSON value", path=path)
 
 
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is made of dicts with string keys, lists, strings, safe integers,
+    booleans and null only: :func:`_check` would pass it (this walk builds no paths)."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            if type(item) is not str and not _plain(item):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            if type(item) is not str and not _plain(item):
+                return False
+        return True
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+    return False
+
+
 def canonical_bytes(value: JsonValue) -> bytes:
     """Return the RFC 8785 encoding of ``value`` after refusing floats and unsafe integers.
 
@@ -61,7 +84,8 @@ def canonical_bytes(value: JsonValue) -> bytes:
     the Basic Multilingual Plane (the escapes, the integers and, keys sorted by code point being
     sorted by UTF-16 code unit then, the key order); anything else (such a character, a lone
     surrogate, a mapping that is not a dict) is written by the reference encoder."""
-    _check(value, "$")
+    if not _plain(value):
+        _check(value, "$")  # raises, naming the path, or passes (tuples, other mappings)
     try:
         fast = _encode(value).encode("utf-8")
     except (TypeError, ValueError):  # UnicodeEncodeError (a lone surrogate) is a ValueError

@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from ledger.log.canonical import JsonValue
@@ -21,7 +23,18 @@ T = TypeVar("T")
 def to_json(record: Any) -> dict[str, JsonValue]:
     if not dataclasses.is_dataclass(record) or isinstance(record, type):
         raise TypeError(f"{record!r} is not a dataclass instance")
-    return {f.name: _encode(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    return {name: _encode(getattr(record, name)) for name in _names(type(record))}
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    """The field names of a dataclass, in definition order (asked once per class)."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _encode(value: Any) -> JsonValue:
@@ -50,27 +63,44 @@ def _hints(cls: type) -> dict[str, Any]:
 def from_json(cls: type[T], obj: Any) -> T:
     if not isinstance(obj, dict):
         raise ValueError(f"{cls.__name__}: expected an object")
-    hints = _hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = set(obj) - names
+    fields = _decoders(cls)
+    unknown = obj.keys() - fields.keys()
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
-    kwargs = {name: _decode(hints[name], obj[name]) for name in names if name in obj}
+    kwargs = {name: decode(obj[name]) for name, decode in fields.items() if name in obj}
     try:
         return cls(**kwargs)
     except TypeError as exc:  # a required field is missing
         raise ValueError(f"{cls.__name__}: {exc}") from exc
 
 
+_FIELD_DECODERS: dict[type, dict[str, Callable[[Any], Any]]] = {}
+
+
+def _decoders(cls: type) -> dict[str, Callable[[Any], Any]]:
+    """Each field's decoder (:func:`_decode` with the field's type), made once per class."""
+    found = _FIELD_DECODERS.get(cls)
+    if found is None:
+        hints = _hints(cls)
+        found = _FIELD_DECODERS[cls] = {name: partial(_decode, hints[name]) for name in _names(cls)}
+    return found
+
+
+_SHAPES: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
+
+
 def _decode(hint: Any, value: Any) -> Any:
-    origin = typing.get_origin(hint)
+    shape = _SHAPES.get(hint)
+    if shape is None:
+        shape = _SHAPES[hint] = (typing.get_origin(hint), typing.get_args(hint))
+    origin, hint_args = shape
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        args = [a for a in hint_args if a is not type(None)]
         if value is None:
             return None
         return _decode(args[0], value)
     if origin is tuple:
-        inner = typing.get_args(hint)[0]
+        inner = hint_args[0]
         return tuple(_decode(inner, v) for v in value)
     if isinstance(hint, type):
         if issubclass(hint, Enum):

@@ -313,6 +313,18 @@ class SqlLedgerLog:
         )
         return [bytes(body) for (body,) in rows]
 
+    def read_entries_of_kind(self, kind: str, start: int, end: int) -> list[bytes]:
+        """Bodies of the entries of ``kind`` among ``start .. end-1`` (index on kind, seq)."""
+        self.flush()
+        rows = self._conn.execute(
+            select(ledger_entry.c.body)
+            .where(
+                ledger_entry.c.kind == kind, ledger_entry.c.seq >= start, ledger_entry.c.seq < end
+            )
+            .order_by(ledger_entry.c.seq)
+        )
+        return [bytes(body) for (body,) in rows]
+
     def read_seqs(self, seqs: Sequence[int]) -> list[bytes]:
         self.flush()
         bodies: list[bytes] = []
