@@ -4,31 +4,47 @@ measured in the same run on the same database (issue 15).
 For each size N a JSON Lines history is written: the registry's set-up (Parties, registries, a
 cooperative approach, an account), then N issuance rows (a new block of ITMOs each, every rule
 applied: authorization, vintage, underlying serials never issued twice), with an authorization
-before every 100 of them. The rows cite no Joint Committee decision (see the notes). It is
-imported into a fresh database with ``run_import`` (the path of ``a6ledger import``:
-``plan_file``, then batches of ``batch`` rows, each one unit of work with its ``import.batch``
-entry). The baseline then loads the very bytes the import appended (``seq`` and ``body`` of
-every entry) into a scratch table of the same database: PostgreSQL ``COPY ... FROM STDIN``, on
-SQLite ``executemany`` of the inserts in one transaction.
+before every 100 of them. The rows cite no Joint Committee decision (see the notes).
 
-The ratio is import rate / baseline rate, in entries per second of wall time (the database
-server's time is part of both). Target (issue 15): >= 0.25 on PostgreSQL, and the import rate
-at the largest size within 20 % of the rate at the smallest (flat in history size). Run:
-``python -m bench --only imports [--set imports.sizes=1000,100000]``, or ``python -m
-bench.imports --sizes ...`` for the table alone.
+- **Rate at two sizes**: the history is imported into a fresh database with ``run_import`` (the
+  path of ``a6ledger import``: ``plan_file``, then batches of ``batch`` rows, each one unit of
+  work with its ``import.batch`` entry, by the bulk path). The baseline then loads the very bytes
+  the import appended (``seq`` and ``body`` of every entry) into a scratch table of the same
+  database: PostgreSQL ``COPY ... FROM STDIN``, on SQLite ``executemany`` of the inserts in one
+  transaction. The ratio is import rate / baseline rate, in entries per second of wall time
+  (the database server's time is part of both). Target: >= 0.25 on PostgreSQL.
+- **Row by row** (the reference path, ``run_import(..., bulk=False)``, what every import did
+  before the bulk path): the smallest history of ``reference`` rows, for the speed-up.
+- **Into a big log**: a history of ``file`` rows imported into a database whose log already
+  holds each of ``log_sizes`` entries (``bench.bulk_log``'s synthetic entries; on PostgreSQL the
+  same rows, copied in with ``COPY``). Target: the rate at the largest log within 20 % of the
+  rate at the smallest (>= 0.8). The logs are built once and kept in a cache directory
+  (``A6LEDGER_BENCH_CACHE``, default ``~/.cache/a6ledger-bench``; PostgreSQL: template
+  databases ``a6bench_log_<size>_<key>``), so only a first run pays for building them (about a
+  minute per million entries and database).
+
+Run: ``python -m bench --only imports [--set imports.sizes=2000,20000]``, or ``python -m
+bench.imports --sizes ...`` for the tables alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
+import shutil
 import sqlite3
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, make_url, text
 
+from bench import bulk_log
 from bench.runner import Bench, table
 
 ACTOR = "bench:import"
@@ -131,34 +147,47 @@ def history(size: int) -> bytes:
     return b"".join(json.dumps(row).encode() + b"\n" for row in rows)
 
 
-def measure(url: str, size: int, batch: int) -> dict[str, float]:
-    """Import a history of ``size`` issuances into the empty database ``url``, then bulk-load
-    the appended entries' bytes into a scratch table; wall seconds and entries of each."""
+def measure(url: str, size: int, batch: int, *, bulk: bool = True) -> dict[str, float]:
+    """Import a history of ``size`` issuances into the empty database ``url`` (``bulk``: by the
+    bulk path, else row by row), then bulk-load the appended entries' bytes into a scratch
+    table; wall seconds and entries of each."""
+    from ledger.adapters.sql.migrations import upgrade_to_head
+
+    upgrade_to_head(url)
+    imported, entries = _import(url, size, batch, bulk=bulk)
+    copied = _bulk_load(url, entries)
+    return {"entries": float(len(entries)), "import": imported, "baseline": copied}
+
+
+def _import(url: str, size: int, batch: int, *, bulk: bool) -> tuple[float, list[Any]]:
+    """Wall seconds to import a history of ``size`` issuances into the ledger at ``url``, and
+    the entries it appended (seq, body)."""
     from app.imports import plan_file
     from ledger.adapters.import_files import ImportFormat
-    from ledger.adapters.sql.migrations import upgrade_to_head
     from ledger.adapters.sql.uow import SqlStorage
     from ledger.imports import run_import
 
-    upgrade_to_head(url)
     plan = plan_file(history(size), ImportFormat.JSONL, end_of_period_btr_after=2)
     storage = SqlStorage.open(url)
     try:
+        with storage.unit_of_work(write=False) as uow:
+            before = uow.log.size()
         started = time.perf_counter()
-        report = run_import(storage, plan, ACTOR, batch_size=batch)
+        report = run_import(storage, plan, ACTOR, batch_size=batch, bulk=bulk)
         imported = time.perf_counter() - started
         if report.applied != len(plan.rows):
             raise SystemExit(f"imported {report.applied} of {len(plan.rows)} rows")
-        engine = storage.engine
-        with engine.connect() as conn:
+        with storage.engine.connect() as conn:
             rows = [
                 (int(seq), bytes(body))
-                for seq, body in conn.execute(text("SELECT seq, body FROM ledger_entry"))
+                for seq, body in conn.execute(
+                    text("SELECT seq, body FROM ledger_entry WHERE seq >= :start"),
+                    {"start": before},
+                )
             ]
-        copied = _bulk_load(url, rows)
     finally:
         storage.dispose()
-    return {"entries": float(len(rows)), "import": imported, "baseline": copied}
+    return imported, rows
 
 
 def _bulk_load(url: str, rows: list[tuple[int, bytes]]) -> float:
@@ -176,8 +205,7 @@ def _bulk_load(url: str, rows: list[tuple[int, bytes]]) -> float:
             connection.close()
     import psycopg
 
-    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(dsn) as server:
+    with psycopg.connect(_dsn(url)) as server:
         server.execute("CREATE TABLE bench_scratch (seq bigint PRIMARY KEY, body bytea)")
         server.commit()
         started = time.perf_counter()
@@ -189,6 +217,118 @@ def _bulk_load(url: str, rows: list[tuple[int, bytes]]) -> float:
                 copy.write_row(row)
         server.commit()
         return time.perf_counter() - started
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+# --- big logs, built once ------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("A6LEDGER_BENCH_CACHE", Path.home() / ".cache" / "a6ledger-bench"))
+
+
+def _log_key() -> str:
+    """What a cached log depends on: the generator's source and the migrations."""
+    digest = hashlib.sha256(Path(bulk_log.__file__).read_bytes())
+    versions = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+    for name in sorted(p.name for p in versions.glob("*.py")):
+        digest.update(name.encode())
+    return digest.hexdigest()[:10]
+
+
+def cached_sqlite_log(size: int) -> Path:
+    """A SQLite ledger holding ``size`` synthetic entries (``bench.bulk_log``), built once."""
+    path = cache_dir() / f"log-{size}-{_log_key()}.db"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        building = path.with_suffix(".building")
+        building.unlink(missing_ok=True)
+        bulk_log.bulk_log(building, size)
+        building.rename(path)
+    return path
+
+
+@contextmanager
+def database_with_log(bench: Bench, backend: str, size: int) -> Iterator[str]:
+    """A database of its own whose log holds ``size`` synthetic entries, dropped afterwards."""
+    source = cached_sqlite_log(size)
+    if backend == "sqlite":
+        with bench.database(backend) as url:
+            shutil.copyfile(source, url.removeprefix("sqlite:///"))
+            yield url
+        return
+    if bench.postgres_admin is None:
+        raise RuntimeError("no PostgreSQL server")
+    template = f"a6bench_log_{size}_{_log_key()}"
+    name = f"a6bench_imports_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(bench.postgres_admin, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            known = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": template}
+            ).first()
+        if known is None:
+            _build_template(admin, template, source)
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        try:
+            yield make_url(bench.postgres_admin).set(database=name).render_as_string(False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def _build_template(admin: Engine, template: str, source: Path) -> None:
+    """The PostgreSQL database ``template``: migrated, holding the entries and Merkle nodes of
+    the SQLite ledger ``source`` (copied in with ``COPY``, the chain-link trigger firing)."""
+    import psycopg
+
+    from ledger.adapters.sql.migrations import upgrade_to_head
+
+    building = f"{template}_building"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{building}"'))
+    url = make_url(admin.url).set(database=building).render_as_string(False)
+    upgrade_to_head(url)
+    rows = sqlite3.connect(source)
+    try:
+        with psycopg.connect(_dsn(url)) as server:
+            server.execute("SET TIME ZONE 'UTC'")
+            for table, columns in (
+                ("ledger_entry", "seq, kind, actor, recorded_at, prev_hash, entry_hash, body"),
+                ("merkle_node", "level, idx, hash"),
+            ):
+                order = "seq" if table == "ledger_entry" else "level, idx"
+                with (
+                    server.cursor() as cursor,
+                    cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+                ):
+                    for row in rows.execute(f"SELECT {columns} FROM {table} ORDER BY {order}"):
+                        copy.write_row(row)
+            server.commit()
+        with psycopg.connect(_dsn(url), autocommit=True) as server:
+            server.execute("VACUUM ANALYZE")
+    finally:
+        rows.close()
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{building}" RENAME TO "{template}"'))
+
+
+def measure_on_log(bench: Bench, backend: str, log_size: int, size: int, batch: int) -> float:
+    """Entries per second of wall time importing a history of ``size`` issuances into a
+    database whose log holds ``log_size`` entries."""
+    with database_with_log(bench, backend, log_size) as url:
+        seconds, entries = _import(url, size, batch, bulk=True)
+    return len(entries) / seconds
+
+
+# --- report --------------------------------------------------------------------------------
 
 
 def report(results: dict[tuple[str, int], dict[str, float]]) -> str:
@@ -233,54 +373,94 @@ def report(results: dict[tuple[str, int], dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def reference_report(
+    reference: dict[str, tuple[int, float]], results: dict[tuple[str, int], dict[str, float]]
+) -> str:
+    """The row-by-row rate beside the bulk rate of the smallest history."""
+    rows = []
+    for backend, (size, rate) in sorted(reference.items()):
+        bulk_sizes = sorted(s for name, s in results if name == backend)
+        if not bulk_sizes:
+            continue
+        r = results[(backend, bulk_sizes[0])]
+        bulk_rate = r["entries"] / r["import"]
+        rows.append(
+            (
+                backend,
+                f"{rate:,.0f} /s ({size:,} rows)",
+                f"{bulk_rate:,.0f} /s ({bulk_sizes[0]:,} rows)",
+                f"**{bulk_rate / rate:.1f}x**",
+            )
+        )
+    return table(("database", "row by row", "bulk path", "speed-up"), rows)
+
+
+def log_report(on_log: dict[tuple[str, int], float], size: int) -> str:
+    rows = []
+    lines = []
+    for backend in sorted({backend for backend, _ in on_log}):
+        sizes = sorted(n for name, n in on_log if name == backend)
+        for n in sizes:
+            rows.append((backend, f"{n:,}", f"{size:,}", f"{on_log[(backend, n)]:,.0f} /s"))
+        if len(sizes) > 1:
+            flat = on_log[(backend, sizes[-1])] / on_log[(backend, sizes[0])]
+            lines.append(
+                f"{backend}: import rate into a log of {sizes[-1]:,} entries / into one of "
+                f"{sizes[0]:,} = **{flat:.2f}** (target: >= 0.8)."
+            )
+    return "\n\n".join(
+        [table(("database", "entries already in the log", "issuance rows", "import rate"), rows)]
+        + lines
+    )
+
+
 TITLE = "History import (issue 15)"
-DEFAULTS = {"sizes": "1000,5000", "batch": "500"}
-SMOKE = {"sizes": "30,60", "batch": "16"}
+DEFAULTS = {
+    "sizes": "2000,10000",
+    "batch": "500",
+    "reference": "500",
+    "log_sizes": "100000,1000000",
+    "file": "4000",
+}
+SMOKE = {"sizes": "30,60", "batch": "16", "reference": "20", "log_sizes": "50,100", "file": "20"}
 
-# Measured on 2026-12-07 (cProfile of an import of 400 issuances on SQLite); not re-measured by
-# each run.
 NOTES = """
-**Where the time goes** (cProfile, 400 issuance rows on SQLite, ~30 ms per row under the
-profiler): the import machinery itself (plan, batches, one unit of work and one `import.batch`
-entry per batch) is under 2 %; the time is the issuance use case, the same call the HTTP route
-makes, at about 15 SQL statements per row: `authorized_quantity` reads and digest-checks every
-active block of the authorization (27 %; it grows with the issuances under one authorization,
-hence 100 per authorization here), the authorization read three times over (22 %: the checks, and
-`_fires_at` for each of the two OIMP first-transfer definitions), recording the entry (25 %: the
-append, its Merkle nodes, entry tags and projection rows), and across all of these the projection
-guard's `row_digest` (JSON + SHA-256 of every projection row read, 23 %) and SQLAlchemy statement
-building. Hashing and canonical JSON of the entries themselves are a few per cent.
-
-**Not in these rows: Joint Committee decisions.** An issuance citing a decision
-(`decision_reference`) used to look it up with `find_decision`, which read and decoded the whole
-log: quadratic for an import of such rows (2,000 rows under one authorization had not finished
-after 14 minutes). Since migration 0013 it reads the decision's `jc_decision` projection row, and
-`authorized_quantity` is one indexed SUM instead of reading and digest-checking every block of
-the authorization (the 27 % above; the profile was not re-taken): see the section on Joint
-Committee decisions, where the cost of such an issuance after 2,000 of them is 0.95–1.06× its
-cost after 500.
-
-**Gap to the target (>= 0.25× COPY).** Far: the import runs every rule of every row through
-the same use cases as the API, at 80–180 entries per second, against a bulk load of tens to
-hundreds of thousands. Reaching the target needs a bulk path: the rules applied to a batch in memory
-(authorization totals, serial counters and first-transfer definitions kept for the batch instead
-of re-read and re-checked per row), then the batch's entries, Merkle nodes and projection rows
-written with one `executemany` each. Not built.
 """
 
 
 def section(bench: Bench) -> str:
     results: dict[tuple[str, int], dict[str, float]] = {}
+    reference: dict[str, tuple[int, float]] = {}
+    on_log: dict[tuple[str, int], float] = {}
+    batch = int(bench.param("batch"))
     for backend in bench.backends():
         for size in sorted(bench.ints("sizes")):
             with bench.database(backend) as url:
-                results[(backend, size)] = measure(url, size, int(bench.param("batch")))
+                results[(backend, size)] = measure(url, size, batch)
+        size = int(bench.param("reference"))
+        with bench.database(backend) as url:
+            r = measure(url, size, batch, bulk=False)
+        reference[backend] = (size, r["entries"] / r["import"])
+        for log_size in sorted(bench.ints("log_sizes")):
+            on_log[(backend, log_size)] = measure_on_log(
+                bench, backend, log_size, int(bench.param("file")), batch
+            )
     if not results:
         return "Not run: no database."
     return (
         "Wall time (the database server's work is part of both sides); ratio = import rate / "
         "bulk-load rate of the same entry bytes (PostgreSQL `COPY`, SQLite `executemany` in "
-        "one transaction), in the same database.\n\n" + report(results) + "\n\n" + NOTES
+        "one transaction), in the same database.\n\n"
+        + report(results)
+        + "\n\n**The bulk path against the row-by-row path** (the same use cases and rules; "
+        "what every import did before), entries per second:\n\n"
+        + reference_report(reference, results)
+        + "\n\n**Into a log that already holds many entries** (the history of "
+        f"{int(bench.param('file')):,} issuances into a database whose log holds the synthetic "
+        "entries of `bench.bulk_log`):\n\n"
+        + log_report(on_log, int(bench.param("file")))
+        + "\n\n"
+        + NOTES
     )
 
 
@@ -288,26 +468,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     from bench.runner import DEFAULT_POSTGRES
 
     parser = argparse.ArgumentParser(prog="python -m bench.imports")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
-    parser.add_argument("--batch", type=int, default=500)
+    for name, value in DEFAULTS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", default=value)
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args(argv)
     import tempfile
-    from pathlib import Path
 
     from bench.runner import reachable
 
     databases = tuple(args.databases.split(","))
     admin = DEFAULT_POSTGRES if "postgresql" in databases and reachable(DEFAULT_POSTGRES) else None
     with tempfile.TemporaryDirectory(prefix="a6ledger-bench-imports-") as tmp:
-        bench = Bench(
-            "imports",
-            {"sizes": ",".join(map(str, args.sizes)), "batch": str(args.batch)},
-            False,
-            admin,
-            Path(tmp),
-            databases,
-        )
+        params = {name: str(getattr(args, name)) for name in DEFAULTS}
+        bench = Bench("imports", params, False, admin, Path(tmp), databases)
         print(section(bench))
 
 

@@ -25,9 +25,11 @@ from memory instead:
   which answers it as for a single action.
 
 The log's entries, Merkle nodes and entry-index rows are buffered by the log itself
-(``SqlLedgerLog``) and sent with the projection rows. A batch that fails is not undone here:
-leaving :meth:`~ledger.adapters.sql.uow.SqlAlchemyUnitOfWork.batched` by an exception forgets
-the held rows, and the caller rolls the transaction back.
+(``SqlLedgerLog``) and sent with the projection rows; on PostgreSQL the inserts of many rows
+go in as ``COPY`` (``ledger.adapters.sql.bulk_insert``), the triggers firing for each row. A
+batch that fails is not undone here: leaving
+:meth:`~ledger.adapters.sql.uow.SqlAlchemyUnitOfWork.batched` by an exception forgets the held
+rows, and the caller rolls the transaction back.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from typing import TYPE_CHECKING, Any, Self, cast
 from sqlalchemy import Connection, Table, and_, select
 from sqlalchemy.engine import RowMapping
 
+from ledger.adapters.sql.bulk_insert import insert_rows
+from ledger.adapters.sql.log import SqlLedgerLog
 from ledger.adapters.sql.orm import (
     account,
     aef_submission,
@@ -119,8 +123,9 @@ class SqlBatchProjection:
     """The registry projection of one batch of actions (module docstring): a
     ``ProjectionRepository`` over ``inner``, the stored projection of the same transaction."""
 
-    def __init__(self, inner: SqlProjection, conn: Connection) -> None:
+    def __init__(self, inner: SqlProjection, log: SqlLedgerLog, conn: Connection) -> None:
         self._inner = inner
+        self._log = log
         self._conn = conn
         self._binding: Binding | None = None
         # Records as this batch sees them, by table name and primary key (None: no such row).
@@ -179,6 +184,7 @@ class SqlBatchProjection:
 
     def flush(self) -> None:
         """Send the held rows (module docstring); the log's buffered rows go first."""
+        self._log.flush(copy=True)
         if not (self._held or self._events):
             return
         for table in TABLES:
@@ -186,7 +192,7 @@ class SqlBatchProjection:
             if held:
                 self._send(table, held)
         if self._events:
-            self._conn.execute(_statements(block_event).insert, self._events)
+            insert_rows(self._conn, block_event, self._events)
             self._events = []
         self._held.clear()
         self._inserted.clear()
@@ -221,7 +227,7 @@ class SqlBatchProjection:
                     table=table.name,
                 )
         if inserts:
-            self._conn.execute(sent.insert, inserts)
+            insert_rows(self._conn, table, inserts)
             rows = recorded + len(inserts)
             counted = bound_row(projection_count, count_row(table.name, rows), last_insert)
             counts = _statements(projection_count)

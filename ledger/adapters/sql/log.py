@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -21,6 +22,7 @@ from sqlalchemy import (
     select,
 )
 
+from ledger.adapters.sql.bulk_insert import insert_rows
 from ledger.adapters.sql.orm import ledger_entry, merkle_node, signed_checkpoint
 from ledger.errors import MerkleTreeAheadOfLog, NotFound
 from ledger.log import merkle, merkle_store, tiles
@@ -116,6 +118,8 @@ class SqlLedgerLog:
         self._pending_rows: list[tuple[Table, dict[str, object]]] = []
         self._flushes = 0
         self._flushing = False
+        #: Every flush by ``COPY`` (see :meth:`flush`): set for an import batch only.
+        self.copy_flushes = False
         self._extendable = False
         self._roots: dict[int, bytes] = {}
         # Any other statement on this connection sees the appended rows: flush before it runs.
@@ -125,11 +129,14 @@ class SqlLedgerLog:
         if not self._flushing and (
             self._pending_entries or self._pending_nodes or self._pending_rows
         ):
-            self.flush()
+            self.flush(copy=self.copy_flushes)
 
-    def flush(self) -> None:
+    def flush(self, *, copy: bool = False) -> None:
         """Send buffered entry, Merkle node and deferred rows to the database (same
-        transaction): one executemany per table, entries first."""
+        transaction): one executemany per table, entries first. ``copy``: on PostgreSQL, many
+        rows of a table as one ``COPY`` (``bulk_insert``), which the unit of work's count of
+        writes does not see: for callers that never undo part of a transaction (an import
+        batch, ``ledger.adapters.sql.batch``)."""
         entries, nodes, rows = self._pending_entries, self._pending_nodes, self._pending_rows
         self._pending_entries, self._pending_nodes, self._pending_rows = [], [], []
         if not (entries or nodes or rows):
@@ -140,14 +147,18 @@ class SqlLedgerLog:
             by_table.setdefault(table, []).append(row)
         self._flushing = True
         try:
+            send = partial(insert_rows, self._conn) if copy else self._insert
             if entries:
-                self._conn.execute(insert(ledger_entry), entries)
+                send(ledger_entry, entries)
             if nodes:
-                self._conn.execute(insert(merkle_node), nodes)
+                send(merkle_node, nodes)
             for table, table_rows in by_table.items():
-                self._conn.execute(insert(table), table_rows)
+                send(table, table_rows)
         finally:
             self._flushing = False
+
+    def _insert(self, table: Table, rows: list[dict[str, object]]) -> None:
+        self._conn.execute(insert(table), rows)
 
     def defer(self, table: Table, rows: Sequence[dict[str, object]]) -> None:
         """Insert ``rows`` into ``table`` (an insert-only table whose rows nothing reads before

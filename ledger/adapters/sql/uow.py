@@ -177,9 +177,13 @@ class SqlAlchemyUnitOfWork:
         at the end, one executemany per table (``ledger.adapters.sql.batch``): what a history
         import runs a batch in. Leaving it by an exception forgets the held rows; the caller
         then rolls the transaction back."""
-        projection = SqlBatchProjection(self.projection, self.connection)
-        yield BatchUnitOfWork(self, projection)
-        projection.flush()
+        projection = SqlBatchProjection(self.projection, self.log, self.connection)
+        self.log.copy_flushes = True
+        try:
+            yield BatchUnitOfWork(self, projection)
+            projection.flush()
+        finally:
+            self.log.copy_flushes = False
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
