@@ -488,28 +488,28 @@ codec looks up each record class's fields and type hints once instead of per rec
 entries of earlier runs (resuming, never applying a row twice): it read every entry of the log
 for that, a million bodies before the first row; it now reads the entries of that kind by the
 `(kind, seq)` index. Everything else a batch asks of the log is an index probe (the head, the
-Merkle leaves beyond it, the frontier, kept across batches). On PostgreSQL the rate into a log
-of a million entries measured 1.0-1.1x the rate at 100,000 over several runs; on SQLite 0.7-1.3x
-(best of two interleaved rounds on this loaded machine; a profile of both shows the same Python
-work): what grows there is the commit, because the unique indexes on the entries' hashes
-(`prev_hash`, `entry_hash`) have random keys, so once the log is large every new entry dirties a
-page of its own in each of them, which SQLite writes to its WAL and checkpoints back. That cost
-stops growing once every entry already lands on its own page; it belongs to the schema, not to
-the import.
+Merkle leaves beyond it, the frontier, kept across batches). Over the runs of 2026-12-07 on
+this loaded machine (best of two interleaved rounds each) the rate into a log of a million
+entries was 0.84-1.13x the rate at 100,000 on PostgreSQL and 0.69-1.06x on SQLite; profiles of
+both sizes show the same Python work. What grows on SQLite is the commit: the unique indexes on
+the entries' hashes (`prev_hash`, `entry_hash`) have random keys, so once the log is large every
+new entry dirties a page of its own in each of them, which SQLite writes to its WAL and
+checkpoints back. That cost stops growing once every entry lands on its own page; it belongs to
+the schema, not to the import.
 
-**Gap to the target (>= 0.25x `COPY`).** Not met: about 0.02x. The bulk path is 8-19x the
-row-by-row path (the table above: 1,000-3,500 entries per second on this loaded machine, against
-tens of thousands for `COPY`), and almost all that remains is Python work per entry that the
-database baseline does not do: the use case itself (a few dataclass copies and checks), the
+**Gap to the target (>= 0.25x `COPY`).** Not met: 0.01-0.04x. The bulk path ran 4-19x the
+row-by-row path over the day's runs (1,000-3,500 entries per second on this loaded machine,
+against tens of thousands for `COPY`), and almost all that remains is Python work per entry that
+the database baseline does not do: the use case itself (a few dataclass copies and checks), the
 entry's canonical bytes, hash and Merkle nodes (the library append alone runs at about 17,000
-entries per second on SQLite, so 0.25x of `COPY`, about 15,000-25,000 per second here, is at
-the edge of the append with no rule checked and no projection at all), and the projection: the
+entries per second on SQLite, so 0.25x of `COPY`, about 15,000-25,000 per second here, is at the
+edge of the append with no rule checked and no projection at all), and the projection: the
 entry's payload decoded back into records by `apply_entry` (the one function that also replays
 the log for `verify-db`, kept as the single path on purpose), each row's body encoded and
 digested. On PostgreSQL the server's share is the triggers that stay (chain link, writer guard,
 unit-block overlap under its advisory lock, per row) and the unique indexes on the entry hashes.
-What would close more of it: a codec in C for the records (msgspec structs) and one encoding
-of each block shared by the payload and its projection row; neither changes what is stored.
+What would close more of it: a codec in C for the records (msgspec structs) and one encoding of
+each block shared by the payload and its projection row; neither changes what is stored.
 
 **Not in these rows: Joint Committee decisions.** An issuance citing a decision reads the
 decision's `jc_decision` row (migration 0013), once per batch on the bulk path; see the section
