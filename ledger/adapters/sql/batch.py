@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 
@@ -570,7 +571,7 @@ class BatchUnitOfWork:
     def witnessed(self) -> WitnessRepository:
         return self._uow.witnessed
 
-    def now(self) -> Any:
+    def now(self) -> datetime:
         return self._uow.now()
 
     def __enter__(self) -> Self:

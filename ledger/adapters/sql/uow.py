@@ -27,6 +27,7 @@ from ledger.adapters.sql.log import SqlLedgerLog
 from ledger.adapters.sql.projection import SqlProjection
 from ledger.adapters.sql.tokens import SqlTokenRepository
 from ledger.adapters.sql.witnessed import SqlWitnessRepository
+from ledger.errors import LedgerError
 from ledger.log.checkpoints import CheckpointState
 from ledger.ports import UnstorableValue
 
@@ -182,6 +183,11 @@ class SqlAlchemyUnitOfWork:
         try:
             yield BatchUnitOfWork(self, projection)
             projection.flush()
+        except LedgerError:
+            raise  # a rule refused a row: the caller decides
+        except Exception as exc:
+            logger.warning("a batch held in memory stopped: %r", exc)
+            raise
         finally:
             self.log.copy_flushes = False
 
