@@ -250,6 +250,7 @@ def cached_sqlite_log(size: int) -> Path:
         building.unlink(missing_ok=True)
         bulk_log.bulk_log(building, size)
         building.rename(path)
+        Path(f"{building}.migrate-lock").unlink(missing_ok=True)  # upgrade_to_head's
     return path
 
 
