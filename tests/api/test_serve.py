@@ -73,6 +73,9 @@ def test_four_workers_and_another_serve_migrate_a_fresh_database_once(
         for server in servers:
             for _ in range(8):
                 assert httpx.get(server.base_url + "/readyz", timeout=10).status_code == 200
+        # A request's access line is written as its response completes, which may be after the
+        # client has read the response: wait for the 16 lines rather than read the log at once.
+        _wait_for_log(servers, r'"path": ?"/readyz"', 16)
         logs = "".join(server.log() for server in servers)
         assert "Traceback" not in logs, logs
         # Every logger (uvicorn's, Alembic's, the service's) writes one JSON line per event.
