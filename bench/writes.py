@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import math
 import os
+import resource
 import signal
 import socket
 import sqlite3
@@ -30,11 +33,11 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -56,6 +59,19 @@ START_TIMEOUT = 60.0
 # Where a write's time goes: py-spy on the server under 16 clients (not re-measured by each
 # run; reproduce with ``py-spy record --pid <server> --idle --threads --format raw`` during the
 # HTTP round and add up the samples of the batch-writing thread and of the event loop).
+CLIENT_NOTE = (
+    "Clients: `httpx`, httpx's `AsyncClient` (one keep-alive connection each, all in one "
+    "event loop); `raw`, the same requests written as HTTP/1.1 bytes on a keep-alive "
+    "asyncio connection and read by their Content-Length. Both run in the benchmark's "
+    "process, on the same two cores as the server and the database: httpx spends well over "
+    "a millisecond of CPU per request (the column below), which the baseline's threads, "
+    "calling C drivers, do not pay. The raw client is as lean as the baseline's, so its rows "
+    "are the fair comparison; the httpx rows show what a Python client costs. Workers: "
+    "`a6ledger serve --workers N`, each process with its own group commit, all under the one "
+    "append lock. CPU per write: the server's (all its processes), and the client's (the "
+    "benchmark process while the round ran), per write."
+)
+
 PROFILE = """**Where the time goes, before group commit** (py-spy, 16 clients, 2026-12-07, on the
 loaded 2-core machine; share of the server's thread time):
 
@@ -119,31 +135,41 @@ def free_port() -> int:
         return port
 
 
-class Server:
-    """``a6ledger serve`` on ``url`` in a subprocess, with a registry token for JPN01."""
+def prepare(url: str) -> str:
+    """Migrate the empty database at ``url``, load the demo registry and return a registry
+    token for JPN01."""
+    upgrade_to_head(url)
+    storage = SqlStorage.open(url)
+    try:
+        with storage.unit_of_work(write=True) as uow:
+            load_demo(uow)
+            uow.commit()
+        _, token = create_token(storage, "bench", Role.registry, "JPN01")
+    finally:
+        storage.dispose()
+    return token
 
-    def __init__(self, url: str, workdir: Path) -> None:
-        upgrade_to_head(url)
-        storage = SqlStorage.open(url)
-        try:
-            with storage.unit_of_work(write=True) as uow:
-                load_demo(uow)
-                uow.commit()
-            _, self.token = create_token(storage, "bench", Role.registry, "JPN01")
-        finally:
-            storage.dispose()
+
+class Server:
+    """``a6ledger serve --workers N`` on ``url`` (prepared by :func:`prepare`, whose ``token``
+    the clients send) in a subprocess."""
+
+    def __init__(self, url: str, workdir: Path, token: str, workers: int = 1) -> None:
+        self.token = token
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("A6LEDGER_")} | {
             "A6LEDGER_DATABASE_URL": url,
             "A6LEDGER_SIGNER_KEY_PATH": str(workdir / "signer.key"),
             "A6LEDGER_CHECKPOINT_STATE_PATH": str(workdir / "checkpoint"),
+            "A6LEDGER_DATA_DIR": str(workdir),
             "A6LEDGER_AUTO_SETUP": "true",
             "A6LEDGER_DB_MAX_REQUESTS": "15",
         }
+        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)]
         self.log_path = workdir / f"server-{self.port}.log"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
+                [*command, "--workers", str(workers)] if workers > 1 else command,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -175,40 +201,121 @@ class Server:
                 self.process.wait(15)
 
 
-async def _http_round(server: Server, clients: int, requests: int) -> tuple[float, list[float]]:
-    headers = {"Authorization": f"Bearer {server.token}"}
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and its descendants so far (Linux
+    ``/proc``; NaN elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    try:
+        while pending:
+            current = pending.pop()
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:
+        return math.nan
+    return total
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Round(NamedTuple):
+    """One round of writes: its wall-clock seconds, each write's latency, and the CPU seconds
+    the server (with its workers) and the client spent on it."""
+
+    seconds: float
+    latencies: list[float]
+    server_cpu: float
+    client_cpu: float
+
+
+def _emission(i: int) -> bytes:
+    return json.dumps({"year": 2021 + i % 9, "value": 1_000_000 + i}).encode()
+
+
+async def _httpx_client(server: Server, counter: Iterator[int], record: Recorder) -> None:
+    """A client of httpx's ``AsyncClient`` (its own keep-alive connection)."""
+    headers = {"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
+        for i in counter:
+            started = time.perf_counter()
+            response = await http.post(
+                "/v1/parties/JPN/emissions",
+                content=_emission(i),
+                headers=headers | {"Idempotency-Key": uuid.uuid4().hex},
+            )
+            record(started, response.status_code, response.content)
+
+
+async def _raw_client(server: Server, counter: Iterator[int], record: Recorder) -> None:
+    """A lean client: the same request written as HTTP/1.1 bytes on one keep-alive connection,
+    the response read by its ``Content-Length``; next to nothing of the machine's CPU, as the
+    baseline's database drivers."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    head = (
+        f"POST /v1/parties/JPN/emissions HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        f"Authorization: Bearer {server.token}\r\nContent-Type: application/json\r\n"
+    ).encode()
+    try:
+        for i in counter:
+            body = _emission(i)
+            started = time.perf_counter()
+            key = uuid.uuid4().hex
+            own = f"Idempotency-Key: {key}\r\nContent-Length: {len(body)}\r\n\r\n"
+            writer.write(head + own.encode() + body)
+            status_line, _, fields = (await reader.readuntil(b"\r\n\r\n")).partition(b"\r\n")
+            length = 0
+            for field in fields.split(b"\r\n"):
+                name, _, value = field.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            content = await reader.readexactly(length)
+            record(started, int(status_line.split()[1]), content)
+    finally:
+        writer.close()
+
+
+Recorder = Callable[[float, int, bytes], None]
+Client = Callable[[Server, Iterator[int], Recorder], Coroutine[Any, Any, None]]
+CLIENTS: dict[str, Client] = {"httpx": _httpx_client, "raw": _raw_client}
+
+
+async def _http_round(server: Server, clients: int, requests: int, client: Client) -> Round:
     latencies: list[float] = []
     failures: list[str] = []
     counter = iter(range(requests))
 
-    async def client() -> None:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
-            for i in counter:
-                started = time.perf_counter()
-                response = await http.post(
-                    "/v1/parties/JPN/emissions",
-                    json={"year": 2021 + i % 9, "value": 1_000_000 + i},
-                    headers=headers | {"Idempotency-Key": uuid.uuid4().hex},
-                )
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != 201:
-                    failures.append(f"{response.status_code} {response.text[:200]}")
+    def record(started: float, status: int, content: bytes) -> None:
+        latencies.append(time.perf_counter() - started)
+        if status != 201:
+            failures.append(f"{status} {content[:200]!r}")
 
+    server_cpu, client_cpu = _cpu_seconds(server.process.pid), _own_cpu_seconds()
     started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client(server, counter, record) for _ in range(clients)))
     elapsed = time.perf_counter() - started
     if failures:
         raise RuntimeError(f"{len(failures)} writes failed, e.g. {failures[0]}")
-    return elapsed, latencies
+    return Round(
+        elapsed,
+        latencies,
+        _cpu_seconds(server.process.pid) - server_cpu,
+        _own_cpu_seconds() - client_cpu,
+    )
 
 
 Worker = Callable[[], tuple[Callable[[], None], Callable[[], None]]]
 
 
-def _threads(clients: int, requests: int, worker: Worker) -> Any:
+def _threads(clients: int, requests: int, worker: Worker) -> Round:
     """Run ``requests`` calls over ``clients`` threads; each thread makes its own callable
-    (on its own connection) and the function that closes it with ``worker()``. Returns
-    (seconds, latencies)."""
+    (on its own connection) and the function that closes it with ``worker()``. The CPU
+    counted is this process's (the threads and their driver; SQLite's work among it), none
+    for a server."""
     latencies: list[float] = []
     counter = iter(range(requests))
     lock = threading.Lock()
@@ -233,6 +340,7 @@ def _threads(clients: int, requests: int, worker: Worker) -> Any:
             errors.append(exc)
 
     threads = [threading.Thread(target=body) for _ in range(clients)]
+    client_cpu = _own_cpu_seconds()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -240,7 +348,8 @@ def _threads(clients: int, requests: int, worker: Worker) -> Any:
         thread.join()
     if errors:
         raise errors[0]
-    return time.perf_counter() - started, latencies
+    elapsed = time.perf_counter() - started
+    return Round(elapsed, latencies, math.nan, _own_cpu_seconds() - client_cpu)
 
 
 def _postgres_baseline(url: str) -> Worker:
@@ -344,9 +453,28 @@ def statements_per_write(
     return counts["statements"] / writes, counts["transactions"] / writes
 
 
+#: What the HTTP side runs, each round: (client, worker processes).
+SIDES = (("httpx", 1), ("raw", 1), ("raw", 2))
+
+
+def _rate(rounds: list[Round], requests: int) -> float:
+    return requests * len(rounds) / sum(r.seconds for r in rounds)
+
+
+def _latency(rounds: list[Round]) -> str:
+    samples = [x for r in rounds for x in r.latencies]
+    return f"{median(samples) * 1000:.0f} / {p99(samples) * 1000:.0f} ms"
+
+
+def _cpu(rounds: list[Round], requests: int, side: str) -> str:
+    seconds = sum(getattr(r, side) for r in rounds)
+    return "–" if math.isnan(seconds) else f"{seconds * 1000 / (requests * len(rounds)):.2f} ms"
+
+
 def section(bench: Bench) -> str:
     clients, requests, rounds = (int(bench.param(p)) for p in ("clients", "requests", "rounds"))
     rows = []
+    statements: list[str] = []
     load_before = os.getloadavg()[0]
     started_at = datetime.now(UTC)
     for backend in bench.backends():
@@ -355,45 +483,61 @@ def section(bench: Bench) -> str:
                 worker = _postgres_baseline(baseline_url)
             else:
                 worker = _sqlite_baseline(str(make_url(baseline_url).database))
-            server = Server(url, bench.workdir)
+            token = prepare(url)
+            servers: dict[int, Server] = {}
             try:
-                http: list[tuple[float, list[float]]] = []
-                base: list[tuple[float, list[float]]] = []
-                asyncio.run(_http_round(server, clients, min(requests, 2 * clients)))  # warm-up
+                for workers in sorted({w for _, w in SIDES}):
+                    servers[workers] = Server(url, bench.workdir, token, workers)
+                http: dict[tuple[str, int], list[Round]] = {side: [] for side in SIDES}
+                base: list[Round] = []
+                for client, workers in SIDES:  # warm-up: connections, caches, each worker
+                    asyncio.run(
+                        _http_round(servers[workers], clients, 4 * clients, CLIENTS[client])
+                    )
                 for _ in range(rounds):
                     base.append(_threads(clients, requests, worker))
-                    http.append(asyncio.run(_http_round(server, clients, requests)))
+                    for client, workers in SIDES:
+                        http[client, workers].append(
+                            asyncio.run(
+                                _http_round(servers[workers], clients, requests, CLIENTS[client])
+                            )
+                        )
             finally:
-                server.stop()
-            statements, transactions = statements_per_write(url, server.token, bench.workdir)
-        http_rate = requests * len(http) / sum(s for s, _ in http)
-        base_rate = requests * len(base) / sum(s for s, _ in base)
-        http_latencies = [x for _, samples in http for x in samples]
-        base_latencies = [x for _, samples in base for x in samples]
-        ratio = http_rate / base_rate
+                for server in servers.values():
+                    server.stop()
+            count, transactions = statements_per_write(url, token, bench.workdir)
+            statements.append(f"{backend} {count:.1f} in {transactions:.1f}")
+        base_rate = _rate(base, requests)
         target = TARGETS[backend]
-        rows.append(
-            (
-                backend,
-                f"{http_rate:,.0f} /s",
-                f"{median(http_latencies) * 1000:.0f} / {p99(http_latencies) * 1000:.0f} ms",
-                f"{base_rate:,.0f} /s",
-                f"{median(base_latencies) * 1000:.0f} / {p99(base_latencies) * 1000:.0f} ms",
-                f"**{ratio:.2f}**",
-                f"≥ {target} {'met' if ratio >= target else 'not met'}",
-                f"{statements:.1f} in {transactions:.1f}",
+        for (client, workers), measured in http.items():
+            ratio = _rate(measured, requests) / base_rate
+            rows.append(
+                (
+                    backend,
+                    f"{client}, {workers}",
+                    f"{_rate(measured, requests):,.0f} /s",
+                    _latency(measured),
+                    f"{_cpu(measured, requests, 'server_cpu')} / "
+                    f"{_cpu(measured, requests, 'client_cpu')}",
+                    f"{base_rate:,.0f} /s",
+                    _latency(base),
+                    _cpu(base, requests, "client_cpu"),
+                    f"**{ratio:.2f}**",
+                    f"≥ {target} {'met' if ratio >= target else 'not met'}",
+                )
             )
-        )
     return table(
         (
             "database",
+            "client, workers",
             "HTTP writes",
             "p50 / p99",
+            "CPU per write: server / client",
             "baseline",
             "p50 / p99",
+            "CPU per row",
             "ratio",
             "target",
-            "SQL statements per write alone, in transactions",
         ),
         rows,
     ) + (
@@ -401,9 +545,14 @@ def section(bench: Bench) -> str:
         f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after it, on "
         f"{os.cpu_count()} CPUs. "
         f"{clients} concurrent clients, {rounds} round(s) of {requests} requests on each "
-        "side. Baseline: PostgreSQL, the raw serialized chain append with psycopg (advisory "
-        "lock, read head, insert, commit per row); SQLite, a plain insert and commit per row "
-        "(WAL, synchronous=FULL). Statements are those the driver executed (SQLite's BEGIN "
+        "side and client. Baseline: PostgreSQL, the raw serialized chain append with psycopg "
+        "(advisory lock, read head, insert, commit per row); SQLite, a plain insert and commit "
+        "per row (WAL, synchronous=FULL); its CPU is that of the benchmark process (the "
+        "threads and the driver, and for SQLite the database's own work). "
+        + CLIENT_NOTE
+        + " SQL statements per write alone, in transactions: "
+        + "; ".join(statements)
+        + ". Statements are those the driver executed (SQLite's BEGIN "
         "among them; PostgreSQL's BEGIN and COMMIT are not statements), counted "
         "in-process over 20 writes sent one after the other: each is a batch of one, so this "
         "is the most a write costs; under concurrent clients a batch shares the lock, the "
