@@ -234,10 +234,62 @@ class IdempotentWrite:
                 command, token_id=self.principal.token_id, idempotency_key=self.key
             )
         except InvalidToken:
-            # Revoked while the write was queued: a failed authentication like any other.
-            if self.failed_authentication is not None:
-                self.failed_authentication()
+            self._failed_authentication()
             raise
+        return self._answer(written, started)
+
+    @overload
+    async def run_async(
+        self,
+        operation: Callable[[UnitOfWork], ModelT],
+        present: None = None,
+        *,
+        status_code: int | None = None,
+        location: Callable[[ModelT], str] | None = None,
+    ) -> Response: ...
+
+    @overload
+    async def run_async(
+        self,
+        operation: Callable[[UnitOfWork], ResultT],
+        present: Callable[[ResultT], ModelT],
+        *,
+        status_code: int | None = None,
+        location: Callable[[ModelT], str] | None = None,
+    ) -> Response: ...
+
+    async def run_async(
+        self,
+        operation: Callable[[UnitOfWork], Any],
+        present: Callable[[Any], BaseModel] | None = None,
+        *,
+        status_code: int | None = None,
+        location: Callable[[Any], str] | None = None,
+    ) -> Response:
+        """:meth:`run` for an ``async`` route: the request awaits its write on the event loop
+        (``GroupCommit.submit_async``) instead of holding a thread of the pool while it is
+        queued and written. ``operation`` and ``present`` still run in the batch's thread."""
+
+        def command(batch: Batch) -> _Written:
+            return self._write(batch, operation, present, status_code, location)
+
+        started = time.perf_counter()
+        try:
+            written = await self.writes.submit_async(
+                command, token_id=self.principal.token_id, idempotency_key=self.key
+            )
+        except InvalidToken:
+            self._failed_authentication()
+            raise
+        return self._answer(written, started)
+
+    def _failed_authentication(self) -> None:
+        """The token was revoked while the write was queued: a failed authentication like any
+        other."""
+        if self.failed_authentication is not None:
+            self.failed_authentication()
+
+    def _answer(self, written: _Written, started: float) -> Response:
         if self.metrics is not None:
             if written.replayed:
                 self.metrics.replayed()

@@ -45,7 +45,7 @@ router = APIRouter(prefix="/v1")
     response_model=AuthorizationPublic,
     responses=write_responses(201, 404, 409),
 )
-def create_authorization(
+async def create_authorization(
     body: AuthorizationCreate,
     principal: RegistryWriterDep,
     write: IdempotentWriteDep,
@@ -65,7 +65,7 @@ def create_authorization(
             services.record_authorization(uow, draft, principal.actor, dating=dating)
         )
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.post(
@@ -75,7 +75,7 @@ def create_authorization(
     response_model=AuthorizationPublic,
     responses=write_responses(201, 404, 409),
 )
-def revoke_authorization(
+async def revoke_authorization(
     authorization_id: AuthorizationPath,
     body: AuthorizationRevocationCreate,
     principal: RegistryWriterDep,
@@ -95,7 +95,7 @@ def revoke_authorization(
         )
         return AuthorizationPublic.from_domain(revoked)
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.get("/authorizations", tags=["authorizations"], responses=READ_PROBLEMS)
@@ -133,7 +133,7 @@ def read_authorization(
     response_model=BlocksPublic,
     responses=write_responses(201, 404, 409),
 )
-def authorize_units(
+async def authorize_units(
     authorization_id: AuthorizationPath,
     body: AuthorizeUnitsCreate,
     principal: RegistryWriterDep,
@@ -145,7 +145,7 @@ def authorize_units(
 
     selection = body.selection.to_domain()
     dating = body.dating(settings.end_of_period_btr_after)
-    return move_units(
+    return await move_units(
         write,
         principal,
         body.account_id,
@@ -163,7 +163,7 @@ def authorize_units(
     response_model=NonGhgConversionPublic,
     responses=write_responses(201, 404, 409),
 )
-def create_non_ghg_conversion(
+async def create_non_ghg_conversion(
     body: NonGhgConversionCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
 ) -> Response:
     """Record an authorized conversion of a non-GHG metric to t CO2 eq (a registry of a Party
@@ -175,7 +175,7 @@ def create_non_ghg_conversion(
         services.record_conversion(uow, conversion, principal.actor, restates=body.restates)
         return NonGhgConversionPublic.from_domain(conversion)
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.get("/non-ghg-conversions", tags=["authorizations"], responses=READ_PROBLEMS)
@@ -191,7 +191,7 @@ def list_non_ghg_conversions(uow: ReadUowDep, _: ReaderDep) -> list[NonGhgConver
     response_model=AuthorizedEntityPublic,
     responses=write_responses(201, 404, 409),
 )
-def create_authorized_entity(
+async def create_authorized_entity(
     body: AuthorizedEntityCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
 ) -> Response:
     entity = body.to_domain()
@@ -201,7 +201,7 @@ def create_authorized_entity(
         services.record_authorized_entity(uow, entity, principal.actor)
         return AuthorizedEntityPublic.from_domain(entity)
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.get("/authorized-entities", tags=["authorizations"], responses=READ_PROBLEMS)

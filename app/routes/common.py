@@ -63,7 +63,7 @@ def ensure_acts_for_approach(uow: UnitOfWork, principal: Principal, ca_id: str) 
         ensure_acting_registry(principal, f"a registry of a Party in {ca_id}")
 
 
-def move_units(
+async def move_units(
     write: IdempotentWrite,
     principal: Principal,
     account_id: str,
@@ -77,4 +77,4 @@ def move_units(
         ensure_acts_for_account(uow, principal, account_id, action_date)
         return BlocksPublic.from_domain(action(uow))
 
-    return write.run(operation)
+    return await write.run_async(operation)

@@ -40,7 +40,7 @@ router = APIRouter(prefix="/v1", tags=["cycle"])
     response_model=ReviewResultPublic,
     responses=write_responses(201, 404, 409),
 )
-def create_review_result(
+async def create_review_result(
     code: PartyCode,
     reported_year: ReportedYear,
     body: ReviewResultCreate,
@@ -59,7 +59,7 @@ def create_review_result(
         ensure_party_writer(uow, principal, code)
         return ReviewResultPublic.of(cycle.record_review(uow, result, principal.actor))
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.get("/parties/{code}/inconsistency-flags", responses=READ_PROBLEMS)
@@ -86,7 +86,7 @@ class DocumentFormat(StrEnum):
     response_model=InitialReportSummary,
     responses=write_responses(201, 404, 409),
 )
-def create_initial_report(
+async def create_initial_report(
     code: PartyCode,
     body: InitialReportCreate,
     principal: AdminOrRegistryDep,
@@ -103,7 +103,7 @@ def create_initial_report(
         ensure_party_writer(uow, principal, code)
         return InitialReportSummary.of(cycle.record_initial_report(uow, draft, principal.actor))
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.get("/parties/{code}/initial-reports", responses=READ_PROBLEMS)

@@ -26,7 +26,7 @@ DecisionId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00
     response_model=JcDecisionPublic,
     responses=write_responses(201, 404, 409),
 )
-def create_jc_decision(
+async def create_jc_decision(
     body: JcDecisionCreate, principal: RegistryWriterDep, write: IdempotentWriteDep
 ) -> Response:
     """Record a Joint Committee decision on issuance for the caller's registry (a
@@ -40,7 +40,7 @@ def create_jc_decision(
         services.record_decision(uow, decision, principal.actor)
         return JcDecisionPublic.of(services.decision_of(uow, decision.decision_id))
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.get("/jcm-decisions/{decision_id}", responses=READ_PROBLEMS)

@@ -43,10 +43,12 @@ router = APIRouter(prefix="/v1")
     response_model=PartyPublic,
     responses=write_responses(201, 409),
 )
-def create_party(body: PartyCreate, principal: AdminDep, write: IdempotentWriteDep) -> Response:
+async def create_party(
+    body: PartyCreate, principal: AdminDep, write: IdempotentWriteDep
+) -> Response:
     """Register a Party (ISO 3166-1 alpha-3), optionally with its first NDC period."""
     party = body.to_domain()
-    return write.run(
+    return await write.run_async(
         lambda uow: services.register_party(uow, party, principal.actor),
         lambda _: PartyPublic.from_domain(party),
     )
@@ -74,7 +76,7 @@ def read_party(
     response_model=PartyPublic,
     responses=write_responses(201, 404, 409),
 )
-def declare_ndc(
+async def declare_ndc(
     code: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
     body: NdcDeclarationIn,
     principal: AdminOrRegistryDep,
@@ -93,7 +95,7 @@ def declare_ndc(
         services.declare_ndc(uow, code, body.to_domain(), principal.actor)
         return PartyPublic.from_domain(services.party_of(uow, code))
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.post(
@@ -103,7 +105,7 @@ def declare_ndc(
     response_model=PartyPublic,
     responses=write_responses(201, 404, 409),
 )
-def amend_ndc(
+async def amend_ndc(
     code: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
     body: NdcDeclarationIn,
     principal: AdminOrRegistryDep,
@@ -119,7 +121,7 @@ def amend_ndc(
         reporting.amend_ndc(uow, code, body.to_domain(), principal.actor)
         return PartyPublic.from_domain(services.party_of(uow, code))
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.post(
@@ -129,13 +131,13 @@ def amend_ndc(
     response_model=RegistryPublic,
     responses=write_responses(201, 404, 409),
 )
-def create_registry(
+async def create_registry(
     body: RegistryCreate, principal: AdminDep, write: IdempotentWriteDep
 ) -> Response:
     """Register a Party ITMO registry hosted here, or an external registry this instance
     exchanges with (``hosted: false``)."""
     registry = body.to_domain()
-    return write.run(
+    return await write.run_async(
         lambda uow: services.register_registry(uow, registry, principal.actor),
         lambda _: RegistryPublic.from_domain(registry),
     )
@@ -156,11 +158,11 @@ def list_registries(
     response_model=CooperativeApproachPublic,
     responses=write_responses(201, 404, 409),
 )
-def create_cooperative_approach(
+async def create_cooperative_approach(
     body: CooperativeApproachCreate, principal: AdminDep, write: IdempotentWriteDep
 ) -> Response:
     approach = body.to_domain()
-    return write.run(
+    return await write.run_async(
         lambda uow: services.register_cooperative_approach(uow, approach, principal.actor),
         lambda _: CooperativeApproachPublic.from_domain(approach),
     )
@@ -183,7 +185,7 @@ def list_cooperative_approaches(
     response_model=AccountPublic,
     responses=write_responses(201, 404, 409),
 )
-def create_account(
+async def create_account(
     body: AccountCreate, principal: AdminOrRegistryDep, write: IdempotentWriteDep
 ) -> Response:
     """Open an account in a hosted registry (admin, or that registry's own token)."""
@@ -195,7 +197,7 @@ def create_account(
         services.open_account(uow, account, principal.actor)
         return AccountPublic.from_domain(account)
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.get("/accounts", tags=["accounts"], responses=READ_PROBLEMS)

@@ -118,7 +118,7 @@ def _cached(request: Request, tree_size: int, body: bytes, media_type: str) -> R
     response_model=EmissionsPublic,
     responses=write_responses(201, 404, 409),
 )
-def record_emissions(
+async def record_emissions(
     code: PartyCode,
     body: EmissionsCreate,
     principal: AdminOrRegistryDep,
@@ -142,7 +142,7 @@ def record_emissions(
         )
         return EmissionsPublic(party=code, year=body.year, value=body.value, seq=appended.seq)
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.post(
@@ -151,7 +151,7 @@ def record_emissions(
     response_model=AdaptationContributionPublic,
     responses=write_responses(201, 404, 409),
 )
-def record_adaptation_contribution(
+async def record_adaptation_contribution(
     code: PartyCode,
     body: AdaptationContributionCreate,
     principal: AdminOrRegistryDep,
@@ -182,7 +182,7 @@ def record_adaptation_contribution(
             seq=appended.seq,
         )
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.get(
@@ -212,7 +212,7 @@ def read_regular_information(
     response_model=NdcTargetPublic,
     responses=write_responses(201, 404, 409),
 )
-def record_target(
+async def record_target(
     code: PartyCode,
     body: NdcTargetCreate,
     principal: AdminOrRegistryDep,
@@ -244,7 +244,7 @@ def record_target(
         )
         return NdcTargetPublic(party=code, seq=appended.seq)
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.post(
@@ -253,7 +253,7 @@ def record_target(
     response_model=PolicyChoicePublic,
     responses=write_responses(201, 404, 409),
 )
-def record_policy_choice(
+async def record_policy_choice(
     code: PartyCode,
     body: PolicyChoiceCreate,
     principal: AdminOrRegistryDep,
@@ -280,7 +280,7 @@ def record_policy_choice(
             elapsed_years_inclusive=body.elapsed_years_inclusive,
         )
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 # --- corresponding adjustments and the BTR summary ----------------------------------------------
@@ -438,7 +438,7 @@ def read_aef(
     response_model=SubmissionPublic,
     responses=write_responses(201, 404, 409),
 )
-def create_submission(
+async def create_submission(
     code: PartyCode,
     reported_year: ReportedYear,
     principal: AdminOrRegistryDep,
@@ -462,7 +462,7 @@ def create_submission(
         ]
         return SubmissionPublic.of(recorded[-1])
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.get("/parties/{code}/aef-submissions", responses=READ_PROBLEMS)

@@ -44,7 +44,7 @@ ACTION_RESPONSES = write_responses(201, 404, 409)
     response_model=BlocksPublic,
     responses=ACTION_RESPONSES,
 )
-def create_issuance(
+async def create_issuance(
     body: IssuanceCreate,
     principal: RegistryWriterDep,
     write: IdempotentWriteDep,
@@ -74,7 +74,7 @@ def create_issuance(
             services.issue(uow, issuance, principal.actor, dating=dating)
         )
 
-    return write.run(operation)
+    return await write.run_async(operation)
 
 
 @router.post(
@@ -84,7 +84,7 @@ def create_issuance(
     response_model=BlocksPublic,
     responses=ACTION_RESPONSES,
 )
-def create_transfer(
+async def create_transfer(
     body: TransferCreate,
     principal: RegistryWriterDep,
     write: IdempotentWriteDep,
@@ -97,7 +97,7 @@ def create_transfer(
         body.from_account, body.to_account, body.selection.to_domain(), body.reference
     )
 
-    return move_units(
+    return await move_units(
         write,
         principal,
         body.from_account,
@@ -115,7 +115,7 @@ def create_transfer(
     response_model=BlocksPublic,
     responses=ACTION_RESPONSES,
 )
-def create_acquisition(
+async def create_acquisition(
     body: AcquisitionCreate,
     principal: RegistryWriterDep,
     write: IdempotentWriteDep,
@@ -135,7 +135,7 @@ def create_acquisition(
         reference=body.reference,
     )
 
-    return move_units(
+    return await move_units(
         write,
         principal,
         body.to_account,
@@ -153,7 +153,7 @@ def create_acquisition(
     response_model=BlocksPublic,
     responses=ACTION_RESPONSES,
 )
-def create_use(
+async def create_use(
     body: UseCreate,
     principal: RegistryWriterDep,
     write: IdempotentWriteDep,
@@ -168,7 +168,7 @@ def create_use(
         reference=body.reference,
     )
 
-    return move_units(
+    return await move_units(
         write,
         principal,
         body.from_account,
@@ -186,7 +186,7 @@ def create_use(
     response_model=BlocksPublic,
     responses=ACTION_RESPONSES,
 )
-def create_oimp_use(
+async def create_oimp_use(
     body: OimpUseCreate,
     principal: RegistryWriterDep,
     write: IdempotentWriteDep,
@@ -202,7 +202,7 @@ def create_oimp_use(
         reference=body.reference,
     )
 
-    return move_units(
+    return await move_units(
         write,
         principal,
         body.from_account,
@@ -220,7 +220,7 @@ def create_oimp_use(
     response_model=BlocksPublic,
     responses=ACTION_RESPONSES,
 )
-def create_cancellation(
+async def create_cancellation(
     body: CancellationCreate,
     principal: RegistryWriterDep,
     write: IdempotentWriteDep,
@@ -231,7 +231,7 @@ def create_cancellation(
         body.from_account, body.to_account, body.selection.to_domain(), body.kind, body.reference
     )
 
-    return move_units(
+    return await move_units(
         write,
         principal,
         body.from_account,

@@ -96,7 +96,7 @@ def _public(recorded: RecordedCosignature) -> CosignaturePublic:
     response_model=CosignaturePublic,
     responses=write_responses(201, 409),
 )
-def create_cosignature(
+async def create_cosignature(
     body: CosignatureCreate,
     principal: AdminOrRegistryDep,
     settings: SettingsDep,
@@ -111,7 +111,7 @@ def create_cosignature(
     same line again returns the stored record and appends nothing (no ``A6-Ledger-Seq``); a
     different line by the same key for the same tree size is a 409. Unknown witness keys,
     signatures that do not verify and tree sizes beyond the log are 422."""
-    return write.run(
+    return await write.run_async(
         lambda uow: record_cosignature(
             uow, settings.log_origin, witnesses, body.tree_size, body.signature, principal.actor
         ),
