@@ -58,15 +58,17 @@ START_TIMEOUT = 60.0
 
 # Where a write's time goes: py-spy on the server under 16 clients (not re-measured by each
 # run; reproduce with ``py-spy record --pid <server> --idle --threads --format raw`` during the
-# HTTP round and add up the samples of the batch-writing thread and of the event loop).
+# HTTP round and add up the samples of the batch-writing thread and of the event loop; for
+# the CPU table, ``--gil`` instead of ``--idle``, samples grouped by the frames they pass
+# through, in the table's order).
 CLIENT_NOTE = (
     "Clients: `httpx`, httpx's `AsyncClient` (one keep-alive connection each, all in one "
     "event loop); `raw`, the same requests written as HTTP/1.1 bytes on a keep-alive "
     "asyncio connection and read by their Content-Length. Both run in the benchmark's "
     "process, on the same two cores as the server and the database: httpx spends well over "
-    "a millisecond of CPU per request (the column below), which the baseline's threads, "
-    "calling C drivers, do not pay. The raw client is as lean as the baseline's, so its rows "
-    "are the fair comparison; the httpx rows show what a Python client costs. Workers: "
+    "a millisecond of CPU per request, which the baseline's threads, calling C drivers, do "
+    "not pay (the CPU column). The raw client is as lean as the baseline's, so its rows are "
+    "the fair comparison; the httpx rows show what a Python client costs. Workers: "
     "`a6ledger serve --workers N`, each process with its own group commit, all under the one "
     "append lock. CPU per write: the server's (all its processes), and the client's (the "
     "benchmark process while the round ran), per write."
@@ -118,13 +120,56 @@ idempotency look-up, the entry, its Merkle nodes, its index rows, the idempotenc
 RELEASE, each a round trip, each slow on a loaded machine (about 3 ms: the thread waits for the
 GIL after every reply); the token looked up on a connection of its own per request.
 
-What is left: the batch writer is no longer busy all the time; the event loop (HTTP parsing,
-FastAPI, pydantic) and the benchmark's own 16 clients share the two cores with PostgreSQL.
-The remaining PostgreSQL gap is CPU for the HTTP layer of one Python process, not the append
-lock: the baseline's 16 threads do no HTTP and hold the lock for 3 statements and a commit,
-in parallel with the other threads' round trips. Worker processes (`serve --workers N`, each
-with its own group commit, all under the one advisory lock) would spread the HTTP work over
-cores; not measured here, on a machine with none to spare.
+What was left then: the batch writer no longer busy all the time, and the event loop (HTTP
+parsing, FastAPI, pydantic) and the benchmark's own clients sharing the two cores with the
+database.
+
+**Where a request's CPU goes, 2026-12-07 09:50 and 10:40 UTC** (py-spy `--gil`: samples of
+the thread holding the GIL, so CPU of the Python process, not waits; 16 clients, 12 s per
+profile, load average 3-7 on the 2-core machine shared with other work, so shares move by a
+few points between runs; "before" with the httpx client, "after" with the raw one, which
+changes nothing on the server's side; share of the server's samples):
+
+| | SQLite before | SQLite after | PostgreSQL before | PostgreSQL after |
+|---|---|---|---|---|
+| batch: the route's checks (Party, registries: read once per batch) | 9 % | 7 % | 12 % | 8 % |
+| batch: the entry appended (domain, buffered rows, executemany) | 10 % | 8 % | 16 % | 11 % |
+| batch: token and key reads, response body and record, COMMIT | 5 % | 6 % | 9 % | 8 % |
+| hand-off to a thread of the pool and back (anyio, its queue, wake-ups) | 9 % | 0 % | 7 % | 0 % |
+| FastAPI: dependencies (auth, permit, key header), route match | 26 % | 34 % | 24 % | 29 % |
+| pydantic (body, parameters) | 4 % | 3 % | 3 % | 2 % |
+| request body and fingerprint, bearer check, access log, metrics | 7 % | 10 % | 7 % | 8 % |
+| ASGI plumbing: middleware frames, exception, exit-stack wrappers | 18 % | 15 % | 13 % | 13 % |
+| uvicorn h11: parsing, response send (socket write), event loop | 12 % | 17 % | 11 % | 19 % |
+
+Before, the server spent (on a quieter machine, load 2-4) 2.4-3.0 ms of CPU per write; the
+httpx client another 1.3-2.0 ms in the benchmark's process. What changed:
+
+- the benchmark's lean client (above): 0.1 ms per write instead of httpx's 1.3-2.0 ms, leaving
+  that CPU to the server and the database, as the baseline's threads do;
+- write routes are `async` and await their group commit (`GroupCommit.submit_async`): the
+  batch is written by the group commit's writer thread and the event loop is woken once per
+  batch, where each request held a thread of the pool (the hand-off row: 7-9 % to 0);
+  2.37 -> 2.11 ms per write, 10 rounds interleaved A/B;
+- uvloop, uvicorn's own choice of event loop when installed: 2.08 -> 1.83 ms, 6 rounds A/B.
+
+Measured and not taken: httptools for HTTP parsing, 1.98 -> 1.73 ms (the header deadline, the
+connection cap and the header-size limit of `app/server.py` are built on the h11 protocol and
+would have to be ported first). Already lean: the middleware is pure ASGI (no
+BaseHTTPMiddleware), write responses are serialized once (the route returns a `Response`, so
+FastAPI does not validate a `response_model` again), SQLAlchemy's compiled cache is hit, rows
+go out in one executemany per table, the token is verified from a 60 s cache.
+
+What is left: about 1.7-2 ms of CPU per write in one Python process, two thirds of it the
+HTTP layer (FastAPI's dependency resolution and routing, ASGI frames, h11), a third the batch's
+own work; the PostgreSQL baseline spends 0.3-0.4 ms per row in C drivers. One process's event
+loop therefore answers a few hundred writes a second at best on this machine, whatever the
+database allows; reaching 1.0x PostgreSQL's serialized chain append would need a fraction of
+the HTTP layer's cost per request (no per-request dependency graph, a C HTTP parser) or more
+cores: `--workers 2` spreads the HTTP work over two processes, each with its own batches
+under the one append lock; on 2 cores shared with the database, the client and other work it
+gains only what the cores have to spare (its rows: from below one worker to a third above it
+between runs on this machine).
 """
 
 
