@@ -124,52 +124,58 @@ What was left then: the batch writer no longer busy all the time, and the event 
 parsing, FastAPI, pydantic) and the benchmark's own clients sharing the two cores with the
 database.
 
-**Where a request's CPU goes, 2026-12-07 09:50 and 10:40 UTC** (py-spy `--gil`: samples of
+**Where a request's CPU goes, 2026-12-07 09:50 and 10:20 UTC** (py-spy `--gil`: samples of
 the thread holding the GIL, so CPU of the Python process, not waits; 16 clients, 12 s per
-profile, load average 3-7 on the 2-core machine shared with other work, so shares move by a
-few points between runs; "before" with the httpx client, "after" with the raw one, which
-changes nothing on the server's side; share of the server's samples):
+profile, load average 3-4 on the 2-core machine shared with other work, so shares move by a
+few points between runs; "before" with the httpx client, "after" (all three changes below)
+with the raw one, which changes nothing on the server's side; share of the server's samples,
+of a smaller total after):
 
 | | SQLite before | SQLite after | PostgreSQL before | PostgreSQL after |
 |---|---|---|---|---|
-| batch: the route's checks (Party, registries: read once per batch) | 9 % | 7 % | 12 % | 8 % |
-| batch: the entry appended (domain, buffered rows, executemany) | 10 % | 8 % | 16 % | 11 % |
-| batch: token and key reads, response body and record, COMMIT | 5 % | 6 % | 9 % | 8 % |
+| server CPU per write while profiled | 3.2-4.3 ms | 2.0-2.1 ms | 3.1-3.5 ms | 1.9-2.4 ms |
+| batch: the route's checks (Party, registries: read once per batch) | 9 % | 12 % | 12 % | 10 % |
+| batch: the entry appended (domain, buffered rows, executemany) | 10 % | 10 % | 16 % | 22 % |
+| batch: token and key reads, response body and record, COMMIT | 5 % | 10 % | 9 % | 5 % |
 | hand-off to a thread of the pool and back (anyio, its queue, wake-ups) | 9 % | 0 % | 7 % | 0 % |
-| FastAPI: dependencies (auth, permit, key header), route match | 26 % | 34 % | 24 % | 29 % |
-| pydantic (body, parameters) | 4 % | 3 % | 3 % | 2 % |
-| request body and fingerprint, bearer check, access log, metrics | 7 % | 10 % | 7 % | 8 % |
-| ASGI plumbing: middleware frames, exception, exit-stack wrappers | 18 % | 15 % | 13 % | 13 % |
-| uvicorn h11: parsing, response send (socket write), event loop | 12 % | 17 % | 11 % | 19 % |
+| FastAPI: dependencies (auth, permit, key header), route match | 26 % | 28 % | 24 % | 28 % |
+| pydantic (body, parameters) | 4 % | 4 % | 3 % | 4 % |
+| request body and fingerprint, bearer check, access log, metrics | 7 % | 10 % | 7 % | 7 % |
+| ASGI plumbing: middleware frames, exception, exit-stack wrappers | 18 % | 14 % | 13 % | 14 % |
+| uvicorn: parsing, response send (socket write), event loop | 12 % | 12 % | 11 % | 10 % |
 
-Before, the server spent (on a quieter machine, load 2-4) 2.4-3.0 ms of CPU per write; the
-httpx client another 1.3-2.0 ms in the benchmark's process. What changed:
+Before, the server spent (load 2-3, not profiled) 2.4-3.0 ms of CPU per write on SQLite and
+3.3-4.1 ms on PostgreSQL; the httpx client another 1.3-2.3 ms in the benchmark's process.
+What changed:
 
-- the benchmark's lean client (above): 0.1 ms per write instead of httpx's 1.3-2.0 ms, leaving
+- the benchmark's lean client (above): 0.1 ms per write instead of httpx's 1.3-2.3 ms, leaving
   that CPU to the server and the database, as the baseline's threads do;
 - write routes are `async` and await their group commit (`GroupCommit.submit_async`): the
   batch is written by the group commit's writer thread and the event loop is woken once per
   batch, where each request held a thread of the pool (the hand-off row: 7-9 % to 0);
   2.37 -> 2.11 ms per write, 10 rounds interleaved A/B;
-- uvloop, uvicorn's own choice of event loop when installed: 2.08 -> 1.83 ms, 6 rounds A/B.
+- uvloop, uvicorn's own choice of event loop when installed: 2.08 -> 1.83 ms, 6 rounds A/B;
+- httptools, uvicorn's C parser, with the server's header deadline, connection cap and
+  header-size limit ported to it (`app/server.py`): 2.16 -> 2.04 ms on SQLite, 2.50 -> 2.33 ms
+  on PostgreSQL, 10 and 6 rounds A/B (on plain httptools, without the limits, 12 %).
 
-Measured and not taken: httptools for HTTP parsing, 1.98 -> 1.73 ms (the header deadline, the
-connection cap and the header-size limit of `app/server.py` are built on the h11 protocol and
-would have to be ported first). Already lean: the middleware is pure ASGI (no
-BaseHTTPMiddleware), write responses are serialized once (the route returns a `Response`, so
-FastAPI does not validate a `response_model` again), SQLAlchemy's compiled cache is hit, rows
-go out in one executemany per table, the token is verified from a 60 s cache.
+The rounds of each A/B ran on the machine loaded by other work (load 4-6), which inflates
+every figure alike. Already lean: the middleware is pure ASGI (no BaseHTTPMiddleware), write
+responses are serialized once (the route returns a `Response`, so FastAPI does not validate a
+`response_model` again), SQLAlchemy's compiled cache is hit, rows go out in one executemany
+per table, the token is verified from a 60 s cache.
 
-What is left: about 1.7-2 ms of CPU per write in one Python process, two thirds of it the
-HTTP layer (FastAPI's dependency resolution and routing, ASGI frames, h11), a third the batch's
-own work; the PostgreSQL baseline spends 0.3-0.4 ms per row in C drivers. One process's event
-loop therefore answers a few hundred writes a second at best on this machine, whatever the
-database allows; reaching 1.0x PostgreSQL's serialized chain append would need a fraction of
-the HTTP layer's cost per request (no per-request dependency graph, a C HTTP parser) or more
-cores: `--workers 2` spreads the HTTP work over two processes, each with its own batches
-under the one append lock; on 2 cores shared with the database, the client and other work it
-gains only what the cores have to spare (its rows: from below one worker to a third above it
-between runs on this machine).
+What is left: about 2 ms of CPU per write in one Python process, over half of it the HTTP
+layer (FastAPI's dependency resolution and routing: the route is matched against the routes
+before it one by one, then a graph of nine dependencies is solved; ASGI frames), a third the
+batch's own work; the PostgreSQL baseline spends 0.3-0.5 ms per row in C drivers. One
+process's event loop therefore answers a few hundred writes a second at best on this machine,
+whatever the database allows. Reaching 1.0x PostgreSQL's serialized chain append would need a
+fraction of the HTTP layer's cost per request (no per-request dependency graph, no
+route-by-route matching) or more cores: `--workers 2` spreads the HTTP work over two
+processes, each with its own batches under the one append lock; on 2 cores shared with the
+database, the client and other work it gains only what the cores have to spare (its rows: from
+below one worker to a third above it between runs on this machine).
 """
 
 
