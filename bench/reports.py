@@ -239,7 +239,6 @@ TITLE = "Reports"
 DEFAULTS = {"small": "1000", "large": "100000", "own": "100", "repeat": "3"}
 SMOKE = {"small": "60", "large": "90", "own": "5", "repeat": "1"}
 
-# ruff: noqa: E501 - NOTES holds Markdown tables; their rows stay whole.
 # The analysis written with the 2026-12-07 measurement; each run adds its own table below it.
 NOTES = """
 Issue 15's target: a Party's adjustments, BTR summary and AEF JSON/xlsx in a registry of 100k

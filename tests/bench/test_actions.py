@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import actions
+from bench.cache import copy_to_postgresql
 from ledger.adapters.sql.db import create_ledger_engine
 from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
 from ledger.adapters.sql.verify import verify_database
@@ -28,7 +29,7 @@ def test_a_built_history_is_one_verify_db_accepts(
     finally:
         built.dispose()
     if backend == "postgresql":
-        actions.copy_to_postgresql(source, database_url)
+        copy_to_postgresql(source, database_url)
         url = database_url
     else:
         url = f"sqlite:///{source}"
