@@ -236,7 +236,7 @@ def sizes_table(registries: Sequence[Registry], built: Sequence[float]) -> list[
 
 
 TITLE = "Reports"
-DEFAULTS = {"small": "1000", "large": "100000", "own": "100", "repeat": "3"}
+DEFAULTS = {"small": "1000", "large": "100000", "own": "100", "repeat": "5"}
 SMOKE = {"small": "60", "large": "90", "own": "5", "repeat": "1"}
 
 # The analysis written with the 2026-12-07 measurement; each run adds its own table below it.
@@ -259,7 +259,7 @@ random histories, both databases).
 scenario, then 100 first transfers from Thailand to Japan with their acquisitions and a use of
 Japan's after every fifth: 122 entries name Japan, ~220 entries are read with its accounts) and
 different amounts of other activity (Thailand moving one whole block between its own accounts,
-one `itmo.transfer` per action, interleaved with Japan's). Fastest of 3 runs each, the two
+one `itmo.transfer` per action, interleaved with Japan's). Fastest of 5 runs each, the two
 registries interleaved.
 
 **How the registries were built.** Through the service layer on SQLite: the demo, Japan's
