@@ -13,13 +13,13 @@ service layer, then the history actions as a JSON Lines file imported by ``run_i
 bulk path (``a6ledger import``'s path: every row through the same use case as the HTTP route,
 every rule applied), on SQLite. The SQLite ledger is kept in a cache directory
 (``A6LEDGER_BENCH_CACHE``, default ``~/.cache/a6ledger-bench``), keyed by the source of the code
-that builds it (this module's building functions, ``ledger/``, ``app/``, the migrations), so a
-change to any of them builds it again. PostgreSQL gets the same rows: every table of the cached
-SQLite ledger copied with ``COPY`` into a migrated database, in a service write transaction (the
-chain-link, overlap and guard triggers firing per row), kept as a template database
-``a6bench_actions_<size>_<key>``; each run measures on a fresh copy of it. ``verify-db`` accepts
-both (``tests/bench/test_actions.py``). The measured actions then run through the normal service
-path, one unit of work each.
+that builds it (this module's building functions, ``ledger/``, the modules of ``app/`` that read
+an import file, the migrations), so a change to any of them builds it again. PostgreSQL gets the
+same rows: every table of the cached SQLite ledger copied with ``COPY`` into a migrated
+database, in a service write transaction (the chain-link, overlap and guard triggers firing per
+row), kept as a template database ``a6bench_actions_<size>_<key>``; each run measures on a fresh
+copy of it. ``verify-db`` accepts both (``tests/bench/test_actions.py``). The measured actions
+then run through the normal service path, one unit of work each.
 
 Parameters: ``history`` (two sizes, in actions), ``samples`` (actions of each kind measured at
 each size).
@@ -241,8 +241,9 @@ def section(bench: Bench) -> str:
         "JSON Lines file imported by `run_import` on the bulk path: every row through the same "
         "use case as the HTTP route, every rule applied. That ledger is built on SQLite and kept "
         "in the bench cache (`A6LEDGER_BENCH_CACHE`, default `~/.cache/a6ledger-bench`), keyed "
-        "by the source of the functions that build it, of `ledger/`, `app/` and the migrations, "
-        "so any change to them builds it again; PostgreSQL gets a copy of every table of it by "
+        "by the source of the functions that build it, of `ledger/`, of the modules of `app/` "
+        "that read an import file and of the migrations, so any change to them builds it "
+        "again; PostgreSQL gets a copy of every table of it by "
         "`COPY` (triggers firing) kept as a template database, and each run measures on a "
         "fresh copy. `verify-db` accepts both (`tests/bench/test_actions.py`, at small sizes). "
         "The measured transfers and uses themselves run through the normal service path, one "

@@ -4,9 +4,9 @@ builds them.
 A cached ledger is a SQLite file in :func:`cache_dir` (``A6LEDGER_BENCH_CACHE``, default
 ``~/.cache/a6ledger-bench``) whose name holds :func:`source_key`: a digest of the source of the
 functions that build it and of everything they run (``ledger/``, ``app/``, the migrations), so
-any change to that code builds it again. PostgreSQL gets the same rows by
-:func:`copy_to_postgresql`, kept as a template database (:func:`postgresql_copy`); each run
-measures on a fresh copy of it.
+any change to that code builds it again (``app/``'s server and routes build no history and are
+left out). PostgreSQL gets the same rows by :func:`copy_to_postgresql`, kept as a template
+database (:func:`postgresql_copy`); each run measures on a fresh copy of it.
 """
 
 from __future__ import annotations
@@ -33,16 +33,23 @@ def cache_dir() -> Path:
     return Path(os.environ.get("A6LEDGER_BENCH_CACHE", Path.home() / ".cache" / "a6ledger-bench"))
 
 
+IMPORT_PATH = ("__init__.py", "imports.py", "problems.py", "schemas_reports.py")
+"""The modules of ``app/`` an import file is read by (with ``app/schemas/``), and all that
+they import of ``app/``: the HTTP server and routes build no history."""
+
+
 def source_key(*functions: Callable[..., Any]) -> str:
-    """A digest of the source of ``functions``, of ``ledger/`` and ``app/`` (the use cases,
-    the import path, the adapters) and of the migrations."""
+    """A digest of the source of ``functions``, of ``ledger/`` (the use cases, the import
+    path, the adapters), of the modules of ``app/`` that read an import file and of the
+    migrations."""
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for function in functions:
         digest.update(inspect.getsource(function).encode())
     for path in [
         *sorted((root / "ledger").rglob("*.py")),
-        *sorted((root / "app").rglob("*.py")),
+        *(root / "app" / name for name in IMPORT_PATH),
+        *sorted((root / "app" / "schemas").glob("*.py")),
         *sorted((root / "migrations" / "versions").glob("*.py")),
     ]:
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())

@@ -269,8 +269,8 @@ recording those two entries' payloads again with `record_entry`, the one append 
 chain, Merkle nodes, the projection and the entry index written as for any action), which skips
 only the rule checks, already passed by the same move. Each registry is built once and kept in
 the bench cache (`A6LEDGER_BENCH_CACHE`, default `~/.cache/a6ledger-bench`), keyed by the source
-of the building code, `ledger/`, `app/` and the migrations (`bench/cache.py`), so any change to
-them builds it again; the table below says what this run built and how long it took.
+of the building code, `ledger/` and the migrations (`bench/cache.py`), so any change to them
+builds it again; the table below says what this run built and how long it took.
 PostgreSQL is measured on a copy of the same rows (every table by `COPY` in a service write
 transaction, the triggers firing; kept as a template database). The reports themselves run
 through the normal service path, in a read unit of work. The scan of every entry (the path
