@@ -135,3 +135,32 @@ def test_a_history_of_issuances_stores_the_same_rows_by_both_paths(
     load = both_paths(*ledgers, batch=120)
     load(history(230))
     assert_same_ledger(*ledgers)
+
+
+def test_text_that_copy_escapes_stores_the_same_rows_by_both_paths(
+    ledgers: tuple[SqlStorage, SqlStorage],
+) -> None:
+    """Names holding what COPY's text format escapes (a backslash; ``\\N``, which COPY reads as
+    NULL unescaped; ``\\.``, its end of data) and characters outside the Basic Multilingual Plane,
+    in a batch of more than ``COPY_FROM`` accounts: stored as the row-by-row path stores them
+    (names hold no control characters: the request schema refuses them)."""
+    nasty = ("back\\slash", "\\N", "\\.", "emoji \U0001f600", "é", 'quote" |')
+    accounts = [
+        {
+            "action": "account",
+            "body": {
+                "account_id": f"THA01-X{index:02}",
+                "registry_id": "THA01",
+                "account_type": "holding",
+                "name": nasty[index % len(nasty)],
+            },
+        }
+        for index in range(40)
+    ]
+    load = both_paths(*ledgers, batch=120)
+    load(example() + lines(*accounts))
+    assert_same_ledger(*ledgers)
+    with ledgers[0].unit_of_work(write=False) as uow:
+        account = uow.projection.get_account("THA01-X02")
+        assert account is not None
+        assert account.name == "\\."
