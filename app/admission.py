@@ -243,17 +243,14 @@ async def refuse_throttled_callers(request: Request) -> None:
         raise AuthenticationThrottled(retry_after)
 
 
-async def database_permit(request: Request) -> AsyncIterator[None]:
-    """One database permit for the rest of the request (see :class:`DatabaseAdmission`)."""
+async def get_storage(request: Request) -> AsyncIterator[Storage]:
+    """The service's storage, for a request that holds one database permit for the rest of
+    the request (see :class:`DatabaseAdmission`). One dependency, not a permit dependency
+    under a storage one: each level of the dependency graph costs every request CPU."""
     admission: DatabaseAdmission = request.app.state.db_admission
-    async with admission.permit():
-        yield
-
-
-async def get_storage(request: Request, _: Annotated[None, Depends(database_permit)]) -> Storage:
-    """The service's storage, for a request that holds a database permit."""
     storage: Storage = request.app.state.storage
-    return storage
+    async with admission.permit():
+        yield storage
 
 
 StorageDep = Annotated[Storage, Depends(get_storage)]

@@ -61,6 +61,7 @@ __all__ = [
     "get_caller",
     "get_principal",
     "invalid_token",
+    "principal_of",
     "require_roles",
 ]
 
@@ -264,6 +265,11 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 
 async def get_principal(caller: CallerDep) -> Principal:
     """The caller, from ``Authorization: Bearer <token>``; 401 when missing, invalid or revoked."""
+    return principal_of(caller)
+
+
+def principal_of(caller: Caller) -> Principal:
+    """:func:`get_principal` as a plain function (for dependencies that take the caller)."""
     if not caller.presented:
         raise _unauthenticated("a bearer token is required", None)
     if caller.principal is None:
@@ -274,12 +280,14 @@ async def get_principal(caller: CallerDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+def require_roles(*roles: Role) -> Callable[[Caller], Awaitable[Principal]]:
     """A dependency that lets only the given roles through (403 otherwise)."""
     allowed = frozenset(roles)
     names = ", ".join(role.value for role in roles)
 
-    async def dependency(principal: PrincipalDep) -> Principal:
+    # On the caller directly, not on PrincipalDep: one level less to solve per request.
+    async def dependency(caller: CallerDep) -> Principal:
+        principal = principal_of(caller)
         if principal.role not in allowed:
             raise HttpProblem(
                 403,

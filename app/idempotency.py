@@ -47,13 +47,13 @@ from pydantic import BaseModel
 
 from app.admission import client_address, throttle_of
 from app.auth import (
+    CallerDep,
     InvalidToken,
     Principal,
-    PrincipalDep,
     checks_token_revocation,
     invalid_token,
+    principal_of,
 )
-from app.deps import StorageDep
 from app.group_commit import Batch, GroupCommit
 from app.metrics import ServiceMetrics
 from app.problems import problem_responses
@@ -384,11 +384,12 @@ IdempotencyKey = Annotated[
 
 @checks_token_revocation
 async def get_idempotent_write(
-    request: Request,
-    principal: PrincipalDep,
-    _permit: StorageDep,  # held while the write is queued and written
-    idempotency_key: IdempotencyKey = None,
+    request: Request, caller: CallerDep, idempotency_key: IdempotencyKey = None
 ) -> IdempotentWrite:
+    """The caller's write. ``CallerDep``, not ``PrincipalDep`` and ``StorageDep``: the caller's
+    dependencies hold the database permit (kept while the write is queued and written), and
+    every dependency declared here is solved again (its sub-dependencies walked) per request."""
+    principal = principal_of(caller)
     body = await request.body()
     route = request.scope.get("route")
     default_status = getattr(route, "status_code", None) or 200

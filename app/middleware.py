@@ -82,6 +82,20 @@ class BodiesBusy(RetryLater):
         )
 
 
+_READ_HEADERS = frozenset((b"x-request-id", b"content-length", b"transfer-encoding"))
+
+
+def _read_headers(scope: Scope) -> dict[str, str]:
+    """The request headers the middleware reads (the last of each name, as a dict of all of
+    them would give): decoding every header of every request costs more."""
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        name = name.lower()
+        if name in _READ_HEADERS:
+            headers[name.decode("latin-1")] = value.decode("latin-1")
+    return headers
+
+
 class RequestContextMiddleware:
     """Assigns ``X-Request-ID``, logs one JSON line per request, answers an unhandled
     exception with a 500 problem, and bounds request bodies (module docstring)."""
@@ -104,7 +118,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _read_headers(scope)
         request_id = headers.get("x-request-id") or uuid.uuid4().hex
         if len(request_id) > 128 or not request_id.isprintable():
             request_id = uuid.uuid4().hex
