@@ -99,16 +99,7 @@ def build(url: str, actions: int) -> None:
     upgrade_to_head(url)
     storage = SqlStorage.open(url)
     try:
-        with storage.unit_of_work(write=True) as uow:
-            load_demo(uow)
-            authorization = replace(
-                thai_ndc_authorization(), authorization_id="THA-JCM-2025-900", quantity=10**9
-            )
-            services.record_authorization(uow, authorization, ACTOR)
-            attributes = solar("THA01", "THA", "CA0001", 2022)
-            share = services.IssuanceShare("THA01-GOV", 10**8, authorization.authorization_id)
-            services.issue(uow, services.Issuance("THA01", attributes, (share,)), ACTOR)
-            uow.commit()
+        seed(storage)
         plan = plan_file(history_file(actions), ImportFormat.JSONL, end_of_period_btr_after=2)
         report = run_import(storage, plan, ACTOR, batch_size=IMPORT_BATCH, bulk=True)
         if report.applied != len(plan.rows):
@@ -117,10 +108,25 @@ def build(url: str, actions: int) -> None:
         storage.dispose()
 
 
+def seed(storage: SqlStorage) -> None:
+    """What the history actions start from, in a migrated empty ledger: the demo scenario,
+    an authorization and one issuance of 10^8 units to Thailand's account."""
+    with storage.unit_of_work(write=True) as uow:
+        load_demo(uow)
+        authorization = replace(
+            thai_ndc_authorization(), authorization_id="THA-JCM-2025-900", quantity=10**9
+        )
+        services.record_authorization(uow, authorization, ACTOR)
+        attributes = solar("THA01", "THA", "CA0001", 2022)
+        share = services.IssuanceShare("THA01-GOV", 10**8, authorization.authorization_id)
+        services.issue(uow, services.Issuance("THA01", attributes, (share,)), ACTOR)
+        uow.commit()
+
+
 def history_key() -> str:
     """What a cached history depends on: the functions that build it, ``ledger/``, ``app/``
     and the migrations (:func:`bench.cache.source_key`)."""
-    return source_key(history_file, build, build_sqlite, copy_to_postgresql)
+    return source_key(history_file, seed, build, build_sqlite, copy_to_postgresql)
 
 
 def build_sqlite(path: Path, actions: int) -> float:

@@ -15,6 +15,9 @@ before every 100 of them. The rows cite no Joint Committee decision (see the not
   (the database server's time is part of both). Target: >= 0.25 on PostgreSQL.
 - **Row by row** (the reference path, ``run_import(..., bulk=False)``, what every import did
   before the bulk path): the smallest history of ``reference`` rows, for the speed-up.
+- **A history of transfers**: ``bench.actions``'s history (``transfers`` partial transfers out
+  of one issued block, every fourth followed by a use) after its seed, imported by both paths
+  into fresh databases: what the bulk path does when most rows take units out of held blocks.
 - **Into a big log**: a history of ``file`` rows imported into a database whose log already
   holds each of ``log_sizes`` entries (``bench.bulk_log``'s synthetic entries; on PostgreSQL the
   same rows, copied in with ``COPY``). Target: the rate at the largest log within 20 % of the
@@ -190,6 +193,52 @@ def _import(url: str, size: int, batch: int, *, bulk: bool) -> tuple[float, list
     finally:
         storage.dispose()
     return imported, rows
+
+
+def measure_transfers(url: str, actions: int, batch: int, *, bulk: bool) -> tuple[int, float]:
+    """Import the transfer-heavy history of ``bench.actions`` (``actions`` partial transfers
+    out of one issued block, every fourth followed by a use) into the empty database ``url``
+    after its seed (``bench.actions.seed``): rows imported and wall seconds."""
+    from app.imports import plan_file
+    from bench.actions import history_file, seed
+    from ledger.adapters.import_files import ImportFormat
+    from ledger.adapters.sql.migrations import upgrade_to_head
+    from ledger.adapters.sql.uow import SqlStorage
+    from ledger.imports import run_import
+
+    upgrade_to_head(url)
+    plan = plan_file(history_file(actions), ImportFormat.JSONL, end_of_period_btr_after=2)
+    storage = SqlStorage.open(url)
+    try:
+        seed(storage)
+        started = time.perf_counter()
+        report = run_import(storage, plan, ACTOR, batch_size=batch, bulk=bulk)
+        seconds = time.perf_counter() - started
+    finally:
+        storage.dispose()
+    if report.applied != len(plan.rows):
+        raise SystemExit(f"imported {report.applied} of {len(plan.rows)} rows")
+    return len(plan.rows), seconds
+
+
+def transfers_report(transfers: dict[tuple[str, bool], tuple[int, float]]) -> str:
+    """Rows per second of the transfer-heavy history by both paths, and the speed-up."""
+    rows = []
+    for backend in sorted({backend for backend, _bulk in transfers}):
+        if (backend, True) not in transfers or (backend, False) not in transfers:
+            continue
+        count, bulk_seconds = transfers[(backend, True)]
+        _count, row_seconds = transfers[(backend, False)]
+        rows.append(
+            (
+                backend,
+                f"{count:,}",
+                f"{count / row_seconds:,.0f} /s",
+                f"{count / bulk_seconds:,.0f} /s",
+                f"**{row_seconds / bulk_seconds:.1f}x**",
+            )
+        )
+    return table(("database", "rows", "row by row", "bulk path", "speed-up"), rows)
 
 
 def _bulk_load(url: str, rows: list[tuple[int, bytes]]) -> float:
@@ -425,6 +474,7 @@ DEFAULTS = {
     "log_sizes": "100000,1000000",
     "file": "3000",
     "rounds": "2",
+    "transfers": "400",
 }
 SMOKE = {
     "sizes": "30,60",
@@ -433,6 +483,7 @@ SMOKE = {
     "log_sizes": "50,100",
     "file": "20",
     "rounds": "1",
+    "transfers": "8",
 }
 
 # Measured on 2026-12-07 (cProfile of run_import, 2,000 issuance rows, batches of 500, on a
@@ -449,11 +500,16 @@ writes are held in their last state, bound to the entry that last wrote them, an
 end of the batch: one statement per table (updates, then inserts, so the overlap trigger never
 sees two active blocks overlap), block events after the blocks, each table's `projection_count`
 once; on PostgreSQL the inserts of entries, Merkle nodes, entry tags, blocks and block events go
-in as `COPY` (the triggers fire per row). A question the held state cannot answer (the blocks an
-account holds, blocks overlapping a range: transfers, uses, AEF Table 3 rows) sends the held rows
-first and asks the database as before. One batch is one transaction; a batch the bulk path stops
-on (a refused row, a value the database refuses) is rolled back and written again row by row,
-which stops at the refused row naming row and rule exactly as before; dry runs are unchanged.
+in as `COPY` (the triggers fire per row). The blocks an account holds that a transfer, a use or a
+cancellation takes units from are the stored ones, read once per batch and selection (between
+two sends of the held rows) and kept, without those the batch rewrote, merged in selection
+order with the batch's own held blocks: the same blocks in the same order as the database
+would answer, without sending anything. Another question the held state cannot answer (all the
+blocks an account holds, blocks overlapping a range: acquisitions from another registry, AEF
+Table 3 rows) sends the held rows first and asks the database as before. One batch is one
+transaction; a batch the bulk path stops on (a refused row, a value the database refuses) is
+rolled back and written again row by row, which stops at the refused row naming row and rule
+exactly as before; dry runs are unchanged.
 `tests/integration/test_import_bulk.py` imports the same files (every action of a JSON Lines
 file, the three Parties' AEF Table 3 files, this benchmark's history) by both paths on both
 databases and finds every table equal byte for byte (entries, Merkle nodes, entry index, block
@@ -522,6 +578,7 @@ def section(bench: Bench) -> str:
     results: dict[tuple[str, int], dict[str, float]] = {}
     reference: dict[str, tuple[int, float]] = {}
     on_log: dict[tuple[str, int], float] = {}
+    transfers: dict[tuple[str, bool], tuple[int, float]] = {}
     batch = int(bench.param("batch"))
     for backend in bench.backends():
         for size in sorted(bench.ints("sizes")):
@@ -531,6 +588,11 @@ def section(bench: Bench) -> str:
         with bench.database(backend) as url:
             r = measure(url, size, batch, bulk=False)
         reference[backend] = (size, r["entries"] / r["import"])
+        for bulk in (False, True):
+            with bench.database(backend) as url:
+                transfers[(backend, bulk)] = measure_transfers(
+                    url, int(bench.param("transfers")), batch, bulk=bulk
+                )
         for _round in range(int(bench.param("rounds"))):  # interleaved; the best of each
             for log_size in sorted(bench.ints("log_sizes")):
                 rate = measure_on_log(bench, backend, log_size, int(bench.param("file")), batch)
@@ -545,6 +607,11 @@ def section(bench: Bench) -> str:
         + "\n\n**The bulk path against the row-by-row path** (the same use cases and rules; "
         "what every import did before), entries per second:\n\n"
         + reference_report(reference, results)
+        + "\n\n**A history of transfers** (the history of `bench.actions`: "
+        f"{int(bench.param('transfers')):,} partial transfers out of one issued block, every "
+        "fourth followed by a use, after that module's seed), rows per second by both paths:"
+        "\n\n"
+        + transfers_report(transfers)
         + "\n\n**Into a log that already holds many entries** (the history of "
         f"{int(bench.param('file')):,} issuances into a database whose log holds the synthetic "
         "entries of `bench.bulk_log`):\n\n"

@@ -55,3 +55,18 @@ def test_the_row_path_and_an_import_into_a_built_log_run(
     assert "into a log of 9 entries / into one of 5" in imports.log_report(
         {("sqlite", size): rate for size, rate in rates.items()}, 3
     )
+
+
+def test_the_transfer_history_imports_whole_by_both_paths(
+    backend: str, database_factory: DatabaseFactory
+) -> None:
+    transfers = {}
+    for bulk in (False, True):
+        url = database_factory.create()
+        try:
+            transfers[(backend, bulk)] = imports.measure_transfers(url, 8, batch=3, bulk=bulk)
+        finally:
+            database_factory.drop(url)
+    # 8 transfers, a use after every fourth.
+    assert [rows for rows, _seconds in transfers.values()] == [10, 10]
+    assert f"| {backend} | 10 |" in imports.transfers_report(transfers)

@@ -19,7 +19,13 @@ from memory instead:
   each table's ``projection_count`` row once, bound to the entry of its last insert. The stored
   result is, row for row and byte for byte, what the row-by-row path writes
   (``tests/integration/test_import_bulk.py``);
-- **anything else** (the lists of blocks an account holds, the blocks overlapping a range, the
+- **the blocks an account holds that match a selection** (``held_blocks_for``, what a
+  transfer, a use or a cancellation takes its units from): the stored blocks, as of the last
+  time the held rows were sent, streamed in selection order by the stored projection without
+  the blocks the batch wrote since, merged in that order with the blocks the batch wrote since
+  that the account holds and the selection matches: the same blocks in the same order as the
+  stored projection answers once every held row is sent, without sending them;
+- **anything else** (all the blocks an account holds, the blocks overlapping a range, the
   history of a serial, the lists of records): the held rows are sent first, then the question
   is asked of the stored projection (:class:`~ledger.adapters.sql.projection.SqlProjection`),
   which answers it as for a single action.
@@ -34,6 +40,7 @@ rows, and the caller rolls the transaction back.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -91,6 +98,7 @@ from ledger.registry.model import (
     UnitSelection,
 )
 from ledger.registry.projection import Binding, BlockEvent, BlockKey, block_key
+from ledger.registry.rules import selection_order
 
 if TYPE_CHECKING:
     from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
@@ -150,6 +158,11 @@ class SqlBatchProjection:
         self._authorized: dict[str, int] = {}  # stored units under an authorization, once read
         self._authorized_delta: dict[str, int] = {}  # the batch's change since the last flush
         self._submitted: dict[tuple[str, int], list[str]] = {}
+        # Blocks written since the last flush that an account holds (active, not retired), by
+        # account: what the stored projection does not know yet of ``held_blocks_for``.
+        self._held_since_flush: dict[str, dict[int, UnitBlock]] = {}
+        # The stored held blocks read for an account and selection attributes, until a flush.
+        self._stored_held: dict[tuple[Any, ...], _Replay] = {}
 
     # --- binding -----------------------------------------------------------------------------
 
@@ -197,6 +210,8 @@ class SqlBatchProjection:
             self._events = []
         self._held.clear()
         self._inserted.clear()
+        self._held_since_flush.clear()
+        self._stored_held.clear()
         for authorization_id, delta in self._authorized_delta.items():
             if authorization_id in self._authorized:
                 self._authorized[authorization_id] += delta
@@ -447,6 +462,9 @@ class SqlBatchProjection:
         before = self._current_block(block.block_id)
         if before is not None:
             self._count_authorized(*before, -1)
+            self._held_since_flush.get(before[0].account_id, {}).pop(block.block_id, None)
+        if active and not block.retired:
+            self._held_since_flush.setdefault(block.account_id, {})[block.block_id] = block
         self._count_authorized(block, active, +1)
         self._blocks[block.block_id] = (block, active)
         self._block_rows[block.block_id] = row
@@ -484,7 +502,41 @@ class SqlBatchProjection:
         return self._flushed().held_blocks(account_id)
 
     def held_blocks_for(self, account_id: str, selection: UnitSelection) -> Iterator[UnitBlock]:
-        return self._flushed().held_blocks_for(account_id, selection)
+        """The stored projection's answer as if every held row were sent (module docstring):
+        its stored blocks but those written since the last flush, merged in selection order
+        with the blocks written since that the account holds and ``selection`` matches (held
+        blocks never overlap, so no two of them share a place in that order). Without serial
+        ranges, the stored blocks read for an account and the attributes a selection names
+        are kept until the next flush and read again from memory (:class:`_Replay`)."""
+        written = dict(self._held.get(unit_block.name, {}))  # by (block_id,), as of this call
+        source: Iterable[UnitBlock]
+        if selection.ranges:
+            source = self._inner.held_blocks_for(account_id, selection)
+        else:
+            named = (
+                account_id,
+                selection.ca_id,
+                selection.originating_registry,
+                selection.first_transferring_party,
+                selection.vintage,
+            )
+            if named not in self._stored_held:
+                self._stored_held[named] = _Replay(
+                    self._inner.held_blocks_for(account_id, selection)
+                )
+            source = self._stored_held[named]
+        stored = (block for block in source if (block.block_id,) not in written)
+        recent = sorted(
+            (
+                block
+                for block in self._held_since_flush.get(account_id, {}).values()
+                if _selected(block, selection)
+            ),
+            key=selection_order,
+        )
+        if not recent:
+            return stored
+        return heapq.merge(stored, recent, key=selection_order)
 
     def active_blocks(self) -> list[UnitBlock]:
         return self._flushed().active_blocks()
@@ -536,6 +588,53 @@ class SqlBatchProjection:
 
     def check_stored(self) -> str | None:
         return self._flushed().check_stored()
+
+
+class _Replay:
+    """The blocks of a stored-projection stream, read from it once, as far as some iteration
+    went, and yielded again from memory to later iterations (the stored rows do not change
+    until the batch's next flush, which drops it)."""
+
+    def __init__(self, source: Iterator[UnitBlock]) -> None:
+        self._source: Iterator[UnitBlock] | None = source
+        self._read: list[UnitBlock] = []
+
+    def __iter__(self) -> Iterator[UnitBlock]:
+        position = 0
+        while True:
+            if position < len(self._read):
+                yield self._read[position]
+                position += 1
+                continue
+            if self._source is None:
+                return
+            block = next(self._source, None)
+            if block is None:
+                self._source = None
+                return
+            self._read.append(block)
+
+
+def _selected(block: UnitBlock, selection: UnitSelection) -> bool:
+    """Whether ``SqlProjection.held_blocks_for`` answers ``block`` (held by the account) for
+    ``selection``: the attributes it names, and a serial in one of its ranges if it has any."""
+    a = block.attributes
+    return (
+        (selection.ca_id is None or a.ca_id == selection.ca_id)
+        and (
+            selection.originating_registry is None
+            or a.registry_id == selection.originating_registry
+        )
+        and (
+            selection.first_transferring_party is None
+            or a.first_transferring_party == selection.first_transferring_party
+        )
+        and (selection.vintage is None or a.vintage == selection.vintage)
+        and (
+            not selection.ranges
+            or any(r.first <= block.last and r.last >= block.first for r in selection.ranges)
+        )
+    )
 
 
 class BatchUnitOfWork:
