@@ -163,3 +163,47 @@ def test_held_blocks_are_read_in_selection_order_across_pages(demo: Engine) -> N
         ]
         top = max(b.last for b in uow.projection.active_blocks() if block_key(b) == ISSUED)
         assert uow.projection.next_serial(ISSUED) == top + 1
+
+
+def test_an_import_batch_answers_held_blocks_as_the_stored_projection_after_a_flush(
+    demo: Engine,
+) -> None:
+    """In a batch (``SqlBatchProjection``), an account's held blocks for a selection are the
+    stored ones without those the batch rewrote, merged with the batch's own: the very blocks,
+    in the very order, that the stored projection answers once the batch's rows are sent."""
+    to_japan = services.TransferOrder("THA01-GOV", "JPN01-GOV", UnitSelection(quantity=1))
+    use = services.UseOrder("JPN01-GOV", "JPN01-NDC", UnitSelection(quantity=2), use_year=2026)
+    with SqlAlchemyUnitOfWork(demo, write=True) as uow:
+        attributes = solar("THA01", "THA", "CA0001", 2022)
+        share = services.IssuanceShare("THA01-GOV", 1000, "THA-JCM-2025-001")
+        services.issue(uow, services.Issuance("THA01", attributes, (share,)), "test")
+        for _ in range(FIRST_PAGE * 2 + 3):
+            services.transfer(uow, to_japan, "test")
+        uow.commit()
+    with SqlAlchemyUnitOfWork(demo, write=True) as uow:
+        with uow.batched() as work:
+            for _ in range(2):  # blocks written, stored blocks split, and both again
+                services.transfer(work, to_japan, "test")
+                services.use_for_ndc(work, use, "test")
+                services.transfer(work, to_japan, "test")
+            of_key = [
+                b
+                for b in work.projection.held_blocks_for("JPN01-GOV", UnitSelection(quantity=1))
+                if block_key(b) == ISSUED
+            ]
+            selections = [
+                UnitSelection(quantity=1),
+                UnitSelection(quantity=1, vintage=2022),
+                UnitSelection(quantity=1, vintage=2021),
+                selection((of_key[0].first, of_key[2].last)),
+                selection((of_key[1].first, of_key[1].first), (of_key[-1].last, of_key[-1].last)),
+            ]
+            batched = [list(work.projection.held_blocks_for("JPN01-GOV", s)) for s in selections]
+            again = [list(work.projection.held_blocks_for("JPN01-GOV", s)) for s in selections]
+            work.projection.flush()
+            stored = [list(uow.projection.held_blocks_for("JPN01-GOV", s)) for s in selections]
+            assert batched == again == stored
+            assert len(stored[0]) > FIRST_PAGE * 2
+            assert len(stored[3]) == 3
+            assert len(stored[4]) == 2
+        uow.rollback()
