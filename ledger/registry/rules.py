@@ -433,7 +433,8 @@ def check_oimp_first_transfer_deadline(
         )
 
 
-def _matches(block: UnitBlock, selection: UnitSelection) -> bool:
+def matches_selection(block: UnitBlock, selection: UnitSelection) -> bool:
+    """Whether ``block`` has the attributes ``selection`` names (its serial ranges aside)."""
     a = block.attributes
     return (
         (selection.ca_id is None or a.ca_id == selection.ca_id)
@@ -465,7 +466,7 @@ def carve(
     ``presorted``, ``held`` already comes in :func:`selection_order` and is read only as far as
     the quantity needs (storage streams the account's blocks in that order).
     """
-    matching = (b for b in held if _matches(b, selection))
+    matching = (b for b in held if matches_selection(b, selection))
     blocks: Iterable[UnitBlock] = matching if presorted else sorted(matching, key=selection_order)
     if selection.ranges:
         return _carve_ranges(list(blocks), selection)

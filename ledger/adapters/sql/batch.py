@@ -98,7 +98,7 @@ from ledger.registry.model import (
     UnitSelection,
 )
 from ledger.registry.projection import Binding, BlockEvent, BlockKey, block_key
-from ledger.registry.rules import selection_order
+from ledger.registry.rules import matches_selection, selection_order
 
 if TYPE_CHECKING:
     from ledger.adapters.sql.uow import SqlAlchemyUnitOfWork
@@ -618,22 +618,9 @@ class _Replay:
 def _selected(block: UnitBlock, selection: UnitSelection) -> bool:
     """Whether ``SqlProjection.held_blocks_for`` answers ``block`` (held by the account) for
     ``selection``: the attributes it names, and a serial in one of its ranges if it has any."""
-    a = block.attributes
-    return (
-        (selection.ca_id is None or a.ca_id == selection.ca_id)
-        and (
-            selection.originating_registry is None
-            or a.registry_id == selection.originating_registry
-        )
-        and (
-            selection.first_transferring_party is None
-            or a.first_transferring_party == selection.first_transferring_party
-        )
-        and (selection.vintage is None or a.vintage == selection.vintage)
-        and (
-            not selection.ranges
-            or any(r.first <= block.last and r.last >= block.first for r in selection.ranges)
-        )
+    return matches_selection(block, selection) and (
+        not selection.ranges
+        or any(r.first <= block.last and r.last >= block.first for r in selection.ranges)
     )
 
 
